@@ -1,0 +1,8 @@
+"""forge-audit: a security auditor for Atlassian Forge apps."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("forge-audit")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"

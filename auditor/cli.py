@@ -1,0 +1,129 @@
+"""The `forge-audit` command line.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+2 usage or configuration error, or a scan that could not run.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from auditor import __version__
+from auditor.config import Config, ConfigError, check_level, check_rule_ids, find_config, load_config, parse_size
+from auditor.engine import NoAppsFound, scan
+from auditor.model import LEVEL_RANK
+from auditor.report import json_report, sarif, text
+from auditor.report.paths import source_root_for
+from rules import ALL_RULES, RULES_BY_ID
+
+RENDERERS = {"text": text.render, "json": json_report.render, "sarif": sarif.render}
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="forge-audit")
+def main() -> None:
+    """Security auditor for Atlassian Forge apps.
+
+    Finds OAuth scopes the code needs but the manifest lacks (and the other way
+    round), risky egress and CSP settings, invalid manifests and deprecated
+    runtimes. Works offline; reports as text, JSON or SARIF 2.1.0.
+    """
+
+
+@main.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "none"]),
+              help="Lowest finding level that makes the exit code 1.  [default: error]")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Config file.  [default: .forge-audit.yml in the working directory or the first PATH]")
+@click.option("--no-config", is_flag=True, help="Ignore any .forge-audit.yml.")
+@click.option("--enable", "enable", multiple=True, metavar="RULE",
+              help="Run only these rules (repeatable).")
+@click.option("--disable", "disable", multiple=True, metavar="RULE", help="Do not run this rule (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching GLOB, relative to the app or scanned folder (repeatable).")
+@click.option("--max-file-size", metavar="SIZE",
+              help="Skip code files larger than SIZE (e.g. 5MB, 800KB).  [default: 5MB]")
+@click.option("--show-suppressed", is_flag=True, help="Also report findings silenced by forge-audit-ignore.")
+@click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder SARIF URIs are relative to.  [default: the enclosing git work tree, else the working directory]")
+def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
+                 show_suppressed, source_root) -> None:
+    """Scan the Forge apps under PATHS (default: the current directory).
+
+    Every manifest.yml found (outside node_modules and .git) is an app; its
+    JS/TS code is read from the app folder, Custom UI resources included.
+    """
+    paths = list(paths) or [Path(".")]
+    try:
+        config = _config(paths, config_path, no_config)
+        config = config.override(
+            fail_on=check_level(fail_on, "--fail-on") if fail_on else None,
+            enable=check_rule_ids(list(enable), "--enable") if enable else None,
+            disable=(config.disable | check_rule_ids(list(disable), "--disable")) if disable else None,
+            exclude=(config.exclude + tuple(exclude)) if exclude else None,
+            max_file_size=parse_size(max_file_size, "--max-file-size") if max_file_size else None,
+        )
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+    root = (source_root or source_root_for(paths)).resolve()
+    try:
+        result = scan(paths, config, root)
+    except NoAppsFound as exc:
+        _fail(f"{exc}: nothing to scan")
+    except Exception:  # never report "clean" after a crash
+        traceback.print_exc()
+        _fail("internal error: the scan did not complete")
+    report = RENDERERS[fmt](result, show_suppressed)
+    if output:
+        output.write_text(report, encoding="utf-8")
+        click.echo(f"forge-audit: wrote {fmt} report to {output}", err=True)
+    else:
+        click.echo(report, nl=False, color=None if fmt == "text" else False)
+    threshold = LEVEL_RANK[config.fail_on]
+    failing = [f for f in result.reported() if threshold and LEVEL_RANK[f.level] >= threshold]
+    sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Config:
+    if no_config:
+        return Config()
+    found = config_path or find_config(paths)
+    return load_config(found) if found else Config()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"forge-audit: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """List the rules with their default level and summary."""
+    width = max(len(rule.id) for rule in ALL_RULES)
+    for rule in ALL_RULES:
+        click.echo(f"{rule.id:<{width}}  {rule.level:<7}  {rule.summary}")
+
+
+@main.command("explain")
+@click.argument("rule_id", metavar="RULE")
+def explain_command(rule_id: str) -> None:
+    """Print the documentation of RULE (e.g. scope/unused)."""
+    rule = RULES_BY_ID.get(rule_id)
+    if rule is None:
+        try:
+            check_rule_ids([rule_id], "explain")
+        except ConfigError as exc:
+            _fail(str(exc))
+    click.echo(f"{rule.id} ({rule.level}, precision {rule.precision}, "
+               f"{', '.join(rule.tags)})\n")
+    click.echo(rule.help)

@@ -1,0 +1,128 @@
+"""`.forge-audit.yml`: which rules run, what fails the build, what is skipped.
+
+```yaml
+rules:
+  disable: [scope/privileged]   # or `enable: [...]` to run only those
+fail-on: warning                # error (default) | warning | note | none
+exclude: ["static/legacy/*"]    # fnmatch globs (`*` also matches `/`), added to the defaults
+max-file-size: 2MB              # bytes, or a number with KB/MB; default 5MB
+```
+Command-line flags win over the file. Any mistake in the file is a usage
+error (exit 2): a config that silently does nothing is worse than none.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+
+from auditor.loader import DEFAULT_EXCLUDES, DEFAULT_MAX_FILE_SIZE, LoadOptions
+from auditor.model import LEVEL_RANK
+from rules import RULES_BY_ID
+
+CONFIG_NAME = ".forge-audit.yml"
+_KEYS = ("rules", "fail-on", "exclude", "max-file-size")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
+_UNITS = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2, "gb": 1024**3, "gib": 1024**3}
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    enable: frozenset[str] | None = None
+    disable: frozenset[str] = frozenset()
+    fail_on: str = "error"
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    source: Path | None = None
+
+    def rule_enabled(self, rule_id: str) -> bool:
+        if rule_id in self.disable:
+            return False
+        return self.enable is None or rule_id in self.enable
+
+    def load_options(self) -> LoadOptions:
+        return LoadOptions(max_file_size=self.max_file_size, exclude=DEFAULT_EXCLUDES + self.exclude)
+
+    def override(self, **changes) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_size(value: object, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.match(str(value))
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"{where}: '{value}' is not a size (examples: 5000000, 512KB, 5MB)")
+    unit = match.group(2).lower() if match.group(2) else None
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def check_rule_ids(ids: list, where: str) -> frozenset[str]:
+    for rule_id in ids:
+        if rule_id not in RULES_BY_ID:
+            close = difflib.get_close_matches(str(rule_id), list(RULES_BY_ID), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; run 'forge-audit rules' for the list"
+            raise ConfigError(f"{where}: unknown rule '{rule_id}'{hint}")
+    return frozenset(ids)
+
+
+def check_level(value: object, where: str) -> str:
+    if value not in LEVEL_RANK:
+        raise ConfigError(f"{where}: '{value}' must be one of error, warning, note, none")
+    return str(value)
+
+
+def load_config(path: Path) -> Config:
+    where = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: invalid YAML: {exc}") from None
+    if data is None:
+        return Config(source=path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: must be a mapping with keys {', '.join(_KEYS)}")
+    for key in data:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(str(key), _KEYS, n=1)
+            raise ConfigError(f"{where}: unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+    config = Config(source=path)
+    rules = data.get("rules") or {}
+    if not isinstance(rules, dict) or set(rules) - {"enable", "disable"}:
+        raise ConfigError(f"{where}: 'rules' must be a mapping with 'enable' and/or 'disable' lists")
+    for key in ("enable", "disable"):
+        if key in rules and not isinstance(rules[key], list):
+            raise ConfigError(f"{where}: rules.{key} must be a list of rule ids")
+    if "enable" in rules:
+        config = replace(config, enable=check_rule_ids(rules["enable"], f"{where}: rules.enable"))
+    if "disable" in rules:
+        config = replace(config, disable=check_rule_ids(rules["disable"], f"{where}: rules.disable"))
+    if "fail-on" in data:
+        config = replace(config, fail_on=check_level(data["fail-on"], f"{where}: fail-on"))
+    if "exclude" in data:
+        exclude = data["exclude"]
+        if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
+            raise ConfigError(f"{where}: exclude must be a list of glob strings")
+        config = replace(config, exclude=tuple(exclude))
+    if "max-file-size" in data:
+        config = replace(config, max_file_size=parse_size(data["max-file-size"], f"{where}: max-file-size"))
+    return config
+
+
+def find_config(paths: list[Path]) -> Path | None:
+    """`.forge-audit.yml` in the current directory, else beside the first scanned folder."""
+    candidates = [Path.cwd() / CONFIG_NAME]
+    if paths:
+        first = paths[0] if paths[0].is_dir() else paths[0].parent
+        candidates.append(first / CONFIG_NAME)
+    return next((c for c in candidates if c.is_file()), None)

@@ -1,0 +1,112 @@
+"""One scan: load -> facts -> rules -> suppressions, for every app under the given paths.
+
+Nothing here prints. A rule that raises does not stop the scan: its failure
+becomes a notification (and the run is marked unsuccessful), the other rules
+and apps still report.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.config import Config
+from auditor.facts import AppFacts, build_facts
+from auditor.loader import discover_apps, load_app
+from auditor.model import Finding, Location, Notification, Region
+from rules import ALL_RULES, RULES_BY_ID
+from rules.base import Rule
+from rules.suppressions import INVALID, UNUSED
+
+
+class NoAppsFound(Exception):
+    pass
+
+
+@dataclass
+class ScanResult:
+    source_root: Path
+    apps: list[Path] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+
+    @property
+    def successful(self) -> bool:
+        return not any(n.failure for n in self.notifications)
+
+    def reported(self, show_suppressed: bool = False) -> list[Finding]:
+        return [f for f in self.findings if show_suppressed or f.suppression is None]
+
+
+def scan(paths: list[Path], config: Config, source_root: Path) -> ScanResult:
+    options = config.load_options()
+    roots = discover_apps(paths, options)
+    if not roots:
+        raise NoAppsFound("no manifest.yml found under " + ", ".join(str(p) for p in paths))
+    rules = [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
+    result = ScanResult(source_root=source_root, apps=roots, rules=rules)
+    for root in roots:
+        app = load_app(root, options, other_roots=set(roots) - {root})
+        facts = build_facts(app)
+        result.notifications += facts.notifications
+        findings = _run_rules(facts, rules, result.notifications)
+        result.findings += _apply_suppressions(facts, findings, config)
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def _run_rules(facts: AppFacts, rules: list[Rule], notes: list[Notification]) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[tuple] = set()
+    for rule in rules:
+        if rule.check is None:
+            continue
+        try:
+            produced = list(rule.check(facts))
+        except Exception as exc:  # a broken rule must not hide the others' findings
+            notes.append(Notification("error", f"rule {rule.id} failed: {type(exc).__name__}: {exc}",
+                                      facts.app.manifest_path))
+            continue
+        for finding in produced:
+            key = (finding.rule_id, finding.location, finding.message)
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    return findings
+
+
+def _apply_suppressions(facts: AppFacts, findings: list[Finding], config: Config) -> list[Finding]:
+    extra: list[Finding] = []
+    valid = []
+    for sup in facts.suppressions:
+        where = Location(sup.path, Region(sup.line, 1))
+        if sup.rule_id not in RULES_BY_ID:
+            close = difflib.get_close_matches(sup.rule_id, list(RULES_BY_ID), n=1)
+            what = f"unknown rule '{sup.rule_id}'" if sup.rule_id else "no rule id"
+            extra.append(INVALID.finding(
+                f"forge-audit-ignore names {what}" + (f"; did you mean '{close[0]}'?" if close else ""),
+                where, properties={"rule": sup.rule_id}))
+        elif not sup.reason:
+            extra.append(INVALID.finding(
+                f"forge-audit-ignore {sup.rule_id} has no reason (write '{sup.rule_id}: why'); it suppresses nothing",
+                where, properties={"rule": sup.rule_id}))
+        else:
+            valid.append(sup)
+    for finding in findings:
+        region = finding.location.region
+        if region is None:
+            continue
+        for sup in valid:
+            if (sup.rule_id == finding.rule_id and sup.path == finding.location.path
+                    and region.start_line in (sup.line, sup.line + 1)):
+                finding.suppression = sup
+                sup.used = True
+                break
+    for sup in valid:
+        if not sup.used and config.rule_enabled(sup.rule_id):
+            extra.append(UNUSED.finding(
+                f"forge-audit-ignore {sup.rule_id} matched no finding on this line or the next; remove it",
+                Location(sup.path, Region(sup.line, 1)), properties={"rule": sup.rule_id}))
+    return findings + [f for f in extra if config.rule_enabled(f.rule_id)]

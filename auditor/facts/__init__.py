@@ -1,0 +1,81 @@
+"""Facts about one app, derived once and shared by every rule.
+
+Flow: a loaded App (manifest + code bytes) -> parsed files -> facts. Rules
+read only these facts; they never parse or print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
+from auditor.facts.manifest import ManifestFacts, read_manifest
+from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_need
+from auditor.facts.suppressions import find_suppressions
+from auditor.loader import App
+from auditor.model import Notification, Suppression
+from auditor.parsing import parse_source
+from rules import catalog
+
+
+@dataclass
+class AppFacts:
+    app: App
+    manifest: ManifestFacts | None
+    api_calls: list[ApiCall] = field(default_factory=list)
+    fetch_calls: list[FetchCall] = field(default_factory=list)
+    storage_uses: list[StorageUse] = field(default_factory=list)
+    needs: list[ScopeNeed] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+
+    @property
+    def declared_scopes(self) -> set[str]:
+        return {s.name for s in self.manifest.scopes} if self.manifest else set()
+
+
+def build_facts(app: App) -> AppFacts:
+    manifest = read_manifest(app.manifest, app.manifest_path, app.root) if app.manifest else None
+    facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
+    if app.manifest_lines:
+        facts.suppressions += find_suppressions(app.manifest_path, "\n".join(app.manifest_lines).encode())
+    for source in app.sources:
+        parsed, notes = parse_source(source)
+        facts.notifications += notes
+        facts.suppressions += find_suppressions(source.path, source.data)
+        if parsed is None:
+            continue
+        code = extract(parsed)
+        facts.api_calls += code.api_calls
+        facts.fetch_calls += code.fetch_calls
+        facts.storage_uses += code.storage_uses
+    for call in facts.api_calls:
+        need = call_need(call)
+        (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
+    if manifest is not None:
+        facts.needs += _manifest_needs(manifest)
+    if facts.storage_uses:
+        use = facts.storage_uses[0]
+        facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",
+                                     [Requirement(frozenset({"storage:app"}), frozenset())], use.location, "storage"))
+    return facts
+
+
+def _manifest_needs(manifest: ManifestFacts) -> list[ScopeNeed]:
+    needs = []
+    known_events = catalog.events()
+    for trigger in manifest.events:
+        event = known_events.get(trigger.event)
+        if event is None:
+            continue
+        needs.append(ScopeNeed(
+            f"product event {trigger.event} (trigger {trigger.module_key})",
+            [Requirement(frozenset(event["classic"]), frozenset(event["granular"]))],
+            trigger.location, "event",
+        ))
+    for token, location in manifest.token_remotes.items():
+        scope = "read:app-system-token" if token == "appSystemToken" else "read:app-user-token"
+        needs.append(ScopeNeed(f"remote auth.{token}", [Requirement(frozenset({scope}), frozenset())],
+                               location, "remote"))
+    return needs

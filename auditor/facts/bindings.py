@@ -1,0 +1,376 @@
+"""What the names in one file stand for: imported modules and constant values.
+
+Two questions come up again and again when reading Forge code: "is this
+identifier the @forge/api (or @forge/bridge) module?" and "what string does
+this expression evaluate to?". Both are answered here, per file, without
+scoping precision: a name declared more than once, or ever reassigned, is not
+treated as a constant. That keeps constant propagation sound for the simple
+cases it is meant for (``const BASE = '/rest/api/3'``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import tree_sitter
+
+from auditor.parsing import ParsedFile, text
+
+
+class _Hole:
+    """A part of a string whose value is not known statically (a `${...}` hole)."""
+
+    def __repr__(self) -> str:
+        return "HOLE"
+
+
+HOLE = _Hole()
+MAX_DEPTH = 8
+
+_IMPORTS = """
+(import_statement source: (string) @source) @import
+"""
+_DECLARATORS = """
+(variable_declarator name: (_) @name value: (_) @value)
+"""
+_FUNCTIONS = """
+(function_declaration name: (identifier) @fn)
+"""
+_ASSIGNED = """
+(assignment_expression left: (identifier) @assigned)
+(augmented_assignment_expression left: (identifier) @assigned)
+(update_expression argument: (identifier) @assigned)
+"""
+# webpack names imported modules after their package: _forge_api__WEBPACK_IMPORTED_MODULE_0__
+_BUNDLER_NAME = re.compile(r"^_?(?:forge_(api|bridge|kvs|storage|events|resolver))(?:__WEBPACK_IMPORTED_MODULE_\d+__|_\d*)?(?:___default)?$")
+_ESBUILD_NAME = re.compile(r"^import_(api|bridge|kvs|storage|events|resolver)\d*$")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    name: str  # "default", "*" (the whole module), or the exported name
+    node: tree_sitter.Node  # the import statement or declarator, for locations
+
+
+def string_value(node: tree_sitter.Node) -> str:
+    """The value of a string literal node (escapes decoded)."""
+    out = []
+    for child in node.named_children:
+        if child.type == "string_fragment":
+            out.append(text(child))
+        elif child.type == "escape_sequence":
+            out.append(_decode_escape(text(child)))
+    return "".join(out)
+
+
+def _decode_escape(seq: str) -> str:
+    body = seq[1:]
+    if body in _ESCAPES:
+        return _ESCAPES[body]
+    if body[:1] in "xu":
+        digits = body[1:].strip("{}")
+        try:
+            return chr(int(digits, 16))
+        except ValueError:
+            return body
+    return body
+
+
+def module_source(node: tree_sitter.Node) -> str | None:
+    """'m' for ``require('m')`` / ``__importDefault(require('m'))`` / ``__toESM(require('m'))``."""
+    while node.type == "call_expression":
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if fn is None or args is None or not args.named_children:
+            return None
+        first = args.named_children[0]
+        if fn.type == "identifier" and text(fn) == "require":
+            return string_value(first) if first.type == "string" else None
+        if fn.type == "identifier" and text(fn) in ("__importDefault", "__importStar", "__toESM", "_interopRequireDefault"):
+            node = first
+            continue
+        return None
+    return None
+
+
+class FileBindings:
+    def __init__(self, parsed: ParsedFile):
+        self.parsed = parsed
+
+    @functools.cached_property
+    def imports(self) -> dict[str, Import]:
+        found: dict[str, Import] = {}
+        caps = self.parsed.matches(_IMPORTS)
+        for match in caps:
+            statement = match["import"][0]
+            module = string_value(match["source"][0])
+            for clause in statement.named_children:
+                if clause.type == "import_clause":
+                    self._import_clause(clause, module, statement, found)
+        for name_node, value in self._declarators():
+            self._require(name_node, value, found)
+        return found
+
+    def _import_clause(self, clause: tree_sitter.Node, module: str, statement: tree_sitter.Node,
+                       found: dict[str, Import]) -> None:
+        for part in clause.named_children:
+            if part.type == "identifier":
+                found[text(part)] = Import(module, "default", statement)
+            elif part.type == "namespace_import":
+                for ident in part.named_children:
+                    found[text(ident)] = Import(module, "*", statement)
+            elif part.type == "named_imports":
+                for spec in part.named_children:
+                    if spec.type != "import_specifier":
+                        continue
+                    name = spec.child_by_field_name("name")
+                    alias = spec.child_by_field_name("alias") or name
+                    if name is not None:
+                        found[text(alias)] = Import(module, text(name), statement)
+
+    def _require(self, name_node: tree_sitter.Node, value: tree_sitter.Node, found: dict[str, Import]) -> None:
+        member = None
+        if value.type == "member_expression":  # require('m').default / require('m').route
+            prop = value.child_by_field_name("property")
+            member = text(prop) if prop is not None else None
+            value = value.child_by_field_name("object")
+        if value is None or value.type != "call_expression":
+            return
+        module = module_source(value)
+        if module is None:
+            return
+        declarator = name_node.parent
+        if name_node.type == "identifier":
+            found[text(name_node)] = Import(module, member or "*", declarator)
+        elif member is None:
+            for alias, key in pattern_names(name_node):
+                found[alias] = Import(module, key, declarator)
+
+    def _declarators(self) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
+        return [(m["name"][0], m["value"][0]) for m in self.parsed.matches(_DECLARATORS)]
+
+    @functools.cached_property
+    def declarations(self) -> dict[str, list[tree_sitter.Node]]:
+        """Every simple ``name = value`` declarator in the file, by name."""
+        table: dict[str, list[tree_sitter.Node]] = {}
+        for name_node, value in self._declarators():
+            if name_node.type == "identifier":
+                table.setdefault(text(name_node), []).append(value)
+        return table
+
+    @functools.cached_property
+    def _destructured(self) -> dict[str, tuple[str, tree_sitter.Node]]:
+        table: dict[str, tuple[str, tree_sitter.Node]] = {}
+        for name_node, value in self._declarators():
+            for alias, key in pattern_names(name_node):
+                table[alias] = (key, value)
+        return table
+
+    def destructured_aliases(self) -> dict[str, str]:
+        """local name -> property key, for every ``const { key: local } = ...``."""
+        return {alias: key for alias, (key, _) in self._destructured.items()}
+
+    def destructured_source(self, name: str) -> tree_sitter.Node | None:
+        """For ``const { name } = expr``: expr."""
+        entry = self._destructured.get(name)
+        return entry[1] if entry else None
+
+    @functools.cached_property
+    def _functions(self) -> set[str]:
+        return {text(n) for n in self.parsed.captures(_FUNCTIONS).get("fn", [])}
+
+    def declares_function(self, name: str) -> bool:
+        return name in self._functions
+
+    @functools.cached_property
+    def _reassigned(self) -> set[str]:
+        return {text(n) for n in self.parsed.captures(_ASSIGNED).get("assigned", [])}
+
+    def constant(self, name: str) -> tree_sitter.Node | None:
+        """The initializer of ``name`` if it is declared once and never reassigned."""
+        values = self.declarations.get(name, [])
+        if len(values) != 1 or name in self._reassigned:
+            return None
+        return values[0]
+
+    def forge_module(self, node: tree_sitter.Node) -> str | None:
+        """'api', 'bridge', ... when ``node`` names a @forge/* package (or its default export)."""
+        node = unwrap(node)
+        if node.type == "member_expression":
+            prop = node.child_by_field_name("property")
+            if prop is not None and text(prop) == "default":
+                node = node.child_by_field_name("object")
+        if node is None:
+            return None
+        if node.type == "call_expression":
+            return forge_package(module_source(node))
+        if node.type != "identifier":
+            return None
+        name = text(node)
+        imported = self.imports.get(name)
+        if imported is not None:
+            return forge_package(imported.module) if imported.name in ("*", "default") else None
+        bundled = _BUNDLER_NAME.match(name) or _ESBUILD_NAME.match(name)
+        return bundled.group(1) if bundled else None
+
+    def imported_from_forge(self, name: str) -> tuple[str, str] | None:
+        """(package, exported name) when identifier ``name`` is a named import from @forge/*."""
+        imported = self.imports.get(name)
+        if imported is None or imported.name in ("*", "default"):
+            return None
+        package = forge_package(imported.module)
+        return (package, imported.name) if package else None
+
+    # -- string evaluation -------------------------------------------------
+
+    def evaluate(self, node: tree_sitter.Node | None, depth: int = 0) -> list:
+        """The string parts of an expression: literal str pieces and HOLE for unknowns."""
+        if node is None or depth > MAX_DEPTH:
+            return [HOLE]
+        node = unwrap(node)
+        kind = node.type
+        if kind == "string":
+            return [string_value(node)]
+        if kind == "number":
+            return [text(node)]
+        if kind == "template_string":
+            return self._template(node, depth)
+        if kind == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is not None and text(op) == "+":
+                return _merge(self.evaluate(node.child_by_field_name("left"), depth + 1)
+                              + self.evaluate(node.child_by_field_name("right"), depth + 1))
+            return [HOLE]
+        if kind == "identifier":
+            value = self.constant(text(node))
+            return self.evaluate(value, depth + 1) if value is not None else [HOLE]
+        if kind == "call_expression":
+            return self._route_call(node, depth)
+        return [HOLE]
+
+    def _template(self, node: tree_sitter.Node, depth: int) -> list:
+        parts: list = []
+        for child in node.named_children:
+            if child.type == "string_fragment":
+                parts.append(text(child))
+            elif child.type == "escape_sequence":
+                parts.append(_decode_escape(text(child)))
+            elif child.type == "template_substitution":
+                inner = child.named_children[0] if child.named_children else None
+                value = self.evaluate(inner, depth + 1)
+                parts.extend(value if HOLE not in value else [HOLE])
+        return _merge(parts) or [""]
+
+    def _route_call(self, node: tree_sitter.Node, depth: int) -> list:
+        """route`...` (tagged template) and assumeTrustedRoute('...')."""
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if fn is None or args is None or callee_name(fn) not in ("route", "assumeTrustedRoute"):
+            return [HOLE]
+        if args.type == "template_string":
+            return self._template(args, depth)
+        first = args.named_children[0] if args.named_children else None
+        return self.evaluate(first, depth + 1)
+
+    def string_constant(self, node: tree_sitter.Node | None) -> str | None:
+        parts = self.evaluate(node)
+        return parts[0] if len(parts) == 1 and isinstance(parts[0], str) else None
+
+    def object_property(self, node: tree_sitter.Node | None, key: str, depth: int = 0) -> tree_sitter.Node | None | bool:
+        """Value node of ``key`` in an object literal (following constants).
+
+        Returns False when the object cannot be read statically (spread, not a
+        literal), None when it plainly has no such key.
+        """
+        if node is None or depth > MAX_DEPTH:
+            return False
+        node = unwrap(node)
+        if node.type == "identifier":
+            value = self.constant(text(node))
+            return self.object_property(value, key, depth + 1) if value is not None else False
+        if node.type != "object":
+            return False
+        found: tree_sitter.Node | None = None
+        for prop in node.named_children:
+            if prop.type == "spread_element":
+                return False
+            if prop.type == "pair":
+                k = prop.child_by_field_name("key")
+                name = string_value(k) if k is not None and k.type == "string" else text(k) if k is not None else None
+                if name == key:
+                    found = prop.child_by_field_name("value")
+            elif prop.type == "shorthand_property_identifier" and text(prop) == key:
+                found = prop
+        return found
+
+
+def pattern_names(pattern: tree_sitter.Node) -> list[tuple[str, str]]:
+    """(local name, property key) pairs of a flat ``{ a, b: c }`` destructuring pattern."""
+    if pattern.type != "object_pattern":
+        return []
+    names = []
+    for prop in pattern.named_children:
+        if prop.type == "shorthand_property_identifier_pattern":
+            names.append((text(prop), text(prop)))
+        elif prop.type == "pair_pattern":
+            key, alias = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+            if key is not None and alias is not None and alias.type == "identifier":
+                names.append((text(alias), text(key)))
+    return names
+
+
+def forge_package(module: str | None) -> str | None:
+    if module and module.startswith("@forge/"):
+        return module.split("/")[1]
+    return None
+
+
+def _merge(parts: list) -> list:
+    out: list = []
+    for part in parts:
+        if isinstance(part, str) and out and isinstance(out[-1], str):
+            out[-1] += part
+        else:
+            out.append(part)
+    return out
+
+
+_WRAPPERS = {"parenthesized_expression", "await_expression", "as_expression", "satisfies_expression",
+             "non_null_expression", "type_assertion"}
+
+
+def unwrap(node: tree_sitter.Node) -> tree_sitter.Node:
+    """Look through parentheses, `await`, TS casts and `(0, x.f)` sequence calls."""
+    while True:
+        if node.type in _WRAPPERS and node.named_children:
+            node = node.named_children[0] if node.type != "type_assertion" else node.named_children[-1]
+        elif node.type == "sequence_expression" and node.named_children:
+            node = node.named_children[-1]
+        elif _is_await_call(node):
+            node = node.child_by_field_name("arguments").named_children[-1]
+        else:
+            return node
+
+
+def _is_await_call(node: tree_sitter.Node) -> bool:
+    """tree-sitter reads ``await (0, x.f)`` as a call of a function named await."""
+    if node.type != "call_expression":
+        return False
+    fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+    return (fn is not None and fn.type == "identifier" and text(fn) == "await"
+            and args is not None and args.type == "arguments" and bool(args.named_children))
+
+
+def callee_name(fn: tree_sitter.Node) -> str | None:
+    """The called function's own name: `f` for f(), x.f(), (0, x.f)()."""
+    fn = unwrap(fn)
+    if fn.type == "identifier":
+        return text(fn)
+    if fn.type == "member_expression":
+        prop = fn.child_by_field_name("property")
+        return text(prop) if prop is not None else None
+    return None

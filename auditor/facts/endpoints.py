@@ -1,0 +1,110 @@
+"""Match a call's resolved path against the bundled endpoint catalog.
+
+Matching is anchored and segment by segment (``/rest/api/3/issue/{id}``
+matches ``/rest/api/3/issue/PROJ-1`` but not ``/x/rest/api/3/issue/1``),
+unlike `forge lint`'s suffix matching. A ``${...}`` hole in the call matches a
+path parameter, or a literal segment when nothing more specific fits; when
+several templates fit, the most literal ones win, as in an HTTP router.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from auditor.facts.bindings import HOLE
+from rules import catalog
+
+_PARAM = re.compile(r"\{[^/{}]+\}")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    template: str
+    classic: frozenset[str]
+    granular: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Template:
+    operation: Operation
+    segments: tuple[str, ...]
+    patterns: tuple[re.Pattern | None, ...]  # None for a plain literal segment
+
+
+@functools.cache
+def _index(product: str) -> dict[int, list[_Template]]:
+    by_length: dict[int, list[_Template]] = {}
+    for method, path, classic, granular in catalog.endpoints().get(product, []):
+        op = Operation(method, path, frozenset(classic), frozenset(granular))
+        segments = tuple(path.strip("/").split("/"))
+        patterns = tuple(_segment_regex(s) if "{" in s else None for s in segments)
+        by_length.setdefault(len(segments), []).append(_Template(op, segments, patterns))
+    return by_length
+
+
+def _segment_regex(segment: str) -> re.Pattern:
+    out, pos = [], 0
+    for m in _PARAM.finditer(segment):
+        out.append(re.escape(segment[pos:m.start()]))
+        out.append("[^/]+")
+        pos = m.end()
+    out.append(re.escape(segment[pos:]))
+    return re.compile("".join(out))
+
+
+# Stand-in for a hole inside a path string; cannot occur in a real path.
+_HOLE_CHAR = "\x00"
+
+
+def split_path(parts: list) -> tuple[list[str], str] | str:
+    """Path segments (holes as \\x00) and a display form, or the reason it is dynamic."""
+    raw = "".join(_HOLE_CHAR if p is HOLE else p for p in parts)
+    if not raw or raw[0] == _HOLE_CHAR:
+        return "the path is built at run time"
+    if not raw.startswith("/"):
+        return f"'{_display(raw)[:60]}' is not an absolute API path"
+    path = re.split(r"[?#]", raw, maxsplit=1)[0].rstrip("/")
+    return path.strip("/").split("/"), _display(path)
+
+
+def _display(raw: str) -> str:
+    return raw.replace(_HOLE_CHAR, "{…}")
+
+
+def _score(call_seg: str, template_seg: str, pattern: re.Pattern | None) -> int:
+    """How well one call segment fits one template segment (0 = not at all)."""
+    if not call_seg:
+        return 0
+    if _HOLE_CHAR not in call_seg:
+        if pattern is None:
+            return 4 if call_seg == template_seg else 0
+        return 3 if pattern.fullmatch(call_seg) else 0
+    if pattern is not None:
+        return 2
+    call_pattern = "".join(".+" if piece == _HOLE_CHAR else re.escape(piece)
+                           for piece in re.split(f"({_HOLE_CHAR})", call_seg) if piece)
+    return 1 if re.fullmatch(call_pattern, template_seg) else 0
+
+
+def match(product: str, method: str | None, segments: list[str]) -> list[Operation]:
+    """Best-fitting operations for a call (any method when ``method`` is None)."""
+    best: list[Operation] = []
+    best_score = 0
+    for template in _index(product).get(len(segments), []):
+        if method is not None and template.operation.method != method:
+            continue
+        total = 0
+        for call_seg, t_seg, pattern in zip(segments, template.segments, template.patterns):
+            score = _score(call_seg, t_seg, pattern)
+            if score == 0:
+                break
+            total += score
+        else:
+            if total > best_score:
+                best, best_score = [template.operation], total
+            elif total == best_score:
+                best.append(template.operation)
+    return best

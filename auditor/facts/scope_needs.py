@@ -1,0 +1,80 @@
+"""What each part of an app needs in OAuth scopes, from code and manifest facts.
+
+A need is satisfied when the app declares every classic scope of one
+alternative, or every granular scope of it. Calls whose endpoint cannot be
+pinned down are kept as ``Unresolved``: they never vanish, they lower the
+confidence of unused-scope findings for the product they reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.facts import endpoints
+from auditor.facts.api_calls import ApiCall
+from auditor.model import Location
+
+
+@dataclass(frozen=True)
+class Requirement:
+    classic: frozenset[str]
+    granular: frozenset[str]
+
+    def satisfied_by(self, declared: set[str]) -> bool:
+        if not self.classic and not self.granular:
+            return True
+        return bool(self.classic and self.classic <= declared) or bool(self.granular and self.granular <= declared)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return self.classic | self.granular
+
+    def describe(self) -> str:
+        options = [", ".join(sorted(s)) for s in (self.classic, self.granular) if s]
+        return " or ".join(f"[{o}]" for o in options) if len(options) > 1 else (options[0] if options else "no scope")
+
+
+@dataclass
+class ScopeNeed:
+    what: str                       # "GET /rest/api/3/issue/{issueIdOrKey}", "event avi:jira:created:issue"
+    requirements: list[Requirement]  # satisfied when any one is
+    location: Location
+    kind: str                       # call | event | storage | remote
+
+    def satisfied_by(self, declared: set[str]) -> bool:
+        return any(r.satisfied_by(declared) for r in self.requirements)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset().union(*(r.scopes for r in self.requirements))
+
+
+@dataclass
+class Unresolved:
+    product: str
+    location: Location
+    reason: str
+
+
+def call_need(call: ApiCall) -> ScopeNeed | Unresolved:
+    split = endpoints.split_path(call.parts)
+    if isinstance(split, str):
+        return Unresolved(call.product, call.location, f"{call.function}: {split}")
+    segments, display = split
+    ops = endpoints.match(call.product, call.method, segments)
+    method = call.method or "(method unknown)"
+    if not ops:
+        return Unresolved(call.product, call.location,
+                          f"{call.function}: {method} {display} is not in the bundled endpoint catalog")
+    templates = sorted({op.template for op in ops})
+    if len(templates) > 1:
+        return Unresolved(call.product, call.location,
+                          f"{call.function}: {method} {display} fits {len(templates)} endpoints "
+                          f"({', '.join(templates[:3])}{', …' if len(templates) > 3 else ''})")
+    methods = "|".join(sorted({op.method for op in ops}))
+    return ScopeNeed(
+        what=f"{methods} {templates[0]}",
+        requirements=[Requirement(op.classic, op.granular) for op in ops],
+        location=call.location,
+        kind="call",
+    )

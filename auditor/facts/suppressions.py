@@ -1,0 +1,36 @@
+"""Inline suppressions: ``forge-audit-ignore RULE[, RULE]: reason`` in a comment.
+
+In code (`//`, `/* */`) the comment covers its own line and the next one; in
+YAML (`#`) likewise, so it can sit on a scope's line or just above it. A
+reason is required: a suppression without one suppresses nothing and is
+reported, as is one that matched no finding.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from auditor.model import Suppression
+
+MARKER = b"forge-audit-ignore"
+_COMMENT = re.compile(
+    r"(?://|/\*|#)\s*forge-audit-ignore(?![\w-])\s*(?P<rules>[\w/*,\s-]*?)\s*(?::\s*(?P<reason>.*?))?\s*(?:\*/.*)?$"
+)
+
+
+def find_suppressions(path: Path, data: bytes) -> list[Suppression]:
+    if MARKER not in data:
+        return []
+    found = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        if "forge-audit-ignore" not in line:
+            continue
+        match = _COMMENT.search(line)
+        if match is None:
+            continue
+        reason = (match.group("reason") or "").strip()
+        rules = [r for r in re.split(r"[,\s]+", match.group("rules") or "") if r]
+        for rule_id in rules or [""]:
+            found.append(Suppression(rule_id=rule_id, reason=reason, path=path, line=number))
+    return found

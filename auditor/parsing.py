@@ -1,0 +1,114 @@
+"""tree-sitter parsing of app code, and conversion of its positions to SARIF's.
+
+tree-sitter rows are 0-based and its columns count bytes; SARIF wants 1-based
+lines and columns in UTF-16 code units. Facts are found with tree-sitter
+queries, which walk the tree in C: walking a 5 MB bundle node by node in
+Python would take seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tree_sitter
+import tree_sitter_javascript
+import tree_sitter_typescript
+
+from auditor.loader import SourceFile
+from auditor.model import Location, Notification, Region
+
+GRAMMAR_BY_SUFFIX = {
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript",
+    ".tsx": "tsx",
+}
+
+
+@functools.cache
+def language(name: str) -> tree_sitter.Language:
+    if name == "javascript":
+        return tree_sitter.Language(tree_sitter_javascript.language())
+    if name == "typescript":
+        return tree_sitter.Language(tree_sitter_typescript.language_typescript())
+    return tree_sitter.Language(tree_sitter_typescript.language_tsx())
+
+
+@functools.cache
+def _query(grammar: str, source: str) -> tree_sitter.Query:
+    return tree_sitter.Query(language(grammar), source)
+
+
+@dataclass
+class ParsedFile:
+    source: SourceFile
+    grammar: str
+    tree: tree_sitter.Tree
+    _captures: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    @property
+    def data(self) -> bytes:
+        return self.source.data
+
+    def captures(self, query_source: str) -> dict[str, list[tree_sitter.Node]]:
+        """Captures of a query over the whole file, cached by query text."""
+        if query_source not in self._captures:
+            cursor = tree_sitter.QueryCursor(_query(self.grammar, query_source))
+            self._captures[query_source] = cursor.captures(self.tree.root_node)
+        return self._captures[query_source]
+
+    def matches(self, query_source: str) -> list[dict[str, list[tree_sitter.Node]]]:
+        cursor = tree_sitter.QueryCursor(_query(self.grammar, query_source))
+        return [captures for _, captures in cursor.matches(self.tree.root_node)]
+
+    def column(self, byte_offset: int, byte_column: int) -> int:
+        line_start = byte_offset - byte_column
+        prefix = self.data[line_start:byte_offset].decode("utf-8", "replace")
+        return len(prefix.encode("utf-16-le")) // 2 + 1
+
+    def region(self, node: tree_sitter.Node) -> Region:
+        start_row, start_col = node.start_point
+        end_row, end_col = node.end_point
+        return Region(
+            start_row + 1, self.column(node.start_byte, start_col),
+            end_row + 1, self.column(node.end_byte, end_col),
+        )
+
+    def location(self, node: tree_sitter.Node, message: str | None = None) -> Location:
+        return Location(self.path, self.region(node), message)
+
+
+def text(node: tree_sitter.Node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+_SYNTAX_ERRORS = "(ERROR) @error (MISSING) @missing"
+
+
+def parse_source(source: SourceFile) -> tuple[ParsedFile | None, list[Notification]]:
+    grammar = GRAMMAR_BY_SUFFIX.get(source.path.suffix)
+    if grammar is None:
+        return None, []
+    parser = tree_sitter.Parser(language(grammar))
+    try:
+        tree = parser.parse(source.data)
+    except Exception as exc:  # tree-sitter raises plain errors on pathological input
+        return None, [Notification("error", f"skipped: could not parse file: {exc}", source.path)]
+    parsed = ParsedFile(source, grammar, tree)
+    notes = []
+    if tree.root_node.has_error:
+        errors = parsed.captures(_SYNTAX_ERRORS)
+        nodes = sorted(errors.get("error", []) + errors.get("missing", []), key=lambda n: n.start_byte)
+        first = parsed.region(nodes[0]) if nodes else Region(1, 1)
+        notes.append(Notification(
+            "warning",
+            f"syntax errors ({len(nodes)} place(s), first at line {first.start_line}); "
+            "facts were taken from the parts that parsed",
+            source.path, Region(first.start_line, first.start_column),
+        ))
+    return parsed, notes

@@ -1,0 +1,59 @@
+"""Machine-readable report in forge-audit's own simple JSON shape."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from auditor import __version__
+from auditor.engine import ScanResult
+from auditor.model import Location
+
+
+def _path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _location(loc: Location, root: Path) -> dict:
+    out = {"path": _path(loc.path, root)}
+    if loc.region is not None:
+        r = loc.region
+        out.update(line=r.start_line, column=r.start_column, endLine=r.end_line, endColumn=r.end_column)
+    if loc.message:
+        out["message"] = loc.message
+    return out
+
+
+def render(result: ScanResult, show_suppressed: bool = False) -> str:
+    root = result.source_root
+    findings = result.reported(show_suppressed)
+    doc = {
+        "tool": "forge-audit",
+        "version": __version__,
+        "sourceRoot": str(root),
+        "executionSuccessful": result.successful,
+        "apps": [_path(app, root) for app in result.apps],
+        "findings": [
+            {
+                "rule": f.rule_id,
+                "level": f.level,
+                "message": f.message,
+                **_location(f.location, root),
+                "related": [_location(loc, root) for loc in f.related],
+                "codeFlows": [[_location(step, root) for step in flow] for flow in f.code_flows],
+                "properties": f.properties,
+                "suppressed": {"reason": f.suppression.reason} if f.suppression else None,
+            }
+            for f in findings
+        ],
+        "notifications": [
+            {"level": n.level, "message": n.message, **(_location(Location(n.path, n.region), root) if n.path else {})}
+            for n in result.notifications
+        ],
+        "summary": dict(Counter(f.level for f in findings if f.suppression is None)),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,107 @@
+"""Human-readable report: one line per finding, the source line with a caret, a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from auditor.engine import ScanResult
+from auditor.model import Finding, Location
+from auditor.report.paths import display_path
+
+COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
+MAX_SNIPPET = 120
+
+
+class _Lines:
+    """Source lines, read once per file and only for files that have findings."""
+
+    def __init__(self):
+        self._cache: dict[Path, list[str]] = {}
+
+    def get(self, path: Path, line: int) -> str | None:
+        if path not in self._cache:
+            try:
+                self._cache[path] = path.read_bytes().decode("utf-8", "replace").splitlines()
+            except OSError:
+                self._cache[path] = []
+        lines = self._cache[path]
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def _where(loc: Location) -> str:
+    region = loc.region
+    suffix = f":{region.start_line}:{region.start_column}" if region else ""
+    return display_path(loc.path) + suffix
+
+
+def _snippet(loc: Location, lines: _Lines) -> list[str]:
+    region = loc.region
+    if region is None:
+        return []
+    source = lines.get(loc.path, region.start_line)
+    if source is None:
+        return []
+    start = region.start_column - 1
+    width = 1
+    if region.end_line == region.start_line and region.end_column:
+        width = max(1, region.end_column - region.start_column)
+    offset = 0
+    if len(source) > MAX_SNIPPET:  # minified bundles: show a window around the column
+        offset = max(0, start - 40)
+        source = ("…" if offset else "") + source[offset:offset + MAX_SNIPPET] + "…"
+        start = start - offset + (1 if offset else 0)
+    width = min(width, max(1, len(source) - start))
+    gutter = f"{region.start_line:>6} | "
+    return [gutter + source.rstrip(), " " * (len(gutter) - 2) + "| " + " " * start + "^" * min(width, 80)]
+
+
+def render(result: ScanResult, show_suppressed: bool = False) -> str:
+    lines = _Lines()
+    out: list[str] = []
+    findings = result.reported(show_suppressed)
+    for finding in findings:
+        out.extend(_finding(finding, lines))
+    if result.notifications:
+        out.append("")
+        out.append(click.style("notifications", bold=True))
+        for note in result.notifications:
+            where = _where(Location(note.path, note.region)) + ": " if note.path else ""
+            out.append(f"  {note.level}: {where}{note.message}")
+    out.append("")
+    out.append(_summary(result, findings))
+    return "\n".join(out) + "\n"
+
+
+def _finding(finding: Finding, lines: _Lines) -> list[str]:
+    level = click.style(finding.level, fg=COLOURS[finding.level], bold=True)
+    head = f"{_where(finding.location)}  {level}  {click.style(finding.rule_id, bold=True)}  {finding.message}"
+    if finding.suppression is not None:
+        head += click.style(f"  [suppressed: {finding.suppression.reason}]", dim=True)
+    out = [head] + _snippet(finding.location, lines)
+    for loc in finding.related:
+        out.append(f"       {click.style('related', dim=True)} {_where(loc)}" + (f": {loc.message}" if loc.message else ""))
+    for flow in finding.code_flows:
+        steps = " -> ".join(_where(step) + (f" ({step.message})" if step.message else "") for step in flow)
+        out.append(f"       {click.style('flow', dim=True)} {steps}")
+    return out
+
+
+def _summary(result: ScanResult, findings: list[Finding]) -> str:
+    counts = Counter(f.level for f in findings if f.suppression is None)
+    suppressed = sum(1 for f in result.findings if f.suppression is not None)
+    total = sum(counts.values())
+    parts = [f"{counts[level]} {level}{'s' if counts[level] != 1 else ''}" for level in ("error", "warning", "note")
+             if counts[level]]
+    text = f"{total} finding{'s' if total != 1 else ''}"
+    if parts:
+        text += " (" + ", ".join(parts) + ")"
+    text += f" in {len(result.apps)} app{'s' if len(result.apps) != 1 else ''}"
+    if suppressed:
+        text += f"; {suppressed} suppressed"
+    failures = sum(1 for n in result.notifications if n.failure)
+    if failures:
+        text += f"; {failures} problem(s) prevented a complete scan (see notifications)"
+    return text

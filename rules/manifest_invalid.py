@@ -1,0 +1,149 @@
+"""Reports a manifest.yml that cannot be loaded, breaks the manifest schema, or points at nothing.
+
+## What it does
+* YAML problems: syntax errors, tabs in indentation, duplicate keys, invalid
+  UTF-8, alias bombs, files over the size limit.
+* Schema violations (forge-audit's own JSON Schema of the documented manifest):
+  unknown top-level or `permissions` keys (with a "did you mean"), a malformed
+  `app.id`, an unknown `app.runtime.name`, a `function` without `key` or
+  `handler`, a handler without an export part, a bad trigger interval, ...
+* Broken references: module keys used twice, a `function:` or `resolver.function`
+  naming no declared function, a `resource:` naming no declared resource, an
+  `endpoint:` naming no endpoint module, a handler whose file does not exist
+  under `src/`.
+
+## Why is this bad?
+`forge deploy` rejects the manifest, or worse, the app deploys with a module
+that can never run. forge-audit also cannot check what it cannot read.
+
+## Example
+```yaml
+permisions:
+  scopes: [read:jira-work]
+```
+
+## How to fix
+Follow the message: it names the offending key or value and, where it can, the
+closest valid spelling.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from auditor.model import Location
+from rules import catalog
+from rules.base import Rule, rule_doc
+
+REFERENCE_TARGETS = {"function": "functions", "resource": "resources", "endpoint": "endpoints"}
+
+
+def check(facts):
+    app = facts.app
+    if app.manifest_problem is not None:
+        yield RULE.finding(app.manifest_problem.message, Location(app.manifest_path, app.manifest_problem.region))
+        return
+    if app.manifest is None or facts.manifest is None:
+        return
+    yield from _schema_findings(app)
+    yield from _duplicate_keys(facts.manifest)
+    yield from _references(facts.manifest)
+
+
+@functools.cache
+def _validator():
+    schema = catalog.manifest_schema()
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _schema_findings(app):
+    doc = app.manifest
+    for error in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+        if error.context:
+            error = best_match(error.context) or error
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = list(error.schema.get("properties", {}))
+            for extra in _unexpected(error):
+                close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; allowed keys: {', '.join(allowed)}"
+                yield RULE.finding(
+                    f"unknown key '{extra}' in {_describe(path)}{hint}",
+                    Location(app.manifest_path, doc.region(path + (extra,), key=True)),
+                    properties={"path": _describe(path + (extra,)), "suggestion": close[0] if close else None},
+                )
+            continue
+        yield RULE.finding(f"{_describe(path)}: {_message(error)}",
+                           Location(app.manifest_path, doc.region(path)),
+                           properties={"path": _describe(path)})
+
+
+def _unexpected(error) -> list:
+    allowed = set(error.schema.get("properties", {}))
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    return [k for k in error.instance if k not in allowed and not any(p.search(str(k)) for p in patterns)]
+
+
+def _message(error) -> str:
+    title = error.schema.get("title") if isinstance(error.schema, dict) else None
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if error.validator == "pattern" and title:
+        return f"{error.instance!r} is not a valid {title}"
+    return error.message
+
+
+def _describe(path: tuple) -> str:
+    if not path:
+        return "the top level of manifest.yml"
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _duplicate_keys(manifest):
+    seen: dict[str, tuple[str, Location]] = {}
+    for module_type, key, location in manifest.module_keys:
+        if key in seen:
+            first_type, first = seen[key]
+            yield RULE.finding(
+                f"module key '{key}' is used twice (first by {first_type} on line {first.region.start_line}); "
+                "module keys must be unique across all modules",
+                location, related=[first.with_message("first use")], properties={"key": key})
+        else:
+            seen[key] = (module_type, location)
+
+
+def _references(manifest):
+    for ref in manifest.references:
+        declared = getattr(manifest, REFERENCE_TARGETS[ref.target_kind])
+        if ref.target in declared:
+            continue
+        choices = sorted(declared)
+        close = difflib.get_close_matches(ref.target, choices, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else (
+            f"; declared: {', '.join(choices)}" if choices else f"; no {ref.target_kind} is declared")
+        yield RULE.finding(f"{ref.target_kind} '{ref.target}' is not declared{hint}", ref.location,
+                           properties={"reference": ref.target, "kind": ref.target_kind})
+    for function in manifest.functions.values():
+        if function.handler_file is None:
+            module = function.handler.rsplit(".", 1)[0]
+            yield RULE.finding(
+                f"handler '{function.handler}' of function '{function.key}': no file src/{module}.(ts|tsx|js|jsx|mjs|cjs) "
+                f"or src/{module}/index.* exists",
+                function.location, properties={"function": function.key, "handler": function.handler})
+
+
+_description, _help = rule_doc(__doc__)
+RULE = Rule(
+    id="manifest/invalid", name="InvalidManifest", level="error",
+    summary="manifest.yml cannot be loaded, breaks the schema, or references nothing",
+    description=_description, help=_help, cwe=(16,), precision="very-high",
+    security_severity=3.0, check=check,
+)

@@ -1,0 +1,55 @@
+"""Reports an API call, product event or storage use whose scopes the manifest does not declare.
+
+## What it does
+Resolves each `requestJira` / `requestConfluence` / `requestBitbucket` call
+(from `@forge/api` `asApp()`/`asUser()` or `@forge/bridge`) to a method and an
+endpoint of the bundled catalog, then checks that `permissions.scopes` holds
+all classic scopes or all granular scopes of that operation. Trigger events,
+Forge storage and remote tokens are checked the same way.
+
+## Why is this bad?
+The call fails with 401/403 at run time, in the customer's site, and often only
+on the code path nobody tested.
+
+## Example
+```js
+// manifest declares only read:jira-work
+await api.asApp().requestJira(route`/rest/api/3/issue/${key}/comment`, { method: 'POST' });
+```
+
+## How to fix
+Add the classic scope the message names (or the whole granular set) to
+`permissions.scopes`. Admins must re-consent after a scope is added.
+"""
+
+from __future__ import annotations
+
+from rules.base import Rule, rule_doc
+
+
+def check(facts):
+    if facts.manifest is None:
+        return
+    declared = facts.declared_scopes
+    related = [facts.manifest.scopes_location.with_message("declared scopes")] if facts.manifest.scopes_location else []
+    for need in facts.needs:
+        if need.satisfied_by(declared):
+            continue
+        first = need.requirements[0]
+        wanted = sorted(first.classic - declared) or sorted(first.granular - declared)
+        options = " or ".join(r.describe() for r in need.requirements)
+        yield RULE.finding(
+            f"{need.what} needs {options}; manifest.yml does not declare {', '.join(wanted)}",
+            need.location, related=related,
+            properties={"needs": need.what, "missingScopes": wanted,
+                        "acceptedScopeSets": [sorted(s) for r in need.requirements for s in (r.classic, r.granular) if s]},
+        )
+
+
+_description, _help = rule_doc(__doc__)
+RULE = Rule(
+    id="scope/missing", name="MissingScope", level="error",
+    summary="Code or a trigger needs a scope the manifest does not declare",
+    description=_description, help=_help, cwe=(16,), precision="high",
+    security_severity=3.0, check=check,
+)

@@ -1,0 +1,54 @@
+"""Reports a scope in `permissions.scopes` that is not a real Forge or product scope.
+
+## What it does
+Checks every declared scope against the bundled list of scope names (Forge
+platform scopes, Jira, Jira Software, Jira Service Management, Confluence,
+Bitbucket, Compass and admin scopes) and suggests the closest real name.
+App-defined `action:resource:custom` scopes for `apiRoute` are accepted.
+
+## Why is this bad?
+`forge deploy` rejects unknown scopes, and a misspelt scope silently leaves the
+app without the permission it meant to ask for.
+
+## Example
+```yaml
+permissions:
+  scopes:
+    - read:jira-works
+```
+
+## How to fix
+Use the exact scope name from the Forge scopes reference, e.g. `read:jira-work`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from rules import catalog
+from rules.base import Rule, rule_doc
+
+CUSTOM_SCOPE = re.compile(r"^[a-z-]+:[a-z0-9.-]+:custom$")
+
+
+def check(facts):
+    if facts.manifest is None:
+        return
+    known = catalog.scopes()
+    for scope in facts.manifest.scopes:
+        if scope.name in known or CUSTOM_SCOPE.match(scope.name):
+            continue
+        close = difflib.get_close_matches(scope.name, list(known), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        yield RULE.finding(f"unknown scope '{scope.name}'{hint}", scope.location,
+                           properties={"scope": scope.name, "suggestion": close[0] if close else None})
+
+
+_description, _help = rule_doc(__doc__)
+RULE = Rule(
+    id="scope/unknown", name="UnknownScope", level="error",
+    summary="Declared scope is not a real scope",
+    description=_description, help=_help, cwe=(16,), precision="very-high",
+    security_severity=4.0, check=check,
+)

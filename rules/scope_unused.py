@@ -1,0 +1,80 @@
+"""Reports a declared scope that no detected API call, event, storage use or remote needs.
+
+## What it does
+Collects every scope the app's code and manifest need (resolved API calls,
+product-event triggers, Forge storage, remote tokens) and reports each
+declared scope outside that set. Only scopes whose use forge-audit can see are
+judged: product API scopes, `storage:app` and the remote token scopes.
+When some calls to the same product could not be resolved (a path built at
+run time, an endpoint missing from the catalog) the finding is still
+reported, at level `note`, with the count of unresolved calls.
+
+## Why is this bad?
+Least privilege: every scope is a permission an attacker inherits if the app is
+compromised, admins see it on the consent screen, and each one added later
+forces a re-consent.
+
+## Example
+```yaml
+permissions:
+  scopes:
+    - read:jira-work
+    - write:jira-work   # nothing writes
+```
+
+## How to fix
+Remove the scope from `permissions.scopes`. If it is needed by code
+forge-audit cannot follow, suppress with a reason:
+`# forge-audit-ignore scope/unused: used by the dynamic export path`.
+"""
+
+from __future__ import annotations
+
+from rules import catalog
+from rules.base import Rule, rule_doc
+
+JUDGED_PLATFORM = {"storage:app", "read:app-system-token", "read:app-user-token"}
+
+
+def _judged(scope: str) -> str | None:
+    """The request product a scope belongs to, or None if its use is not visible to us."""
+    info = catalog.scopes().get(scope)
+    if info is None:
+        return None
+    if scope in JUDGED_PLATFORM:
+        return "platform"
+    for product, scope_products in catalog.REQUEST_PRODUCTS.items():
+        if info["product"] in scope_products:
+            return product
+    return None
+
+
+def check(facts):
+    if facts.manifest is None:
+        return
+    used = frozenset().union(*(need.scopes for need in facts.needs)) if facts.needs else frozenset()
+    for scope in facts.manifest.scopes:
+        product = _judged(scope.name)
+        if product is None or scope.name in used:
+            continue
+        unresolved = [u for u in facts.unresolved if u.product == product]
+        message = f"scope '{scope.name}' is declared but no detected call, event or storage use needs it"
+        level = None
+        if unresolved:
+            level = "note"
+            message += (f"; {len(unresolved)} {product} call(s) could not be resolved statically and "
+                        f"might need it (first: {unresolved[0].reason})")
+        yield RULE.finding(
+            message, scope.location, level=level,
+            related=[u.location.with_message(u.reason) for u in unresolved[:5]],
+            properties={"scope": scope.name, "unresolvedCalls": len(unresolved)},
+        )
+
+
+_description, _help = rule_doc(__doc__)
+RULE = Rule(
+    id="scope/unused", name="UnusedScope", level="warning",
+    summary="Declared scope is not used",
+    description=_description, help=_help, cwe=(250,), precision="high",
+    security_severity=4.0, check=check,
+)

@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""Build forge-audit's bundled Atlassian catalog (rules/data/*.json).
+
+Reads public Atlassian reference data from the ``shared`` directory next to the
+repository (``--shared DIR``; default ``<repo>/../shared``) and writes four JSON
+files to ``--out DIR`` (default ``<repo>/rules/data``).  The installed tool only
+reads the generated files, never ``shared/``.
+
+    python tools/build_catalog.py            # regenerate, print sanity report
+    python tools/build_catalog.py --check    # exit 1 if committed files are stale
+
+Inputs (file names are recorded in each output's ``"sources"``):
+
+* ``specs/jira-platform.2026-03.json``, ``specs/jira-platform.2025-12.json``:
+  Jira Cloud platform OpenAPI.  Every operation of the 2026-03 spec is taken;
+  an operation (method + path) is taken from 2025-12 only when 2026-03 lacks
+  it.  ``/rest/api/3/X`` is also emitted as ``/rest/api/2/X`` (and vice versa)
+  because the platform serves both versions with the same scopes.
+* ``specs/confluence-v2.2025-02.json``: Confluence v2; paths get the
+  ``/wiki/api/v2`` prefix.
+* ``facts/confluence-v1-endpoint-scopes.tsv``,
+  ``facts/jira-software-endpoint-scopes.tsv``: method, path, classic_scopes,
+  granular_scopes, source.  The second table also holds Jira Service Management
+  (``/rest/servicedeskapi``) and Bitbucket (``/2.0``) rows.  Rows are routed
+  to a product by path: ``/wiki/`` -> confluence, ``/2.0/`` -> bitbucket,
+  ``/rest/`` -> jira.
+* ``facts/scopes.tsv``, ``facts/product-event-scopes.tsv``,
+  ``facts/module-entrypoints.tsv``.
+
+Scopes from the OpenAPI specs: each operation's ``x-atlassian-oauth2-scopes``
+is a list of ``{state, scheme, scopes}`` entries; an operation is satisfied by
+declaring all scopes of one entry.  Entries are classified by name form, not by
+``state`` (the Confluence v2 spec marks its granular lists ``Current``): a name
+``action:resource:product`` (three colon-separated parts) is granular, except
+``readonly:content.attachment:confluence``, which is classic; a two-part name
+such as ``read:jira-work`` is classic.  An entry containing any granular-form
+name is a granular entry, as a whole: three Jira operations
+(``/rest/api/3/uiModifications`` GET/POST/PUT) list ``read:jira-work`` in their
+granular (Beta) entry, and splitting it out by name would drop it from the
+granular alternative.  When an operation has no ``x-atlassian-oauth2-scopes``
+at all, the scopes of its OpenAPI ``security`` requirement for an ``oauth2``
+scheme are used instead (the Jira specs state e.g. ``manage:jira-configuration``
+there for about 55 operations); an operation with neither is kept with two
+empty lists (no scope documented: no scope needed, or not available to apps).
+TSV scope columns are taken as given.  All scope lists are de-duplicated and
+sorted.
+
+Output shapes (keys sorted; one entry per line for readable diffs):
+
+``endpoints.json``::
+
+    {"generator": "tools/build_catalog.py",
+     "sources": ["confluence-v1-endpoint-scopes.tsv", ...],
+     "products": {
+       "bitbucket": [[METHOD, path_template, [classic...], [granular...]], ...],
+       "confluence": [...],
+       "jira": [["GET", "/rest/api/3/issue/{issueIdOrKey}", ["read:jira-work"],
+                 ["read:avatar:jira", ...]], ...]}}
+
+  METHOD is upper-case; path templates keep ``{param}`` names as in the
+  source; rows are sorted by (path, METHOD).  Empty classic *and* granular
+  lists mean no scope is documented for the operation.
+
+``scopes.json``::
+
+    {"generator": ..., "sources": ["scopes.tsv"],
+     "scopes": {"read:jira-work": {"kind": "classic", "privilege": "read",
+                                   "product": "jira"}, ...}}
+
+``events.json``::
+
+    {"generator": ..., "sources": ["product-event-scopes.tsv"],
+     "events": {"avi:jira:created:issue": {"classic": ["read:jira-work"],
+                                           "granular": [], "product": "jira"}, ...}}
+
+``modules.json``::
+
+    {"generator": ..., "sources": ["module-entrypoints.tsv"],
+     "modules": {"trigger": {"invokes": "function|endpoint",
+                             "product": "platform",
+                             "signature": "(event, context)"}, ...}}
+
+The ``source`` (and the modules ``notes``) columns are not copied.
+Standard library only; Python 3.11+.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+GENERATOR = "tools/build_catalog.py"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SHARED = REPO_ROOT.parent / "shared"
+DEFAULT_OUT = REPO_ROOT / "rules" / "data"
+
+JIRA_SPEC_PRIMARY = "specs/jira-platform.2026-03.json"
+JIRA_SPEC_FALLBACK = "specs/jira-platform.2025-12.json"
+CONFLUENCE_V2_SPEC = "specs/confluence-v2.2025-02.json"
+CONFLUENCE_V2_PREFIX = "/wiki/api/v2"
+ENDPOINT_TABLES = (
+    "facts/confluence-v1-endpoint-scopes.tsv",
+    "facts/jira-software-endpoint-scopes.tsv",
+)
+SCOPES_TABLE = "facts/scopes.tsv"
+EVENTS_TABLE = "facts/product-event-scopes.tsv"
+MODULES_TABLE = "facts/module-entrypoints.tsv"
+
+PRODUCTS = ("bitbucket", "confluence", "jira")
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+CLASSIC_THREE_PART = frozenset({"readonly:content.attachment:confluence"})
+JIRA_API_VERSIONED = re.compile(r"^/rest/api/([23])(/.*)?$")
+
+
+class CatalogError(Exception):
+    """Input data is missing or inconsistent."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def is_granular_name(name: str) -> bool:
+    return name.count(":") == 2 and name not in CLASSIC_THREE_PART
+
+
+def sorted_unique(names) -> list[str]:
+    return sorted({n for n in names if n})
+
+
+def split_scopes(cell: str) -> list[str]:
+    return sorted_unique(part.strip() for part in cell.split(","))
+
+
+def read_tsv(shared: Path, rel: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    path = shared / rel
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogError(f"missing input {path}") from exc
+    lines = text.splitlines()
+    if not lines:
+        raise CatalogError(f"{path}: empty file")
+    header = lines[0].split("\t")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise CatalogError(f"{path}: missing columns {missing} (header {header})")
+    rows = []
+    for lineno, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            raise CatalogError(
+                f"{path}:{lineno}: {len(cells)} fields, header has {len(header)}"
+            )
+        rows.append({k: v.strip() for k, v in zip(header, cells)})
+    return rows
+
+
+def read_json(shared: Path, rel: str) -> dict:
+    path = shared / rel
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError as exc:
+        raise CatalogError(f"missing input {path}") from exc
+
+
+def file_name(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1]
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+
+def oauth2_scheme_names(spec: dict) -> set[str]:
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    schemes = schemes or spec.get("securityDefinitions") or {}
+    return {name for name, s in schemes.items() if (s or {}).get("type") == "oauth2"}
+
+
+def operation_scopes(op: dict, oauth2_schemes: set[str]) -> tuple[list[str], list[str], str]:
+    """Return (classic, granular, origin) for one OpenAPI operation.
+
+    origin is "x-atlassian" or "security" (fallback) or "none".
+    """
+    entries = op.get("x-atlassian-oauth2-scopes")
+    origin = "x-atlassian"
+    if not entries:
+        entries = [
+            {"scopes": list(names)}
+            for req in (op.get("security") or [])
+            for scheme, names in (req or {}).items()
+            if scheme in oauth2_schemes and names
+        ]
+        origin = "security" if entries else "none"
+    classic: set[str] = set()
+    granular: set[str] = set()
+    for entry in entries:
+        names = [n for n in (entry.get("scopes") or []) if n]
+        if any(is_granular_name(n) for n in names):
+            granular.update(names)
+        else:
+            classic.update(names)
+    return sorted(classic), sorted(granular), origin
+
+
+def spec_operations(spec: dict):
+    oauth2 = oauth2_scheme_names(spec)
+    for path, item in (spec.get("paths") or {}).items():
+        for method, op in (item or {}).items():
+            if method.lower() in HTTP_METHODS and isinstance(op, dict):
+                classic, granular, origin = operation_scopes(op, oauth2)
+                yield method.upper(), path, classic, granular, origin
+
+
+def normalized_template(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def jira_platform_rows(shared: Path, stats: Counter, notes: list[str]) -> list[list]:
+    primary = read_json(shared, JIRA_SPEC_PRIMARY)
+    fallback = read_json(shared, JIRA_SPEC_FALLBACK)
+
+    ops: dict[tuple[str, str], list] = {}
+    for method, path, classic, granular, origin in spec_operations(primary):
+        ops[(method, path)] = [method, path, classic, granular]
+        stats[f"jira platform ops from {file_name(JIRA_SPEC_PRIMARY)}"] += 1
+        stats[f"jira platform ops with scopes from {origin}"] += 1
+    seen_norm = {(m, normalized_template(p)) for m, p in ops}
+    for method, path, classic, granular, origin in spec_operations(fallback):
+        if (method, path) in ops:
+            continue
+        if (method, normalized_template(path)) in seen_norm:
+            notes.append(
+                f"{file_name(JIRA_SPEC_FALLBACK)}: {method} {path} skipped "
+                "(same template, other parameter names, in the primary spec)"
+            )
+            continue
+        ops[(method, path)] = [method, path, classic, granular]
+        stats[f"jira platform ops from {file_name(JIRA_SPEC_FALLBACK)} only"] += 1
+        stats[f"jira platform ops with scopes from {origin}"] += 1
+        notes.append(f"from {file_name(JIRA_SPEC_FALLBACK)} only: {method} {path}")
+
+    # /rest/api/3 <-> /rest/api/2 twins; an operation a spec states explicitly wins.
+    twins: dict[tuple[str, str], list] = {}
+    for (method, path), row in ops.items():
+        m = JIRA_API_VERSIONED.match(path)
+        if not m:
+            continue
+        other = "2" if m.group(1) == "3" else "3"
+        twin_path = f"/rest/api/{other}{m.group(2) or ''}"
+        if (method, twin_path) not in ops:
+            twins[(method, twin_path)] = [method, twin_path, row[2], row[3]]
+    stats["jira platform /rest/api twins added"] = len(twins)
+    ops.update(twins)
+    return list(ops.values())
+
+
+def confluence_v2_rows(shared: Path, stats: Counter, notes: list[str]) -> list[list]:
+    spec = read_json(shared, CONFLUENCE_V2_SPEC)
+    urls = [s.get("url", "") for s in spec.get("servers") or []]
+    if urls and not any(u.rstrip("/").endswith(CONFLUENCE_V2_PREFIX) for u in urls):
+        notes.append(f"{file_name(CONFLUENCE_V2_SPEC)}: unexpected servers {urls}")
+    rows = []
+    for method, path, classic, granular, origin in spec_operations(spec):
+        rows.append([method, CONFLUENCE_V2_PREFIX + path, classic, granular])
+        stats[f"confluence v2 ops with scopes from {origin}"] += 1
+    return rows
+
+
+# --------------------------------------------------------------------------- TSV tables
+
+
+def product_for_path(path: str) -> str:
+    if path.startswith("/wiki/"):
+        return "confluence"
+    if path.startswith("/2.0/") or path == "/2.0":
+        return "bitbucket"
+    if path.startswith("/rest/"):
+        return "jira"
+    raise CatalogError(f"cannot tell the product of path {path!r}")
+
+
+def table_rows(shared: Path, rel: str, stats: Counter) -> list[list]:
+    rows = []
+    for r in read_tsv(shared, rel, ("method", "path", "classic_scopes", "granular_scopes")):
+        method, path = r["method"].upper(), r["path"]
+        if not method or not path.startswith("/"):
+            raise CatalogError(f"{rel}: bad row {r}")
+        rows.append([method, path, split_scopes(r["classic_scopes"]),
+                     split_scopes(r["granular_scopes"])])
+        family = "/".join(path.split("/")[:3])
+        stats[f"{file_name(rel)} rows under {family}"] += 1
+    return rows
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_endpoints(shared: Path, stats: Counter, notes: list[str]) -> dict:
+    sources = [JIRA_SPEC_PRIMARY, JIRA_SPEC_FALLBACK, CONFLUENCE_V2_SPEC, *ENDPOINT_TABLES]
+    rows = jira_platform_rows(shared, stats, notes) + confluence_v2_rows(shared, stats, notes)
+    for rel in ENDPOINT_TABLES:
+        rows += table_rows(shared, rel, stats)
+
+    products: dict[str, dict[tuple[str, str], list]] = {p: {} for p in PRODUCTS}
+    for row in rows:
+        product = product_for_path(row[1])
+        key = (row[0], row[1])
+        if key in products[product]:
+            if products[product][key] != row:
+                raise CatalogError(f"conflicting scopes for {row[0]} {row[1]} in two inputs")
+            continue
+        products[product][key] = row
+    return {
+        "generator": GENERATOR,
+        "sources": sorted(file_name(s) for s in sources),
+        "products": {
+            p: sorted(ops.values(), key=lambda r: (r[1], r[0]))
+            for p, ops in products.items()
+        },
+    }
+
+
+def build_scopes(shared: Path) -> dict:
+    scopes = {}
+    for r in read_tsv(shared, SCOPES_TABLE, ("scope", "product", "kind", "privilege")):
+        if r["scope"] in scopes:
+            raise CatalogError(f"{SCOPES_TABLE}: duplicate scope {r['scope']}")
+        scopes[r["scope"]] = {"product": r["product"], "kind": r["kind"],
+                              "privilege": r["privilege"]}
+    return {"generator": GENERATOR, "sources": [file_name(SCOPES_TABLE)], "scopes": scopes}
+
+
+def build_events(shared: Path) -> dict:
+    events = {}
+    cols = ("event", "product", "classic_scopes", "granular_scopes")
+    for r in read_tsv(shared, EVENTS_TABLE, cols):
+        if r["event"] in events:
+            raise CatalogError(f"{EVENTS_TABLE}: duplicate event {r['event']}")
+        events[r["event"]] = {"product": r["product"],
+                              "classic": split_scopes(r["classic_scopes"]),
+                              "granular": split_scopes(r["granular_scopes"])}
+    return {"generator": GENERATOR, "sources": [file_name(EVENTS_TABLE)], "events": events}
+
+
+def build_modules(shared: Path) -> dict:
+    modules = {}
+    cols = ("module_type", "product", "invokes", "handler_signature")
+    for r in read_tsv(shared, MODULES_TABLE, cols):
+        if r["module_type"] in modules:
+            raise CatalogError(f"{MODULES_TABLE}: duplicate module {r['module_type']}")
+        modules[r["module_type"]] = {"product": r["product"], "invokes": r["invokes"],
+                                     "signature": r["handler_signature"]}
+    return {"generator": GENERATOR, "sources": [file_name(MODULES_TABLE)], "modules": modules}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def render(value, expand_depth: int, depth: int = 0) -> str:
+    """JSON text with containers expanded one entry per line down to expand_depth.
+
+    Deeper values are compact (``separators=(",", ":")``); keys always sorted.
+    Lists of scalars (e.g. "sources") stay on one line.
+    """
+    compact = json.dumps(value, indent=None, separators=(",", ":"), sort_keys=True,
+                         ensure_ascii=False)
+    if depth >= expand_depth or not value:
+        return compact
+    pad = " " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}:{render(value[k], expand_depth, depth + 1)}"
+                 for k in sorted(value)]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    if isinstance(value, list) and all(isinstance(v, (list, dict)) for v in value):
+        items = [pad + render(v, expand_depth, depth + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]"
+    return compact
+
+
+def build_all(shared: Path) -> tuple[dict[str, str], dict, Counter, list[str]]:
+    if not shared.is_dir():
+        raise CatalogError(f"shared directory not found: {shared}")
+    stats: Counter = Counter()
+    notes: list[str] = []
+    data = {
+        "endpoints.json": (build_endpoints(shared, stats, notes), 3),
+        "scopes.json": (build_scopes(shared), 2),
+        "events.json": (build_events(shared), 2),
+        "modules.json": (build_modules(shared), 2),
+    }
+    files = {name: render(obj, depth) + "\n" for name, (obj, depth) in data.items()}
+    for name, text in files.items():  # self-check: output must round-trip
+        if json.loads(text) != data[name][0]:
+            raise CatalogError(f"internal error: {name} does not round-trip")
+    return files, {name: obj for name, (obj, _) in data.items()}, stats, notes
+
+
+def report(objs: dict, stats: Counter, notes: list[str], out=sys.stdout) -> None:
+    products = objs["endpoints.json"]["products"]
+    known = objs["scopes.json"]["scopes"]
+    print("operations per product (rows; Jira /rest/api/2 and /3 counted separately):", file=out)
+    for p in PRODUCTS:
+        rows = products[p]
+        none = sum(1 for r in rows if not r[2] and not r[3])
+        print(f"  {p:11s} {len(rows):5d} operations, {none:4d} with no scope", file=out)
+    print("details:", file=out)
+    for k in sorted(stats):
+        print(f"  {k}: {stats[k]}", file=out)
+    for n in notes:
+        print(f"  note: {n}", file=out)
+
+    missing: dict[str, set[str]] = {}
+    for p in PRODUCTS:
+        for method, path, classic, granular in products[p]:
+            for s in classic + granular:
+                if s not in known:
+                    missing.setdefault(s, set()).add(f"{method} {path}")
+    for event, e in objs["events.json"]["events"].items():
+        for s in e["classic"] + e["granular"]:
+            if s not in known:
+                missing.setdefault(s, set()).add(f"event {event}")
+    if missing:
+        print(f"scope names not in {file_name(SCOPES_TABLE)}: {len(missing)}", file=out)
+        for s in sorted(missing):
+            users = sorted(missing[s])
+            more = f" (+{len(users) - 3} more)" if len(users) > 3 else ""
+            print(f"  {s}: {', '.join(users[:3])}{more}", file=out)
+    else:
+        print(f"every scope named by an operation or event is in {file_name(SCOPES_TABLE)}",
+              file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
+                    help=f"input directory (default: {DEFAULT_SHARED})")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                    help=f"output directory (default: {DEFAULT_OUT})")
+    ap.add_argument("--check", action="store_true",
+                    help="do not write; exit 1 if the files in --out differ from the output")
+    ap.add_argument("--quiet", action="store_true", help="no sanity report")
+    args = ap.parse_args(argv)
+
+    try:
+        files, objs, stats, notes = build_all(args.shared)
+    except CatalogError as exc:
+        print(f"build_catalog: error: {exc}", file=sys.stderr)
+        return 2
+
+    if args.check:
+        stale = []
+        for name, text in files.items():
+            target = args.out / name
+            try:
+                current = target.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                stale.append(f"{target} (missing)")
+                continue
+            if current != text:
+                stale.append(str(target))
+        if stale:
+            print("build_catalog: generated catalog is out of date:", file=sys.stderr)
+            for s in stale:
+                print(f"  {s}", file=sys.stderr)
+            print("run: python tools/build_catalog.py", file=sys.stderr)
+            return 1
+        print(f"build_catalog: {len(files)} files in {args.out} are up to date")
+        return 0
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        with (args.out / name).open("w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    if not args.quiet:
+        print(f"wrote {', '.join(files)} to {args.out} "
+              f"({sum(len(t.encode()) for t in files.values())} bytes)")
+        report(objs, stats, notes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
