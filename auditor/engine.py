@@ -99,14 +99,14 @@ def _apply_suppressions(facts: AppFacts, findings: list[Finding], config: Config
         if region is None:
             continue
         for sup in valid:
-            if (sup.rule_id == finding.rule_id and sup.path == finding.location.path
-                    and region.start_line in (sup.line, sup.line + 1)):
+            if sup.rule_id == finding.rule_id and sup.path == finding.location.path and sup.covers(region.start_line):
                 finding.suppression = sup
                 sup.used = True
                 break
     for sup in valid:
         if not sup.used and config.rule_enabled(sup.rule_id):
             extra.append(UNUSED.finding(
-                f"forge-audit-ignore {sup.rule_id} matched no finding on this line or the next; remove it",
+                f"forge-audit-ignore {sup.rule_id} matched no finding on the line{'s' if sup.covers_next else ''} "
+                "it covers; remove it",
                 Location(sup.path, Region(sup.line, 1)), properties={"rule": sup.rule_id}))
     return findings + [f for f in extra if config.rule_enabled(f.rule_id)]

@@ -39,7 +39,12 @@ class Suppression:
     reason: str
     path: Path
     line: int
+    # A comment alone on its line also covers the next line; one trailing code covers only its own.
+    covers_next: bool = True
     used: bool = False
+
+    def covers(self, line: int) -> bool:
+        return line == self.line or (self.covers_next and line == self.line + 1)
 
 
 @dataclass

@@ -9,7 +9,8 @@ Python would take seconds.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import tree_sitter
@@ -45,7 +46,6 @@ class ParsedFile:
     source: SourceFile
     grammar: str
     tree: tree_sitter.Tree
-    _captures: dict[str, dict] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -56,15 +56,19 @@ class ParsedFile:
         return self.source.data
 
     def captures(self, query_source: str) -> dict[str, list[tree_sitter.Node]]:
-        """Captures of a query over the whole file, cached by query text."""
-        if query_source not in self._captures:
-            cursor = tree_sitter.QueryCursor(_query(self.grammar, query_source))
-            self._captures[query_source] = cursor.captures(self.tree.root_node)
-        return self._captures[query_source]
-
-    def matches(self, query_source: str) -> list[dict[str, list[tree_sitter.Node]]]:
+        """Captures of a query over the whole file."""
         cursor = tree_sitter.QueryCursor(_query(self.grammar, query_source))
-        return [captures for _, captures in cursor.matches(self.tree.root_node)]
+        return cursor.captures(self.tree.root_node)
+
+    def occurrences(self, pattern: str) -> list[tree_sitter.Node]:
+        """The smallest named node at each whole-word match of ``pattern`` in the source."""
+        root = self.tree.root_node
+        nodes = []
+        for match in re.finditer(rb"(?<![\w$])(?:" + pattern.encode() + rb")(?![\w$])", self.data):
+            node = root.named_descendant_for_byte_range(match.start(), match.end())
+            if node is not None and (node.start_byte, node.end_byte) == match.span():
+                nodes.append(node)
+        return nodes
 
     def column(self, byte_offset: int, byte_column: int) -> int:
         line_start = byte_offset - byte_column

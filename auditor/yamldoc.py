@@ -120,6 +120,9 @@ def load_yaml(text: str) -> YamlDoc:
             mark = exc.problem_mark or exc.context_mark
             message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
             region = _region_from_marks(lines, mark) if mark else Region(1, 1)
+            line = lines[mark.line] if mark and mark.line < len(lines) else ""
+            if "\t" in line[: mark.column + 1]:
+                message = "tab character in indentation (YAML indents with spaces only)"
             raise YamlError(YamlProblem(f"YAML syntax error: {message}", region)) from None
         except yaml.YAMLError as exc:
             raise YamlError(YamlProblem(f"YAML error: {exc}", Region(1, 1))) from None

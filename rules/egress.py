@@ -16,8 +16,11 @@ MULTI_LABEL_SUFFIXES = {
     "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.nz", "co.jp", "co.in", "com.br",
     "com.cn", "com.mx", "co.za", "com.sg", "com.tr",
 }
+# Under amazonaws.com anyone can own names at any depth (S3 buckets in every
+# region, API Gateway ids, load balancers), so any wildcard there is too broad.
+SHARED_AT_ANY_DEPTH = {"amazonaws.com"}
 SHARED_HOSTING = {
-    "amazonaws.com", "cloudfront.net", "herokuapp.com", "azurewebsites.net", "cloudapp.net", "appspot.com",
+    "cloudfront.net", "herokuapp.com", "azurewebsites.net", "cloudapp.net", "appspot.com",
     "firebaseapp.com", "web.app", "github.io", "gitlab.io", "netlify.app", "vercel.app", "pages.dev",
     "workers.dev", "ngrok.io", "ngrok-free.app", "glitch.me", "repl.co", "onrender.com", "fly.dev",
     "blob.core.windows.net", "storage.googleapis.com", "run.app", "trycloudflare.com", "loca.lt",
@@ -41,17 +44,34 @@ def scheme_of(address: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def allows(address: str, host: str) -> bool:
-    """Does one declared address let the app reach ``host``?"""
+def allows(address: str, url: str, *, match_path: bool = False, partial: bool = False) -> bool:
+    """Does one declared address let the app reach ``url``?
+
+    Hosts must match (`*.domain` covers subdomains, not the domain itself).
+    With ``match_path`` (Custom UI `fetch.client`, which becomes a CSP
+    connect-src source), a path in the address restricts the URL as in CSP:
+    a path ending in `/` is a prefix, any other path must match exactly.
+    ``partial``: ``url`` is only the literal start of a URL built at run time,
+    so it is allowed unless it already leaves the permitted path.
+    """
     entry = address.strip()
     if entry == "*":
         return True
-    pattern = host_of(entry.replace("*.", "wildcard-label.", 1)) if entry.startswith(("*.", "https://*.", "wss://*.")) \
-        else None
-    if pattern is not None:
-        parent = pattern.split(".", 1)[1] if "." in pattern else pattern
-        return host.endswith("." + parent)  # a wildcard does not include the parent domain
-    return host == host_of(entry)
+    host = host_of(url)
+    if entry.startswith("*."):
+        if not host.endswith("." + host_of(entry[2:])):
+            return False
+    elif host != host_of(entry):
+        return False
+    if not match_path:
+        return True
+    wanted = urlsplit(entry if "://" in entry else "//" + entry).path
+    if not wanted:
+        return True
+    path = urlsplit(url).path or "/"
+    if partial and wanted.startswith(path):
+        return True
+    return path.startswith(wanted) if wanted.endswith("/") else path == wanted
 
 
 def wildcard_breadth(address: str) -> str | None:
@@ -69,7 +89,6 @@ def wildcard_breadth(address: str) -> str | None:
         return f"covers every domain under the top-level domain '.{parent}'" if parent else "allows every domain"
     if parent in MULTI_LABEL_SUFFIXES:
         return f"covers every domain registered under the public suffix '.{parent}'"
-    for shared in SHARED_HOSTING:
-        if parent == shared or parent.endswith("." + shared) and parent.count(".") <= shared.count(".") + 1:
-            return f"covers '{parent}', a shared hosting zone where anyone can get a subdomain"
+    if parent in SHARED_HOSTING or any(parent == z or parent.endswith("." + z) for z in SHARED_AT_ANY_DEPTH):
+        return f"covers '{parent}', a shared hosting zone where anyone can get a subdomain"
     return None

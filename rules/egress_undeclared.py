@@ -5,7 +5,10 @@ Finds `fetch(...)` calls (from `@forge/api`, or the global `fetch`) whose URL
 is known statically (string literals, templates without holes in the host,
 constants) and checks the host against `fetch.backend` (backend code) or
 `fetch.client` (Custom UI code), honouring `*.domain` wildcards (which do not
-include the parent domain) and `*`. Hosts of declared `remotes` count as
+include the parent domain) and `*`. Client entries become the Custom UI's CSP
+`connect-src`, so a path in a client entry limits the URLs it allows (a path
+ending in `/` is a prefix). For a URL with a run-time part, only what is literal
+is judged: the host, and the path when the hole comes after it. Hosts of declared `remotes` count as
 declared for backend code.
 
 ## Why is this bad?
@@ -42,7 +45,9 @@ def check(facts):
             continue
         host = host_of(url)
         side = "client" if call.frontend else "backend"
-        if not host or any(allows(address, host) for address in declared[side]):
+        partial = len(call.parts) > 1
+        if not host or any(allows(address, url, match_path=call.frontend, partial=partial)
+                           for address in declared[side]):
             continue
         yield RULE.finding(
             f"fetch to '{host}' is not declared in permissions.external.fetch.{side}; Forge will block it",

@@ -33,9 +33,6 @@ import difflib
 import functools
 import re
 
-import jsonschema
-from jsonschema.exceptions import best_match
-
 from auditor.model import Location
 from rules import catalog
 from rules.base import Rule, rule_doc
@@ -57,14 +54,17 @@ def check(facts):
 
 @functools.cache
 def _validator():
-    schema = catalog.manifest_schema()
-    return jsonschema.Draft202012Validator(schema)
+    import jsonschema  # ~90 ms to import: only when a manifest is checked
+
+    return jsonschema.Draft202012Validator(catalog.manifest_schema())
 
 
 def _schema_findings(app):
     doc = app.manifest
     for error in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         if error.context:
+            from jsonschema.exceptions import best_match
+
             error = best_match(error.context) or error
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -132,7 +132,7 @@ def _references(manifest):
         yield RULE.finding(f"{ref.target_kind} '{ref.target}' is not declared{hint}", ref.location,
                            properties={"reference": ref.target, "kind": ref.target_kind})
     for function in manifest.functions.values():
-        if function.handler_file is None:
+        if function.handler is not None and function.handler_file is None:
             module = function.handler.rsplit(".", 1)[0]
             yield RULE.finding(
                 f"handler '{function.handler}' of function '{function.key}': no file src/{module}.(ts|tsx|js|jsx|mjs|cjs) "

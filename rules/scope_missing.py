@@ -37,7 +37,7 @@ def check(facts):
             continue
         first = need.requirements[0]
         wanted = sorted(first.classic - declared) or sorted(first.granular - declared)
-        options = " or ".join(r.describe() for r in need.requirements)
+        options = " | ".join(dict.fromkeys(r.describe() for r in need.requirements))
         yield RULE.finding(
             f"{need.what} needs {options}; manifest.yml does not declare {', '.join(wanted)}",
             need.location, related=related,

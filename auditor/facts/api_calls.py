@@ -9,38 +9,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tree_sitter
 
-from auditor.facts.bindings import HOLE, FileBindings, callee_name, forge_package, unwrap
+from auditor.facts.bindings import HOLE, FileBindings, callee_name, forge_package, is_await_call, same, unwrap
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
 PRODUCT_OF = {"requestJira": "jira", "requestConfluence": "confluence", "requestBitbucket": "bitbucket"}
 STORAGE_PACKAGES = ("kvs", "storage")
 
-_CANDIDATES = r"""
-(call_expression function: (identifier) @name
-  (#match? @name "^(requestJira|requestConfluence|requestBitbucket|fetch)$")) @call
-(call_expression function: (member_expression property: (property_identifier) @name)
-  (#match? @name "^(requestJira|requestConfluence|requestBitbucket|fetch)$")) @call
-(call_expression function: (parenthesized_expression (sequence_expression (member_expression property: (property_identifier) @name)))
-  (#match? @name "^(requestJira|requestConfluence|requestBitbucket|fetch)$")) @call
-(call_expression function: (call_expression function: (identifier) @await
-    arguments: (arguments (member_expression property: (property_identifier) @name) .))
-  (#eq? @await "await")
-  (#match? @name "^(requestJira|requestConfluence|requestBitbucket|fetch)$")) @call
-"""
-_ALIASED = """
-(call_expression function: (identifier) @alias (#any-of? @alias {names})) @call
-"""
-_STORAGE_MEMBERS = r"""
-(member_expression object: (_) @object property: (property_identifier) @prop (#eq? @prop "storage")) @member
-"""
-_MODULE_STRINGS = r"""
-(string (string_fragment) @module (#match? @module "^@forge/(kvs|storage)(/|$)|node_modules/@forge/(kvs|storage)/"))
-"""
 
 
 @dataclass
@@ -109,16 +89,52 @@ def extract(parsed: ParsedFile) -> CodeFacts:
 
 def _candidates(parsed: ParsedFile, bindings: FileBindings):
     """(call node, Forge function name) for every call that may be a product API or fetch call."""
-    for match in parsed.matches(_CANDIDATES):
-        yield match["call"][0], text(match["name"][0])
-    aliases = {local: imp.name for local, imp in bindings.imports.items()
-               if imp.name in PRODUCT_OF and local != imp.name and forge_package(imp.module)}
-    aliases.update((local, key) for local, key in bindings.destructured_aliases().items()
-                   if key in PRODUCT_OF and local != key)
+    names = "|".join(list(PRODUCT_OF) + ["fetch"])
+    aliases: dict[str, str] = {}
+    for node in parsed.occurrences(names):
+        call = _call_of_callee(node)
+        if call is not None:
+            yield call, text(node)
+        elif node.type == "property_identifier" and node.parent is not None and node.parent.type == "pair_pattern":
+            alias = node.parent.child_by_field_name("value")  # const { requestJira: rj } = api.asApp()
+            if alias is not None and alias.type == "identifier":
+                aliases[text(alias)] = text(node)
+    aliases.update((local, imp.name) for local, imp in bindings.imports.items()
+                   if imp.name in PRODUCT_OF and local != imp.name and forge_package(imp.module))
+    aliases = {local: name for local, name in aliases.items() if local not in PRODUCT_OF}
     if aliases:
-        names = " ".join(f'"{name}"' for name in sorted(aliases))
-        for match in parsed.matches(_ALIASED.format(names=names)):
-            yield match["call"][0], aliases[text(match["alias"][0])]
+        for node in parsed.occurrences("|".join(re.escape(a) for a in aliases)):
+            call = _call_of_callee(node)
+            if call is not None:
+                yield call, aliases[text(node)]
+
+
+def _call_of_callee(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The call whose callee is ``node``: f(), x.f(), (0, x.f)(), await (0, x.f)()."""
+    current = node
+    if node.type == "property_identifier":
+        current = node.parent
+        if current is None or current.type != "member_expression" or \
+                not same(current.child_by_field_name("property"), node):
+            return None
+    elif node.type != "identifier":
+        return None
+    for _ in range(4):
+        parent = current.parent
+        if parent is None:
+            return None
+        if parent.type == "call_expression":
+            if same(parent.child_by_field_name("function"), current):
+                return parent
+            return None
+        if parent.type in ("parenthesized_expression", "sequence_expression"):
+            current = parent
+        elif parent.type == "arguments" and is_await_call(parent.parent) and \
+                same(parent.named_children[-1], current):  # tree-sitter's `await (0, x.f)` quirk
+            current = parent.parent
+        else:
+            return None
+    return None
 
 
 def _via(bindings: FileBindings, fn: tree_sitter.Node) -> str | None:
@@ -173,7 +189,7 @@ def _is_fetch(bindings: FileBindings, fn: tree_sitter.Node) -> bool:
         imported = bindings.imports.get("fetch")
         if imported is not None:
             return True  # @forge/api's fetch, node-fetch, undici: all leave through egress
-        return "fetch" not in bindings.declarations and not bindings.declares_function("fetch")
+        return not bindings.declares("fetch")
     receiver = fn.child_by_field_name("object")
     return receiver is not None and bindings.forge_module(receiver) == "api"
 
@@ -196,11 +212,16 @@ def _storage_uses(parsed: ParsedFile, bindings: FileBindings) -> list[StorageUse
         package = forge_package(imported.module)
         if package in STORAGE_PACKAGES or (package == "api" and imported.name == "storage"):
             return [StorageUse(parsed.location(imported.node), f"storage from {imported.module}")]
-    for match in parsed.matches(_STORAGE_MEMBERS):
-        if bindings.forge_module(match["object"][0]) == "api":
-            return [StorageUse(parsed.location(match["member"][0]), "storage from @forge/api")]
-    for node in parsed.captures(_MODULE_STRINGS).get("module", []):
-        return [StorageUse(parsed.location(node.parent), f"bundled {text(node)}")]
+    for node in parsed.occurrences("storage"):
+        member = node.parent
+        if node.type == "property_identifier" and member is not None and member.type == "member_expression":
+            receiver = member.child_by_field_name("object")
+            if receiver is not None and bindings.forge_module(receiver) == "api":
+                return [StorageUse(parsed.location(member), "storage from @forge/api")]
+    for match in re.finditer(rb"@forge/(?:kvs|storage)\b", parsed.data):
+        node = parsed.tree.root_node.named_descendant_for_byte_range(match.start(), match.end())
+        if node is not None and node.type == "string_fragment":
+            return [StorageUse(parsed.location(node.parent), f"bundled {match.group().decode()}")]
     return []
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import tree_sitter
 
@@ -29,20 +29,6 @@ class _Hole:
 HOLE = _Hole()
 MAX_DEPTH = 8
 
-_IMPORTS = """
-(import_statement source: (string) @source) @import
-"""
-_DECLARATORS = """
-(variable_declarator name: (_) @name value: (_) @value)
-"""
-_FUNCTIONS = """
-(function_declaration name: (identifier) @fn)
-"""
-_ASSIGNED = """
-(assignment_expression left: (identifier) @assigned)
-(augmented_assignment_expression left: (identifier) @assigned)
-(update_expression argument: (identifier) @assigned)
-"""
 # webpack names imported modules after their package: _forge_api__WEBPACK_IMPORTED_MODULE_0__
 _BUNDLER_NAME = re.compile(r"^_?(?:forge_(api|bridge|kvs|storage|events|resolver))(?:__WEBPACK_IMPORTED_MODULE_\d+__|_\d*)?(?:___default)?$")
 _ESBUILD_NAME = re.compile(r"^import_(api|bridge|kvs|storage|events|resolver)\d*$")
@@ -97,22 +83,86 @@ def module_source(node: tree_sitter.Node) -> str | None:
     return None
 
 
+@dataclass
+class NameFacts:
+    """Where one name is bound in a file (scopes ignored on purpose, see module doc)."""
+
+    values: list[tree_sitter.Node] = field(default_factory=list)       # `name = value` initializers
+    destructured: list[tuple[str, tree_sitter.Node]] = field(default_factory=list)  # `{key: name} = src`
+    reassigned: bool = False
+    function: bool = False
+
+
+def same(a: tree_sitter.Node | None, b: tree_sitter.Node | None) -> bool:
+    return a is not None and b is not None and (a.start_byte, a.end_byte, a.type) == (b.start_byte, b.end_byte, b.type)
+
+
 class FileBindings:
+    """Name lookups for one file, answered from the name's occurrences in the source bytes.
+
+    Finding a name with a byte regex and asking tree-sitter for the node there
+    costs microseconds, where a query over a multi-megabyte bundle walks
+    millions of nodes; so every lookup is lazy and cached per name.
+    """
+
     def __init__(self, parsed: ParsedFile):
         self.parsed = parsed
+        self._names: dict[str, NameFacts] = {}
+
+    def name_facts(self, name: str) -> NameFacts:
+        if name not in self._names:
+            facts = NameFacts()
+            for node in self.parsed.occurrences(re.escape(name)):
+                self._classify(node, facts)
+            self._names[name] = facts
+        return self._names[name]
+
+    @staticmethod
+    def _classify(node: tree_sitter.Node, facts: NameFacts) -> None:
+        parent = node.parent
+        if parent is None:
+            return
+        kind = parent.type
+        if node.type == "identifier":
+            if kind == "variable_declarator" and same(parent.child_by_field_name("name"), node):
+                value = parent.child_by_field_name("value")
+                if value is not None:
+                    facts.values.append(value)
+            elif kind in ("assignment_expression", "augmented_assignment_expression") and \
+                    same(parent.child_by_field_name("left"), node):
+                facts.reassigned = True
+            elif kind == "update_expression":
+                facts.reassigned = True
+            elif kind == "function_declaration" and same(parent.child_by_field_name("name"), node):
+                facts.function = True
+            elif kind == "pair_pattern" and same(parent.child_by_field_name("value"), node):
+                key = parent.child_by_field_name("key")
+                source = _pattern_source(parent.parent)
+                if key is not None and source is not None:
+                    facts.destructured.append((text(key), source))
+        elif node.type == "shorthand_property_identifier_pattern":
+            source = _pattern_source(parent)
+            if source is not None:
+                facts.destructured.append((text(node), source))
 
     @functools.cached_property
     def imports(self) -> dict[str, Import]:
+        """Names bound by ESM imports and CommonJS requires of any module."""
         found: dict[str, Import] = {}
-        caps = self.parsed.matches(_IMPORTS)
-        for match in caps:
-            statement = match["import"][0]
-            module = string_value(match["source"][0])
+        for statement in self.parsed.tree.root_node.named_children:
+            if statement.type != "import_statement":
+                continue
+            source = statement.child_by_field_name("source")
+            if source is None:
+                continue
+            module = string_value(source)
             for clause in statement.named_children:
                 if clause.type == "import_clause":
                     self._import_clause(clause, module, statement, found)
-        for name_node, value in self._declarators():
-            self._require(name_node, value, found)
+        for node in self.parsed.occurrences(r"require"):
+            declarator = _require_declarator(node)
+            if declarator is not None:
+                self._require(declarator, found)
         return found
 
     def _import_clause(self, clause: tree_sitter.Node, module: str, statement: tree_sitter.Node,
@@ -132,7 +182,10 @@ class FileBindings:
                     if name is not None:
                         found[text(alias)] = Import(module, text(name), statement)
 
-    def _require(self, name_node: tree_sitter.Node, value: tree_sitter.Node, found: dict[str, Import]) -> None:
+    def _require(self, declarator: tree_sitter.Node, found: dict[str, Import]) -> None:
+        name_node, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+        if name_node is None or value is None:
+            return
         member = None
         if value.type == "member_expression":  # require('m').default / require('m').route
             prop = value.child_by_field_name("property")
@@ -143,59 +196,28 @@ class FileBindings:
         module = module_source(value)
         if module is None:
             return
-        declarator = name_node.parent
         if name_node.type == "identifier":
             found[text(name_node)] = Import(module, member or "*", declarator)
         elif member is None:
             for alias, key in pattern_names(name_node):
                 found[alias] = Import(module, key, declarator)
 
-    def _declarators(self) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
-        return [(m["name"][0], m["value"][0]) for m in self.parsed.matches(_DECLARATORS)]
-
-    @functools.cached_property
-    def declarations(self) -> dict[str, list[tree_sitter.Node]]:
-        """Every simple ``name = value`` declarator in the file, by name."""
-        table: dict[str, list[tree_sitter.Node]] = {}
-        for name_node, value in self._declarators():
-            if name_node.type == "identifier":
-                table.setdefault(text(name_node), []).append(value)
-        return table
-
-    @functools.cached_property
-    def _destructured(self) -> dict[str, tuple[str, tree_sitter.Node]]:
-        table: dict[str, tuple[str, tree_sitter.Node]] = {}
-        for name_node, value in self._declarators():
-            for alias, key in pattern_names(name_node):
-                table[alias] = (key, value)
-        return table
-
-    def destructured_aliases(self) -> dict[str, str]:
-        """local name -> property key, for every ``const { key: local } = ...``."""
-        return {alias: key for alias, (key, _) in self._destructured.items()}
-
     def destructured_source(self, name: str) -> tree_sitter.Node | None:
-        """For ``const { name } = expr``: expr."""
-        entry = self._destructured.get(name)
-        return entry[1] if entry else None
+        """For ``const { name } = expr`` (declared once that way): expr."""
+        entries = self.name_facts(name).destructured
+        return entries[0][1] if len(entries) == 1 else None
 
-    @functools.cached_property
-    def _functions(self) -> set[str]:
-        return {text(n) for n in self.parsed.captures(_FUNCTIONS).get("fn", [])}
-
-    def declares_function(self, name: str) -> bool:
-        return name in self._functions
-
-    @functools.cached_property
-    def _reassigned(self) -> set[str]:
-        return {text(n) for n in self.parsed.captures(_ASSIGNED).get("assigned", [])}
+    def declares(self, name: str) -> bool:
+        """Is ``name`` bound in this file by a declaration of any kind?"""
+        facts = self.name_facts(name)
+        return bool(facts.values or facts.destructured or facts.function)
 
     def constant(self, name: str) -> tree_sitter.Node | None:
         """The initializer of ``name`` if it is declared once and never reassigned."""
-        values = self.declarations.get(name, [])
-        if len(values) != 1 or name in self._reassigned:
+        facts = self.name_facts(name)
+        if len(facts.values) != 1 or facts.reassigned or facts.destructured or facts.function:
             return None
-        return values[0]
+        return facts.values[0]
 
     def forge_module(self, node: tree_sitter.Node) -> str | None:
         """'api', 'bridge', ... when ``node`` names a @forge/* package (or its default export)."""
@@ -281,9 +303,10 @@ class FileBindings:
         return parts[0] if len(parts) == 1 and isinstance(parts[0], str) else None
 
     def object_property(self, node: tree_sitter.Node | None, key: str, depth: int = 0) -> tree_sitter.Node | None | bool:
-        """Value node of ``key`` in an object literal (following constants).
+        """Value node of ``key`` in an object literal, following constants and spreads.
 
-        Returns False when the object cannot be read statically (spread, not a
+        Later properties win, as in JavaScript. Returns False when the object
+        cannot be read statically (a spread of something unknown, not a
         literal), None when it plainly has no such key.
         """
         if node is None or depth > MAX_DEPTH:
@@ -294,11 +317,14 @@ class FileBindings:
             return self.object_property(value, key, depth + 1) if value is not None else False
         if node.type != "object":
             return False
-        found: tree_sitter.Node | None = None
+        found: tree_sitter.Node | None | bool = None
         for prop in node.named_children:
             if prop.type == "spread_element":
-                return False
-            if prop.type == "pair":
+                inner = prop.named_children[0] if prop.named_children else None
+                spread = self.object_property(inner, key, depth + 1)
+                if spread is not None:
+                    found = spread  # a value from the spread, or False: unknown
+            elif prop.type == "pair":
                 k = prop.child_by_field_name("key")
                 name = string_value(k) if k is not None and k.type == "string" else text(k) if k is not None else None
                 if name == key:
@@ -306,6 +332,36 @@ class FileBindings:
             elif prop.type == "shorthand_property_identifier" and text(prop) == key:
                 found = prop
         return found
+
+def _pattern_source(pattern: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """For an object pattern that is a declarator's name: the declarator's value."""
+    if pattern is None or pattern.type != "object_pattern":
+        return None
+    declarator = pattern.parent
+    if declarator is None or declarator.type != "variable_declarator" or \
+            not same(declarator.child_by_field_name("name"), pattern):
+        return None
+    return declarator.child_by_field_name("value")
+
+
+def _require_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The declarator a `require(...)` call initializes, through wrappers and `.member`."""
+    if node.type != "identifier" or node.parent is None or node.parent.type != "call_expression":
+        return None
+    current = node.parent
+    for _ in range(4):
+        parent = current.parent
+        if parent is None:
+            return None
+        if parent.type == "variable_declarator":
+            return parent if same(parent.child_by_field_name("value"), current) else None
+        if parent.type == "arguments" and parent.parent is not None and parent.parent.type == "call_expression":
+            current = parent.parent  # __importDefault(require('m'))
+        elif parent.type == "member_expression":
+            current = parent  # require('m').default
+        else:
+            return None
+    return None
 
 
 def pattern_names(pattern: tree_sitter.Node) -> list[tuple[str, str]]:
@@ -350,15 +406,15 @@ def unwrap(node: tree_sitter.Node) -> tree_sitter.Node:
             node = node.named_children[0] if node.type != "type_assertion" else node.named_children[-1]
         elif node.type == "sequence_expression" and node.named_children:
             node = node.named_children[-1]
-        elif _is_await_call(node):
+        elif is_await_call(node):
             node = node.child_by_field_name("arguments").named_children[-1]
         else:
             return node
 
 
-def _is_await_call(node: tree_sitter.Node) -> bool:
+def is_await_call(node: tree_sitter.Node | None) -> bool:
     """tree-sitter reads ``await (0, x.f)`` as a call of a function named await."""
-    if node.type != "call_expression":
+    if node is None or node.type != "call_expression":
         return False
     fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
     return (fn is not None and fn.type == "identifier" and text(fn) == "await"

@@ -91,6 +91,11 @@ def _score(call_seg: str, template_seg: str, pattern: re.Pattern | None) -> int:
 
 def match(product: str, method: str | None, segments: list[str]) -> list[Operation]:
     """Best-fitting operations for a call (any method when ``method`` is None)."""
+    return _match(product, method, tuple(segments))
+
+
+@functools.lru_cache(maxsize=4096)  # bundles repeat the same call shapes thousands of times
+def _match(product: str, method: str | None, segments: tuple[str, ...]) -> list[Operation]:
     best: list[Operation] = []
     best_score = 0
     for template in _index(product).get(len(segments), []):

@@ -36,7 +36,7 @@ class EgressEntry:
 @dataclass
 class FunctionDecl:
     key: str
-    handler: str
+    handler: str | None          # None when missing or not `file.export` (the schema reports it)
     location: Location           # the handler value
     handler_file: Path | None    # None when no candidate file exists
 
@@ -195,7 +195,10 @@ def _modules(doc: YamlDoc, facts: ManifestFacts, loc, app_root: Path) -> None:
 
 def _function(item: dict, base: tuple, facts: ManifestFacts, loc, app_root: Path) -> None:
     key, handler = item.get("key"), item.get("handler")
-    if not isinstance(key, str) or not isinstance(handler, str) or "." not in handler:
+    if not isinstance(key, str):
+        return
+    if not isinstance(handler, str) or "." not in handler.strip("."):
+        facts.functions[key] = FunctionDecl(key, None, loc(base), None)
         return
     facts.functions[key] = FunctionDecl(key, handler, loc(base + ("handler",)), handler_file(app_root, handler))
 

@@ -30,8 +30,15 @@ class Requirement:
         return self.classic | self.granular
 
     def describe(self) -> str:
-        options = [", ".join(sorted(s)) for s in (self.classic, self.granular) if s]
-        return " or ".join(f"[{o}]" for o in options) if len(options) > 1 else (options[0] if options else "no scope")
+        """Short form for messages: the classic scopes, or the granular set (long sets abridged)."""
+        options = []
+        if self.classic:
+            options.append(", ".join(sorted(self.classic)))
+        if self.granular:
+            names = sorted(self.granular)
+            shown = ", ".join(names[:3]) + (f", … ({len(names)} granular scopes)" if len(names) > 3 else "")
+            options.append(shown if not self.classic else f"the granular set {shown}")
+        return " or ".join(options) if options else "no scope"
 
 
 @dataclass

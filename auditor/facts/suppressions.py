@@ -1,7 +1,8 @@
 """Inline suppressions: ``forge-audit-ignore RULE[, RULE]: reason`` in a comment.
 
-In code (`//`, `/* */`) the comment covers its own line and the next one; in
-YAML (`#`) likewise, so it can sit on a scope's line or just above it. A
+A comment alone on its line covers that line and the next; a comment trailing
+code (or a YAML value) covers only its own line, so it never reaches past the
+statement it sits on. A
 reason is required: a suppression without one suppresses nothing and is
 reported, as is one that matched no finding.
 """
@@ -31,6 +32,7 @@ def find_suppressions(path: Path, data: bytes) -> list[Suppression]:
             continue
         reason = (match.group("reason") or "").strip()
         rules = [r for r in re.split(r"[,\s]+", match.group("rules") or "") if r]
+        alone = not line[: match.start()].strip()
         for rule_id in rules or [""]:
-            found.append(Suppression(rule_id=rule_id, reason=reason, path=path, line=number))
+            found.append(Suppression(rule_id=rule_id, reason=reason, path=path, line=number, covers_next=alone))
     return found

@@ -105,7 +105,7 @@ class _Builder:
                 om.ThreadFlowLocation(location=self.location(step)) for step in flow])]) for flow in finding.code_flows]
         suppressions = None
         if finding.suppression is not None:
-            suppressions = [om.Suppression(kind="inSource", status="accepted",
+            suppressions = [om.Suppression(kind="inSource",
                                            justification=finding.suppression.reason)]
         return om.Result(
             rule_id=finding.rule_id,

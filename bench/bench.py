@@ -1,0 +1,160 @@
+"""Time `forge-audit scan` on generated apps and a 5 MB bundle; report medians and peak memory.
+
+Run by hand (never in CI):  python bench/bench.py [--runs 5] [--keep DIR]
+
+Targets: a typical app (< 50 files, < 300 KB) <= 0.5 s wall including start-up;
+a 5 MB bundle <= 3 s; peak memory <= 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MANIFEST = """\
+app:
+  id: ari:cloud:ecosystem::app/1c9e6b7a-2f4d-4c1e-9a51-0b6f2d3e4a10
+  runtime:
+    name: nodejs22.x
+modules:
+  jira:issuePanel:
+    - key: panel
+      resource: main
+      resolver:
+        function: resolver
+      title: Bench
+  function:
+    - key: resolver
+      handler: index.handler
+resources:
+  - key: main
+    path: static/main/build
+permissions:
+  scopes:
+    - read:jira-work
+    - write:jira-work
+    - storage:app
+  external:
+    fetch:
+      backend:
+        - api.example.com
+"""
+
+MODULE = """\
+import api, {{ route }} from '@forge/api';
+import {{ kvs }} from '@forge/kvs';
+import {{ helper{prev} }} from './module{prev}';
+
+const BASE_{n} = '/rest/api/3';
+const LIMIT_{n} = {n};
+
+export async function helper{n}(issueKey, payload) {{
+  const res = await api.asUser().requestJira(route`${{BASE_{n}}}/issue/${{issueKey}}?fields=summary`);
+  const issue = await res.json();
+  const comments = [];
+  for (let i = 0; i < LIMIT_{n}; i += 1) {{
+    comments.push({{ index: i, text: `${{issue.fields.summary}} #${{i}}`, author: payload.accountId }});
+  }}
+  if (payload.post) {{
+    await api.asApp().requestJira(route`/rest/api/3/issue/${{issueKey}}/comment`, {{
+      method: 'POST',
+      headers: {{ 'Content-Type': 'application/json' }},
+      body: JSON.stringify({{ body: comments.map((c) => c.text).join('\\n') }}),
+    }});
+  }}
+  await kvs.set(`last-${{issueKey}}`, {{ at: Date.now(), count: comments.length }});
+  const remote = await api.fetch('https://api.example.com/v1/issues/' + issueKey);
+  return {{ issue, comments, remote: await remote.json(), previous: helper{prev} }};
+}}
+"""
+
+BUNDLE_MODULE = """\
+/***/ "./src/module{n}.js":
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {{
+"use strict";
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {{ "helper{n}": () => (helper{n}) }});
+var _forge_api__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__("./node_modules/@forge/api/out/index.js");
+var _forge_api__WEBPACK_IMPORTED_MODULE_0___default = __webpack_require__.n(_forge_api__WEBPACK_IMPORTED_MODULE_0__);
+async function helper{n}(issueKey, payload) {{
+  const res = await _forge_api__WEBPACK_IMPORTED_MODULE_0___default().asUser().requestJira((0,_forge_api__WEBPACK_IMPORTED_MODULE_0__.route)`/rest/api/3/issue/${{issueKey}}?fields=summary`);
+  const issue = await res.json();
+  const rows = [];
+  for (let i = 0; i < {n} % 17; i += 1) {{
+    rows.push({{ index: i, label: `${{issue.fields.summary}} #${{i}}`, owner: payload.accountId, flags: [i % 2 === 0, i % 3 === 0] }});
+  }}
+  const grouped = rows.reduce((acc, row) => {{ (acc[row.owner] = acc[row.owner] || []).push(row); return acc; }}, {{}});
+  return {{ issue, grouped, total: rows.length }};
+}}
+/***/ }}),
+"""
+
+
+def make_app(root: Path, files: int) -> Path:
+    (root / "src").mkdir(parents=True)
+    (root / "manifest.yml").write_text(MANIFEST)
+    for n in range(files):
+        (root / "src" / f"module{n}.js").write_text(MODULE.format(n=n, prev=max(n - 1, 0)))
+    (root / "src" / "index.js").write_text("import Resolver from '@forge/resolver';\n"
+                                           "const resolver = new Resolver();\n"
+                                           "export const handler = resolver.getDefinitions();\n")
+    return root
+
+
+def make_bundle_app(root: Path, size: int) -> Path:
+    (root / "src").mkdir(parents=True)
+    (root / "manifest.yml").write_text(MANIFEST)
+    (root / "src" / "index.js").write_text("export { handler } from '../dist/index.js';\n")
+    parts, total, n = ["(() => {\nvar __webpack_modules__ = ({\n"], 0, 0
+    while total < size:
+        chunk = BUNDLE_MODULE.format(n=n)
+        parts.append(chunk)
+        total += len(chunk)
+        n += 1
+    parts.append("});\n})();\n")
+    (root / "dist").mkdir()
+    (root / "dist" / "index.js").write_text("".join(parts))
+    return root
+
+
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one run of cmd."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"scan failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="generate the apps here and keep them")
+    args = parser.parse_args()
+    exe = shutil.which("forge-audit") or str(Path(sys.executable).with_name("forge-audit"))
+    base = args.keep or Path(tempfile.mkdtemp(prefix="forge-audit-bench-"))
+    cases = [(f"{n} files", make_app(base / f"app{n}", n)) for n in (10, 100, 1000)]
+    cases.append(("5 MB bundle", make_bundle_app(base / "bundle", 5_000_000)))
+    print(f"{'case':<14} {'size':>9} {'median s':>9} {'min s':>7} {'peak MB':>8}")
+    for name, app in cases:
+        size = sum(p.stat().st_size for p in app.rglob("*") if p.is_file())
+        runs = [measure([exe, "scan", str(app), "--no-config", "--format", "sarif", "-o", os.devnull])
+                for _ in range(args.runs)]
+        walls = [w for w, _ in runs]
+        print(f"{name:<14} {size / 1024:>7.0f}KB {statistics.median(walls):>9.3f} {min(walls):>7.3f} "
+              f"{max(m for _, m in runs):>8.1f}")
+    if not args.keep:
+        shutil.rmtree(base)
+
+
+if __name__ == "__main__":
+    main()
