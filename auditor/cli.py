@@ -84,7 +84,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
         _fail("internal error: the scan did not complete")
     report = _renderer(fmt)(result, show_suppressed)
     if output:
-        output.write_text(report, encoding="utf-8")
+        output.write_text(click.unstyle(report), encoding="utf-8")
         click.echo(f"forge-audit: wrote {fmt} report to {output}", err=True)
     else:
         click.echo(report, nl=False, color=None if fmt == "text" else False)

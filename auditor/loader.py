@@ -120,6 +120,10 @@ def load_app(root: Path, options: LoadOptions, other_roots: set[Path] = frozense
 
 
 def _load_manifest(app: App, options: LoadOptions) -> None:
+    if app.manifest_path.is_symlink() and not _inside(app.manifest_path, app.root.resolve()):
+        app.manifest_problem = YamlProblem("manifest.yml is a symlink to a file outside the app; not read",
+                                           Region(1, 1))
+        return
     data = _read_limited(app.manifest_path, options, app.notifications)
     if data is None:
         app.manifest_problem = YamlProblem("manifest.yml could not be read (see notifications)", Region(1, 1))

@@ -19,8 +19,7 @@ class Rule:
     name: str                  # SARIF reportingDescriptor.name, PascalCase
     level: str                 # default level: error | warning | note
     summary: str               # one line: shortDescription
-    description: str           # a paragraph: fullDescription
-    help: str                  # markdown: what it does / why it matters / example / fix
+    doc: str                   # the rule module's docstring, markdown: what it does / why / example / fix
     cwe: tuple[int, ...]
     precision: str             # very-high | high | medium | low (GitHub code scanning)
     security_severity: float   # 0.0-10.0, drives GitHub's severity label
@@ -36,16 +35,17 @@ class Rule:
         return ["security", "forge"] + [f"external/cwe/cwe-{n}" for n in self.cwe]
 
     @property
+    def description(self) -> str:
+        """fullDescription: the docstring's first paragraph."""
+        return self.doc.strip().split("\n\n", 1)[0].replace("\n", " ")
+
+    @property
+    def help(self) -> str:
+        return self.doc.strip()
+
+    @property
     def help_text(self) -> str:
         """The help as plain text: markdown headings and backticks removed."""
         text = re.sub(r"^#+\s*", "", self.help.strip(), flags=re.MULTILINE)
         return text.replace("```yaml\n", "").replace("```js\n", "").replace("```", "").replace("`", "")
 
-
-def rule_doc(module_doc: str | None) -> tuple[str, str]:
-    """(description, help markdown) from a rule module's docstring.
-
-    The first paragraph is the description; the whole docstring is the help.
-    """
-    doc = (module_doc or "").strip()
-    return doc.split("\n\n", 1)[0].replace("\n", " "), doc

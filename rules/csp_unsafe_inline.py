@@ -25,7 +25,7 @@ the keyword.
 
 from __future__ import annotations
 
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
 SCRIPT_KEYWORDS = {"unsafe-inline", "unsafe-eval", "unsafe-hashes"}
 
@@ -46,10 +46,9 @@ def check(facts):
                                location, level="note", properties={"keyword": keyword, "directive": "styles"})
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="csp/unsafe-inline", name="UnsafeContentSecurityPolicy", level="warning",
     summary="Custom UI content security policy relaxed",
-    description=_description, help=_help, cwe=(79, 693), precision="very-high",
+    doc=__doc__, cwe=(79, 693), precision="very-high",
     security_severity=6.1, check=check,
 )

@@ -23,7 +23,7 @@ Use `https://` (or `wss://`) and make sure the service serves TLS.
 
 from __future__ import annotations
 
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 from rules.egress import scheme_of
 
 INSECURE = {"http": "https", "ws": "wss"}
@@ -42,10 +42,9 @@ def check(facts):
             )
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="egress/insecure-http", name="InsecureHttpEgress", level="warning",
     summary="Egress permission over cleartext HTTP",
-    description=_description, help=_help, cwe=(319,), precision="very-high",
+    doc=__doc__, cwe=(319,), precision="very-high",
     security_severity=6.5, check=check,
 )

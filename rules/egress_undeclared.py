@@ -27,7 +27,7 @@ Custom UI code), or remove the call.
 
 from __future__ import annotations
 
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 from rules.egress import allows, host_of, scheme_of
 
 
@@ -66,10 +66,9 @@ def _static_origin(parts: list) -> str | None:
     return head
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="egress/undeclared", name="UndeclaredEgress", level="error",
     summary="fetch to a host the manifest does not declare",
-    description=_description, help=_help, cwe=(16,), precision="high",
+    doc=__doc__, cwe=(16,), precision="high",
     security_severity=3.0, check=check,
 )

@@ -28,7 +28,7 @@ over a domain you own.
 
 from __future__ import annotations
 
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 from rules.egress import wildcard_breadth
 
 
@@ -42,10 +42,9 @@ def check(facts):
                                entry.location, properties={"address": entry.address, "kind": entry.kind})
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="egress/wildcard", name="WildcardEgress", level="warning",
     summary="Egress permission with an over-broad wildcard",
-    description=_description, help=_help, cwe=(183,), precision="high",
+    doc=__doc__, cwe=(183,), precision="high",
     security_severity=6.5, check=check,
 )

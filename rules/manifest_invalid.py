@@ -35,7 +35,7 @@ import re
 
 from auditor.model import Location
 from rules import catalog
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
 REFERENCE_TARGETS = {"function": "functions", "resource": "resources", "endpoint": "endpoints"}
 
@@ -140,10 +140,9 @@ def _references(manifest):
                 function.location, properties={"function": function.key, "handler": function.handler})
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="manifest/invalid", name="InvalidManifest", level="error",
     summary="manifest.yml cannot be loaded, breaks the schema, or references nothing",
-    description=_description, help=_help, cwe=(16,), precision="very-high",
+    doc=__doc__, cwe=(16,), precision="very-high",
     security_severity=3.0, check=check,
 )

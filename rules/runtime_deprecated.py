@@ -24,7 +24,7 @@ Set `app.runtime.name` to `nodejs24.x` (recommended) or `nodejs22.x` and test th
 
 from __future__ import annotations
 
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
 DEPRECATED = {
     "sandbox": "is the legacy sandbox runtime; Forge stopped running apps on it on 2025-02-28",
@@ -45,10 +45,9 @@ def check(facts):
                            manifest.runtime_location, properties={"runtime": manifest.runtime_name})
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="runtime/deprecated", name="DeprecatedRuntime", level="warning",
     summary="Runtime missing, deprecated or end of life",
-    description=_description, help=_help, cwe=(1104,), precision="very-high",
+    doc=__doc__, cwe=(1104,), precision="very-high",
     security_severity=5.3, check=check,
 )

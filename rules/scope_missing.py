@@ -24,7 +24,7 @@ Add the classic scope the message names (or the whole granular set) to
 
 from __future__ import annotations
 
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
 
 def check(facts):
@@ -46,10 +46,9 @@ def check(facts):
         )
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="scope/missing", name="MissingScope", level="error",
     summary="Code or a trigger needs a scope the manifest does not declare",
-    description=_description, help=_help, cwe=(16,), precision="high",
+    doc=__doc__, cwe=(16,), precision="high",
     security_severity=3.0, check=check,
 )

@@ -25,7 +25,7 @@ once reviewed.
 from __future__ import annotations
 
 from rules import catalog
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
 PRIVILEGES = {
     "manage": "can change product configuration",
@@ -51,10 +51,9 @@ def check(facts):
             )
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="scope/privileged", name="PrivilegedScope", level="note",
     summary="Scope with manage, delete, admin or impersonation power",
-    description=_description, help=_help, cwe=(250,), precision="very-high",
+    doc=__doc__, cwe=(250,), precision="very-high",
     security_severity=3.0, check=check,
 )

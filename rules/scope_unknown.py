@@ -27,7 +27,7 @@ import difflib
 import re
 
 from rules import catalog
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
 CUSTOM_SCOPE = re.compile(r"^[a-z-]+:[a-z0-9.-]+:custom$")
 
@@ -45,10 +45,9 @@ def check(facts):
                            properties={"scope": scope.name, "suggestion": close[0] if close else None})
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="scope/unknown", name="UnknownScope", level="error",
     summary="Declared scope is not a real scope",
-    description=_description, help=_help, cwe=(16,), precision="very-high",
+    doc=__doc__, cwe=(16,), precision="very-high",
     security_severity=4.0, check=check,
 )

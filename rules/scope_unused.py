@@ -31,7 +31,7 @@ forge-audit cannot follow, suppress with a reason:
 from __future__ import annotations
 
 from rules import catalog
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
 JUDGED_PLATFORM = {"storage:app", "read:app-system-token", "read:app-user-token"}
 
@@ -71,10 +71,9 @@ def check(facts):
         )
 
 
-_description, _help = rule_doc(__doc__)
 RULE = Rule(
     id="scope/unused", name="UnusedScope", level="warning",
     summary="Declared scope is not used",
-    description=_description, help=_help, cwe=(250,), precision="high",
+    doc=__doc__, cwe=(250,), precision="high",
     security_severity=4.0, check=check,
 )

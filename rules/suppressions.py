@@ -23,18 +23,17 @@ when the admin opted in`), or delete the comment when the finding is gone.
 
 from __future__ import annotations
 
-from rules.base import Rule, rule_doc
+from rules.base import Rule
 
-_description, _help = rule_doc(__doc__)
 UNUSED = Rule(
     id="suppression/unused", name="UnusedSuppression", level="note",
     summary="Inline suppression matched no finding",
-    description=_description, help=_help, cwe=(1164,), precision="very-high",
+    doc=__doc__, cwe=(1164,), precision="very-high",
     security_severity=1.0, check=None,
 )
 INVALID = Rule(
     id="suppression/invalid", name="InvalidSuppression", level="note",
     summary="Inline suppression without a reason or a known rule",
-    description=_description, help=_help, cwe=(1164,), precision="very-high",
+    doc=__doc__, cwe=(1164,), precision="very-high",
     security_severity=1.0, check=None,
 )

@@ -140,3 +140,21 @@ def test_empty_manifest(make_app) -> None:
     app = make_app({"manifest.yml": ""})
     result, found = run(app)
     assert found == [("manifest/invalid", "manifest.yml", 1)]
+
+
+def test_manifest_over_the_size_limit(make_app) -> None:
+    app = make_app({"manifest.yml": MANIFEST + "#" * 3000 + "\n"})
+    result, found = run(app, max_file_size=2000)
+    assert found == [("manifest/invalid", "manifest.yml", 1)]
+    assert any("over the 2,000-byte limit" in m for m in notes_for(result, "manifest.yml"))
+    assert not result.successful
+
+
+def test_manifest_symlinked_from_outside_is_not_read(make_app, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yml"
+    secret.write_text(MANIFEST, encoding="utf-8")
+    app = make_app({"manifest.yml": None})
+    os.symlink(secret, app / "manifest.yml")
+    result, found = run(app)
+    assert found == [("manifest/invalid", "manifest.yml", 1)]
+    assert "outside the app" in result.reported()[0].message

@@ -157,3 +157,11 @@ def test_installed_console_script_runs(make_app) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["runs"][0]["tool"]["driver"]["name"] == "forge-audit"
+
+
+def test_text_report_written_to_a_file_has_no_colour(make_app, tmp_path: Path) -> None:
+    out = tmp_path / "report.txt"
+    result = CliRunner().invoke(main, ["scan", str(make_app({"src/index.js": MISSING})), "--no-config",
+                                       "-o", str(out)], color=True)
+    assert result.exit_code == 1
+    assert "scope/missing" in out.read_text() and "\x1b[" not in out.read_text()

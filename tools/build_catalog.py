@@ -327,37 +327,31 @@ def build_endpoints(shared: Path, stats: Counter, notes: list[str]) -> dict:
     }
 
 
+def keyed_table(shared: Path, table: str, columns: tuple[str, ...], out_key: str, entry) -> dict:
+    """One data file from a table whose first column is a unique key; ``entry`` shapes each row."""
+    rows = {}
+    for r in read_tsv(shared, table, columns):
+        if r[columns[0]] in rows:
+            raise CatalogError(f"{table}: duplicate {columns[0]} {r[columns[0]]}")
+        rows[r[columns[0]]] = entry(r)
+    return {"generator": GENERATOR, "sources": [file_name(table)], out_key: rows}
+
+
 def build_scopes(shared: Path) -> dict:
-    scopes = {}
-    for r in read_tsv(shared, SCOPES_TABLE, ("scope", "product", "kind", "privilege")):
-        if r["scope"] in scopes:
-            raise CatalogError(f"{SCOPES_TABLE}: duplicate scope {r['scope']}")
-        scopes[r["scope"]] = {"product": r["product"], "kind": r["kind"],
-                              "privilege": r["privilege"]}
-    return {"generator": GENERATOR, "sources": [file_name(SCOPES_TABLE)], "scopes": scopes}
+    return keyed_table(shared, SCOPES_TABLE, ("scope", "product", "kind", "privilege"), "scopes",
+                       lambda r: {"product": r["product"], "kind": r["kind"], "privilege": r["privilege"]})
 
 
 def build_events(shared: Path) -> dict:
-    events = {}
-    cols = ("event", "product", "classic_scopes", "granular_scopes")
-    for r in read_tsv(shared, EVENTS_TABLE, cols):
-        if r["event"] in events:
-            raise CatalogError(f"{EVENTS_TABLE}: duplicate event {r['event']}")
-        events[r["event"]] = {"product": r["product"],
-                              "classic": split_scopes(r["classic_scopes"]),
-                              "granular": split_scopes(r["granular_scopes"])}
-    return {"generator": GENERATOR, "sources": [file_name(EVENTS_TABLE)], "events": events}
+    return keyed_table(shared, EVENTS_TABLE, ("event", "product", "classic_scopes", "granular_scopes"), "events",
+                       lambda r: {"product": r["product"], "classic": split_scopes(r["classic_scopes"]),
+                                  "granular": split_scopes(r["granular_scopes"])})
 
 
 def build_modules(shared: Path) -> dict:
-    modules = {}
-    cols = ("module_type", "product", "invokes", "handler_signature")
-    for r in read_tsv(shared, MODULES_TABLE, cols):
-        if r["module_type"] in modules:
-            raise CatalogError(f"{MODULES_TABLE}: duplicate module {r['module_type']}")
-        modules[r["module_type"]] = {"product": r["product"], "invokes": r["invokes"],
-                                     "signature": r["handler_signature"]}
-    return {"generator": GENERATOR, "sources": [file_name(MODULES_TABLE)], "modules": modules}
+    return keyed_table(shared, MODULES_TABLE, ("module_type", "product", "invokes", "handler_signature"), "modules",
+                       lambda r: {"product": r["product"], "invokes": r["invokes"],
+                                  "signature": r["handler_signature"]})
 
 
 # --------------------------------------------------------------------------- output

@@ -84,6 +84,7 @@ def extract(parsed: ParsedFile) -> CodeFacts:
             location=parsed.location(call), frontend=frontend,
         ))
     facts.storage_uses.extend(_storage_uses(parsed, bindings))
+    facts.api_calls.sort(key=lambda c: c.location.region)
     return facts
 
 
