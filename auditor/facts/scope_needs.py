@@ -35,7 +35,8 @@ class Requirement:
         if self.classic:
             options.append(", ".join(sorted(self.classic)))
         if self.granular:
-            names = sorted(self.granular)
+            # writes and deletes first: they are what distinguishes one operation's set from another's
+            names = sorted(self.granular, key=lambda n: (n.startswith(("read:", "readonly:")), n))
             shown = ", ".join(names[:3]) + (f", … ({len(names)} granular scopes)" if len(names) > 3 else "")
             options.append(shown if not self.classic else f"the granular set {shown}")
         return " or ".join(options) if options else "no scope"
