@@ -48,8 +48,14 @@ def scan(paths: list[Path], config: Config, source_root: Path) -> ScanResult:
     rules = [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
     result = ScanResult(source_root=source_root, apps=roots, rules=rules)
     for root in roots:
-        app = load_app(root, options, other_roots=set(roots) - {root})
-        facts = build_facts(app)
+        try:
+            app = load_app(root, options, other_roots=set(roots) - {root})
+            facts = build_facts(app)
+        except Exception as exc:  # one app's surprise must not cost the other apps their findings
+            result.notifications.append(Notification(
+                "error", f"internal error while analysing this app, its findings are missing: "
+                         f"{type(exc).__name__}: {exc}", root / "manifest.yml"))
+            continue
         result.notifications += facts.notifications
         findings = _run_rules(facts, rules, result.notifications)
         result.findings += _apply_suppressions(facts, findings, config)

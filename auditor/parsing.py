@@ -64,7 +64,9 @@ class ParsedFile:
         """The smallest named node at each whole-word match of ``pattern`` in the source."""
         root = self.tree.root_node
         nodes = []
-        for match in re.finditer(rb"(?<![\w$])(?:" + pattern.encode() + rb")(?![\w$])", self.data):
+        # No word-boundary assertions: requiring the node to span exactly the
+        # match already rejects partial identifiers, strings and comments.
+        for match in re.finditer(pattern.encode(), self.data):
             node = root.named_descendant_for_byte_range(match.start(), match.end())
             if node is not None and (node.start_byte, node.end_byte) == match.span():
                 nodes.append(node)

@@ -25,6 +25,8 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 # A real manifest has a few hundred nodes; this bound stops alias bombs
 # long before they cost noticeable time or memory.
 MAX_NODES = 100_000
+# Real manifests nest fewer than 15 levels; the bound keeps recursion far from Python's limit.
+MAX_DEPTH = 64
 
 Path = tuple[Any, ...]
 
@@ -126,6 +128,8 @@ def load_yaml(text: str) -> YamlDoc:
             raise YamlError(YamlProblem(f"YAML syntax error: {message}", region)) from None
         except yaml.YAMLError as exc:
             raise YamlError(YamlProblem(f"YAML error: {exc}", Region(1, 1))) from None
+        except RecursionError:  # the pure-Python parser recurses per nesting level
+            raise YamlError(YamlProblem("YAML nests too deeply to load", Region(1, 1))) from None
         doc = YamlDoc(data=None, lines=lines)
         if root is not None:
             doc.data = _Builder(loader, doc).build(root, ())
@@ -151,6 +155,8 @@ class _Builder:
                 f"YAML expands to more than {MAX_NODES:,} nodes (an alias bomb?); refusing to load it",
                 node,
             )
+        if len(path) > MAX_DEPTH:
+            self.fail(f"YAML nests more than {MAX_DEPTH} levels deep; refusing to load it", node)
         self.doc.value_regions[path] = _region_from_marks(self.doc.lines, node.start_mark, node.end_mark)
         if isinstance(node, yaml.ScalarNode):
             try:

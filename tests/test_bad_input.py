@@ -158,3 +158,42 @@ def test_manifest_symlinked_from_outside_is_not_read(make_app, tmp_path: Path) -
     result, found = run(app)
     assert found == [("manifest/invalid", "manifest.yml", 1)]
     assert "outside the app" in result.reported()[0].message
+
+
+def test_deeply_nested_yaml(make_app) -> None:
+    lines = ["app:"] + [" " * (i + 1) + f"k{i}:" for i in range(800)]
+    app = make_app({"manifest.yml": "\n".join(lines) + " 1\n"})
+    result, found = run(app)
+    assert found == [("manifest/invalid", "manifest.yml", 66)]
+    assert "nests more than 64 levels" in result.reported()[0].message
+
+
+def test_deeply_nested_code_does_not_crash(make_app) -> None:
+    depth = 5000
+    code = GOOD_CODE.format(suffix="/comment", options=", { method: 'POST' }") + \
+        "const deep = " + "(" * depth + "1" + ")" * depth + ";\n" + \
+        "const nested = " + "[" * depth + "]" * depth + ";\n" + \
+        "function f() {" * 2000 + "}" * 2000 + "\n"
+    app = make_app({"src/index.js": code})
+    result, found = run(app)
+    assert ("scope/missing", "index.js", 3) in found
+
+
+def test_an_app_that_breaks_analysis_does_not_hide_other_apps(make_app, monkeypatch) -> None:
+    import auditor.engine as engine
+
+    bad = make_app(name="bad")
+    make_app({"src/index.js": MISSING_SCOPE_CALL}, name="good")
+    real = engine.build_facts
+
+    def flaky(app):
+        if app.root == bad:
+            raise RuntimeError("boom")
+        return real(app)
+
+    monkeypatch.setattr(engine, "build_facts", flaky)
+    result = scan([bad.parent], Config(), bad.parent)
+    assert sorted((f.rule_id, f.location.path.relative_to(bad.parent).parts[0]) for f in result.reported()) == [
+        ("scope/missing", "good"), ("scope/unused", "good")]
+    assert not result.successful
+    assert any("internal error" in n.message and "boom" in n.message for n in result.notifications)
