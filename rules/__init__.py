@@ -14,10 +14,12 @@ from rules import (
     scope_unknown,
     scope_unused,
     suppressions,
+    tenant_global_state,
 )
 from rules.base import Rule
 
 ALL_RULES: tuple[Rule, ...] = (
+    tenant_global_state.RULE,
     manifest_invalid.RULE,
     scope_unknown.RULE,
     scope_missing.RULE,

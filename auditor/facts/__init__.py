@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
+from auditor.facts.entrypoints import Entries, find_entries
 from auditor.facts.manifest import ManifestFacts, read_manifest
+from auditor.facts.modules import ModuleGraph, build_module_graph
+from auditor.facts.state import StateFact, find_state
 from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_need
 from auditor.facts.suppressions import find_suppressions
 from auditor.loader import App
@@ -29,6 +32,9 @@ class AppFacts:
     unresolved: list[Unresolved] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    graph: ModuleGraph | None = None
+    entries: Entries = field(default_factory=Entries)
+    state: list[StateFact] = field(default_factory=list)
 
     @property
     def declared_scopes(self) -> set[str]:
@@ -40,12 +46,15 @@ def build_facts(app: App) -> AppFacts:
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
     if app.manifest_lines:
         facts.suppressions += find_suppressions(app.manifest_path, "\n".join(app.manifest_lines).encode())
+    backend = []
     for source in app.sources:
         parsed, notes = parse_source(source)
         facts.notifications += notes
         facts.suppressions += find_suppressions(source.path, source.data)
         if parsed is None:
             continue
+        if not source.frontend:  # Custom UI code runs in one user's browser: no shared state
+            backend.append(parsed)
         code = extract(parsed)
         facts.api_calls += code.api_calls
         facts.fetch_calls += code.fetch_calls
@@ -55,6 +64,12 @@ def build_facts(app: App) -> AppFacts:
         (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
     if manifest is not None:
         facts.needs += _manifest_needs(manifest)
+    facts.graph = build_module_graph(backend)
+    facts.entries = find_entries(manifest, facts.graph)
+    starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
+    # Without a resolvable entry (broken manifest), every backend module may run.
+    reachable = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
+    facts.state = find_state(facts.graph, reachable)
     if facts.storage_uses:
         use = facts.storage_uses[0]
         facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",

@@ -55,6 +55,8 @@ class Reference:
     target_kind: str   # function | resource | endpoint
     target: str
     location: Location
+    module_type: str = ""
+    module_key: str = ""
 
 
 @dataclass
@@ -190,7 +192,7 @@ def _modules(doc: YamlDoc, facts: ManifestFacts, loc, app_root: Path) -> None:
                 for j, event in enumerate(item.get("events") or [] if isinstance(item.get("events"), list) else []):
                     if isinstance(event, str):
                         facts.events.append(TriggerEvent(event, str(key), loc(base + ("events", j))))
-            _references(item, base, facts, loc)
+            _references(item, base, facts, loc, module_type, str(key))
 
 
 def _function(item: dict, base: tuple, facts: ManifestFacts, loc, app_root: Path) -> None:
@@ -214,7 +216,7 @@ def handler_file(app_root: Path, handler: str) -> Path | None:
     return None
 
 
-def _references(item: dict, base: tuple, facts: ManifestFacts, loc) -> None:
+def _references(item: dict, base: tuple, facts: ManifestFacts, loc, module_type: str, module_key: str) -> None:
     """function/resource/endpoint names a module points at, wherever they nest."""
 
     def walk(node: Any, node_path: tuple) -> None:
@@ -222,7 +224,7 @@ def _references(item: dict, base: tuple, facts: ManifestFacts, loc) -> None:
             for field_name, value in node.items():
                 here = node_path + (field_name,)
                 if field_name in ("function", "resource", "endpoint") and isinstance(value, str):
-                    facts.references.append(Reference(field_name, value, loc(here)))
+                    facts.references.append(Reference(field_name, value, loc(here), module_type, module_key))
                 elif field_name != "key":
                     walk(value, here)
         elif isinstance(node, list):

@@ -1,0 +1,203 @@
+"""Entry points: what the Forge platform invokes, followed from manifest.yml into code.
+
+Each ``function`` module's ``handler: file.export`` names an export of
+``src/file.*``. When that export is ``resolver.getDefinitions()``, every
+``resolver.define('key', fn)`` reachable from the file is an entry of its
+own; otherwise the exported function is (ESM exports, ``exports.x``,
+``module.exports = {...}``, re-exports, ``export default``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tree_sitter
+
+from auditor.facts.bindings import string_value, unwrap
+from auditor.facts.manifest import ManifestFacts
+from auditor.facts.modules import ModuleGraph
+from auditor.facts.scopes import FUNCTIONS
+from auditor.parsing import ParsedFile, text
+
+_RESOLVER = re.compile(r"resolver", re.IGNORECASE)
+
+
+@dataclass
+class EntryPoint:
+    id: str                                  # "function:<key>" or "resolver:<define key>"
+    function_key: str
+    invoked_by: list[str]                    # module types that invoke the function
+    file: Path
+    node: tree_sitter.Node | None = None     # the function that runs; None if not found
+
+
+@dataclass
+class Entries:
+    entries: list[EntryPoint] = field(default_factory=list)
+    # handler file of each function key, for reachability
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def at(self, node: tree_sitter.Node, path: Path) -> list[EntryPoint]:
+        """Entries whose function encloses ``node`` (innermost first)."""
+        found = [e for e in self.entries if e.node is not None and e.file == path
+                 and e.node.start_byte <= node.start_byte and node.end_byte <= e.node.end_byte]
+        return sorted(found, key=lambda e: e.node.end_byte - e.node.start_byte)
+
+
+def find_entries(manifest: ManifestFacts | None, graph: ModuleGraph) -> Entries:
+    result = Entries()
+    if manifest is None:
+        return result
+    invokers: dict[str, list[str]] = {}
+    for ref in manifest.references:
+        if ref.target_kind == "function":
+            invokers.setdefault(ref.target, []).append(ref.module_type)
+    for key, function in manifest.functions.items():
+        if function.handler is None or function.handler_file is None:
+            continue
+        path = Path(str(function.handler_file))
+        result.files[key] = path
+        export = function.handler.rsplit(".", 1)[1]
+        value = _export_value(graph, path, export, depth=0)
+        by = sorted(set(invokers.get(key, [])))
+        if value is not None and _is_get_definitions(value[1]):
+            for define_key, fn, file in _resolver_definitions(graph, path):
+                result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
+            continue
+        node = value[1] if value is not None and value[1].type in FUNCTIONS else None
+        result.entries.append(EntryPoint(f"function:{key}", key, by, value[0] if value else path, node))
+        if value is None:  # e.g. a bundle re-exported wholesale: resolvers may still be defined inside
+            for define_key, fn, file in _resolver_definitions(graph, path):
+                result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
+    return result
+
+
+def _is_get_definitions(node: tree_sitter.Node) -> bool:
+    node = unwrap(node)
+    if node.type != "call_expression":
+        return False
+    fn = node.child_by_field_name("function")
+    prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+    return prop is not None and text(prop) == "getDefinitions"
+
+
+def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
+                  ) -> tuple[Path, tree_sitter.Node] | None:
+    """(file, value node) of ``export`` in module ``path``, following re-exports and local names."""
+    info = graph.modules.get(path)
+    if info is None or depth > 4:
+        return None
+    parsed = info.parsed
+    for statement in parsed.tree.root_node.named_children:
+        found = _esm_export(statement, export, graph, path, depth) if statement.type == "export_statement" \
+            else _cjs_export(statement, export)
+        if found is not None:
+            return _follow_local(parsed, path, found, graph, depth)
+    return None
+
+
+def _esm_export(statement, export, graph, path, depth):
+    declaration = statement.child_by_field_name("declaration")
+    if declaration is not None:
+        if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration"):
+            name = declaration.child_by_field_name("name")
+            return declaration if name is not None and text(name) == export else None
+        for declarator in declaration.named_children:
+            name = declarator.child_by_field_name("name")
+            if declarator.type == "variable_declarator" and name is not None and text(name) == export:
+                return declarator.child_by_field_name("value")
+        return None
+    value = statement.child_by_field_name("value")
+    if value is not None and export == "default":
+        return value
+    source = statement.child_by_field_name("source")
+    for clause in statement.named_children:
+        if clause.type != "export_clause":
+            continue
+        for spec in clause.named_children:
+            name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+            if name is None or text(alias or name) != export:
+                continue
+            if source is not None:
+                target = graph.resolve(string_value(source), path)
+                return ("reexport", target, text(name)) if target is not None else None
+            return name
+    return None
+
+
+def _cjs_export(statement, export):
+    if statement.type != "expression_statement" or not statement.named_children:
+        return None
+    expr = statement.named_children[0]
+    if expr.type != "assignment_expression":
+        return None
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    target = text(left) if left is not None else ""
+    if target in (f"exports.{export}", f"module.exports.{export}"):
+        return right
+    if target == "module.exports" and right is not None and right.type == "object":
+        for prop in right.named_children:
+            if prop.type == "pair":
+                key = prop.child_by_field_name("key")
+                if key is not None and text(key).strip("'\"") == export:
+                    return prop.child_by_field_name("value")
+            elif prop.type == "shorthand_property_identifier" and text(prop) == export:
+                return prop
+            elif prop.type == "method_definition":
+                name = prop.child_by_field_name("name")
+                if name is not None and text(name) == export:
+                    return prop
+    return None
+
+
+def _follow_local(parsed: ParsedFile, path: Path, found, graph: ModuleGraph, depth: int):
+    if isinstance(found, tuple):  # re-export from another module
+        _, target, name = found
+        return _export_value(graph, target, name, depth + 1)
+    node = unwrap(found)
+    if node.type in ("identifier", "shorthand_property_identifier"):
+        name = text(node)
+        info = graph.modules[path]
+        if name in info.imported_names:
+            specifier, imported = info.imported_names[name]
+            target = graph.resolve(specifier, path)
+            return _export_value(graph, target, imported, depth + 1) if target is not None else None
+        for statement in parsed.tree.root_node.named_children:
+            declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" \
+                else statement
+            if declaration is None:
+                continue
+            if declaration.type in ("function_declaration", "generator_function_declaration"):
+                fn_name = declaration.child_by_field_name("name")
+                if fn_name is not None and text(fn_name) == name:
+                    return path, declaration
+            if declaration.type in ("lexical_declaration", "variable_declaration"):
+                for declarator in declaration.named_children:
+                    decl_name = declarator.child_by_field_name("name")
+                    if decl_name is not None and text(decl_name) == name:
+                        value = declarator.child_by_field_name("value")
+                        return (path, unwrap(value)) if value is not None else None
+        return None
+    return path, node
+
+
+def _resolver_definitions(graph: ModuleGraph, start: Path):
+    """(key, callback function node, file) for each resolver.define('key', fn) reachable from start."""
+    for path in sorted(graph.reachable([start])):
+        parsed = graph.modules[path].parsed
+        for node in parsed.occurrences("define"):
+            member = node.parent
+            if node.type != "property_identifier" or member is None or member.type != "member_expression":
+                continue
+            call = member.parent
+            receiver = member.child_by_field_name("object")
+            if call is None or call.type != "call_expression" or receiver is None or \
+                    not _RESOLVER.search(text(receiver)):
+                continue
+            args = call.child_by_field_name("arguments")
+            named = args.named_children if args is not None else []
+            if len(named) >= 2 and named[0].type == "string":
+                fn = unwrap(named[1])
+                yield string_value(named[0]), fn if fn.type in FUNCTIONS else None, path

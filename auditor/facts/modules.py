@@ -1,0 +1,232 @@
+"""The app's module graph and what each module runs at load time.
+
+* Edges: ``import``, ``export ... from``, ``require()``, dynamic ``import()``,
+  with relative resolution over extensions, ``index`` files and TypeScript's
+  ``./x.js`` -> ``x.ts`` form. Bare specifiers are external package nodes.
+* Load-time bodies: the program itself, top-level IIFEs, webpack module
+  factories and esbuild ``__commonJS``/``__esm`` wrappers. Their statements run
+  once per process, so what they declare persists across invocations.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import tree_sitter
+
+from auditor.facts.bindings import string_value
+from auditor.facts.scopes import FUNCTIONS
+from auditor.parsing import ParsedFile, text
+
+RESOLVE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+_SPECIFIER_CALLS = re.compile(rb"\b(?:require|import)\s*\(")
+
+
+@dataclass
+class ModuleInfo:
+    parsed: ParsedFile
+    load_bodies: list[tree_sitter.Node] = field(default_factory=list)
+    # local name -> (specifier, imported name: "default" | "*" | name)
+    imported_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    specifiers: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ModuleGraph:
+    modules: dict[Path, ModuleInfo]
+    graph: nx.DiGraph
+
+    def resolve(self, specifier: str, importer: Path) -> Path | None:
+        return resolve_specifier(specifier, importer, self.modules)
+
+    def reachable(self, starts: list[Path]) -> set[Path]:
+        seen: set[Path] = set()
+        for start in starts:
+            if start in self.graph:
+                seen |= {start} | nx.descendants(self.graph, start)
+        return {p for p in seen if isinstance(p, Path)}
+
+
+def resolve_specifier(specifier: str, importer: Path, known) -> Path | None:
+    if not specifier.startswith((".", "/")):
+        return None
+    base = (importer.parent / specifier)
+    candidates = [base]
+    stem = base.with_suffix("") if base.suffix in (".js", ".jsx", ".mjs", ".cjs") else base
+    candidates += [stem.with_name(stem.name + s) for s in RESOLVE_SUFFIXES]
+    candidates += [base / f"index{s}" for s in RESOLVE_SUFFIXES]
+    for candidate in candidates:
+        candidate = Path(_normalize(candidate))
+        if candidate in known:
+            return candidate
+    return None
+
+
+def _normalize(path: Path) -> str:
+    return os.path.normpath(str(path))
+
+
+def build_module_graph(files: list[ParsedFile]) -> ModuleGraph:
+    modules = {f.path: _module_info(f) for f in files}
+    graph = nx.DiGraph()
+    for path, info in modules.items():
+        graph.add_node(path)
+        for specifier in info.specifiers:
+            target = resolve_specifier(specifier, path, modules)
+            graph.add_edge(path, target if target is not None else f"pkg:{specifier}", specifier=specifier)
+    return ModuleGraph(modules, graph)
+
+
+def _module_info(parsed: ParsedFile) -> ModuleInfo:
+    info = ModuleInfo(parsed)
+    root = parsed.tree.root_node
+    for statement in root.named_children:
+        if statement.type in ("import_statement", "export_statement"):
+            source = statement.child_by_field_name("source")
+            if source is not None and source.type == "string":
+                specifier = string_value(source)
+                info.specifiers.add(specifier)
+                _record_import_names(statement, specifier, info)
+    for match in _SPECIFIER_CALLS.finditer(parsed.data):
+        word_end = match.start() + len(match.group().split(b"(")[0].strip())
+        call = root.descendant_for_byte_range(match.start(), word_end)
+        for _ in range(3):  # the callee token, its node, then the call
+            if call is None or call.type == "call_expression":
+                break
+            call = call.parent
+        if call is None or call.type != "call_expression" or call.start_byte != match.start():
+            continue
+        args = call.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        if first is not None and first.type == "string":
+            specifier = string_value(first)
+            info.specifiers.add(specifier)
+            _record_require_names(call, specifier, info)
+    info.load_bodies = load_time_bodies(parsed)
+    return info
+
+
+def _record_import_names(statement: tree_sitter.Node, specifier: str, info: ModuleInfo) -> None:
+    for clause in statement.named_children:
+        if clause.type != "import_clause":
+            continue
+        for part in clause.named_children:
+            if part.type == "identifier":
+                info.imported_names[text(part)] = (specifier, "default")
+            elif part.type == "namespace_import" and part.named_children:
+                info.imported_names[text(part.named_children[0])] = (specifier, "*")
+            elif part.type == "named_imports":
+                for spec in part.named_children:
+                    name = spec.child_by_field_name("name")
+                    alias = spec.child_by_field_name("alias") or name
+                    if name is not None:
+                        info.imported_names[text(alias)] = (specifier, text(name))
+
+
+def _record_require_names(call: tree_sitter.Node, specifier: str, info: ModuleInfo) -> None:
+    parent = call.parent
+    member = None
+    if parent is not None and parent.type == "member_expression":
+        prop = parent.child_by_field_name("property")
+        member = text(prop) if prop is not None else None
+        parent = parent.parent
+    if parent is None or parent.type != "variable_declarator":
+        return
+    name = parent.child_by_field_name("name")
+    if name is None:
+        return
+    if name.type == "identifier":
+        info.imported_names[text(name)] = (specifier, member or "*")
+    elif name.type == "object_pattern":
+        for prop in name.named_children:
+            if prop.type == "shorthand_property_identifier_pattern":
+                info.imported_names[text(prop)] = (specifier, text(prop))
+            elif prop.type == "pair_pattern":
+                key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                if key is not None and value is not None and value.type == "identifier":
+                    info.imported_names[text(value)] = (specifier, text(key))
+
+
+# -- load-time bodies ---------------------------------------------------------
+
+_BUNDLER_MARKERS = re.compile(rb"__webpack_modules__|__webpack_require__|__commonJS|__esm\b")
+
+
+def load_time_bodies(parsed: ParsedFile) -> list[tree_sitter.Node]:
+    """Nodes whose direct statements run when the module loads."""
+    root = parsed.tree.root_node
+    bodies = [root]
+    index = 0
+    while index < len(bodies):
+        for statement in _statements(bodies[index]):
+            bodies.extend(_iife_bodies(statement))
+        index += 1
+    if _BUNDLER_MARKERS.search(parsed.data):
+        bodies.extend(_bundler_factories(parsed, bodies))
+    return bodies
+
+
+def _statements(body: tree_sitter.Node) -> list[tree_sitter.Node]:
+    return body.named_children
+
+
+def _iife_bodies(statement: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """Bodies of functions called where they are defined, in a load-time statement."""
+    expressions = []
+    if statement.type == "expression_statement":
+        expressions = statement.named_children
+    elif statement.type in ("lexical_declaration", "variable_declaration"):
+        expressions = [d.child_by_field_name("value") for d in statement.named_children
+                       if d.type == "variable_declarator"]
+    elif statement.type == "export_statement":
+        declaration = statement.child_by_field_name("declaration")
+        return _iife_bodies(declaration) if declaration is not None else []
+    bodies = []
+    for expr in expressions:
+        while expr is not None and expr.type in ("unary_expression", "parenthesized_expression", "await_expression"):
+            expr = expr.named_children[-1] if expr.named_children else None
+        if expr is None or expr.type != "call_expression":
+            continue
+        fn = expr.child_by_field_name("function")
+        while fn is not None and fn.type == "parenthesized_expression" and fn.named_children:
+            fn = fn.named_children[0]
+        if fn is not None and fn.type in FUNCTIONS:
+            body = fn.child_by_field_name("body")
+            if body is not None and body.type == "statement_block":
+                bodies.append(body)
+    return bodies
+
+
+def _bundler_factories(parsed: ParsedFile, known: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
+    """Module factory bodies of webpack (`__webpack_modules__`) and esbuild (`__commonJS`, `__esm`)."""
+    found = []
+    seen = {(b.start_byte, b.end_byte) for b in known}
+    for node in parsed.occurrences(r"__webpack_modules__|__commonJS|__esm"):
+        objects = []
+        parent = node.parent
+        if text(node) == "__webpack_modules__" and parent is not None and parent.type in (
+                "variable_declarator", "assignment_expression"):
+            value = parent.child_by_field_name("value") or parent.child_by_field_name("right")
+            objects.append(value)
+        elif parent is not None and parent.type == "call_expression":
+            args = parent.child_by_field_name("arguments")
+            objects += args.named_children if args is not None else []
+        for obj in objects:
+            while obj is not None and obj.type == "parenthesized_expression" and obj.named_children:
+                obj = obj.named_children[0]
+            if obj is None or obj.type != "object":
+                continue
+            for prop in obj.named_children:
+                fn = prop if prop.type == "method_definition" else prop.child_by_field_name("value")
+                while fn is not None and fn.type == "parenthesized_expression" and fn.named_children:
+                    fn = fn.named_children[0]
+                body = fn.child_by_field_name("body") if fn is not None and fn.type in FUNCTIONS else None
+                if body is not None and body.type == "statement_block" and (body.start_byte, body.end_byte) not in seen:
+                    seen.add((body.start_byte, body.end_byte))
+                    found.append(body)
+                    found.extend(b for s in body.named_children for b in _iife_bodies(s))
+    return found

@@ -1,0 +1,752 @@
+"""Module-level state that outlives an invocation, and what invocations do to it.
+
+Forge's Node.js runtimes reuse a warm process for many invocations of many
+installations, so whatever a module creates at load time is shared across
+tenants. For every such piece of state this module records:
+
+* its declaration (module-level binding, class static, `globalThis.x`);
+* writes made while handling an invocation (assignment, `++`, `delete`,
+  element/property assignment, `.set/.push/.add/...`, `Object.assign`,
+  mutating methods of a singleton, calls of a memoized closure), with the
+  key expression and whether the written value is tenant data;
+* reads made while handling an invocation.
+
+Scoping is resolved per name (see scopes.py), so a handler's own local
+`cache` is never confused with a module-level one. Analysis is
+interprocedural in the cheap way: every function body is examined (helpers
+included), exported state is followed into the modules that import it, and
+singleton methods are summarised once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tree_sitter
+
+from auditor.facts.bindings import callee_name, string_value, unwrap
+from auditor.facts.modules import ModuleGraph, ModuleInfo
+from auditor.facts.scopes import FUNCTIONS, Declaration, declaration_of, enclosing_function, resolve
+from auditor.model import Location
+from auditor.parsing import ParsedFile, text
+
+MUTATORS = {"set", "push", "unshift", "splice", "add", "put", "append", "fill", "setItem", "insert",
+            "assign", "mset", "merge", "update", "sort", "reverse", "pop", "shift", "clear", "delete"}
+GETTERS_RETURNING_CONTAINERS = {"get"}
+CONTAINER_CLASSES = {"Map": "Map", "Set": "Set", "Array": "array", "Object": "object"}
+CACHE_PACKAGES = {"lru-cache", "node-cache", "quick-lru", "keyv", "@isaacs/ttlcache", "memory-cache",
+                  "flat-cache", "cache-manager"}
+CACHE_CLASSES = {"LRUCache", "LRU", "NodeCache", "QuickLRU", "Keyv", "TTLCache", "Cache"}
+MEMOIZERS = re.compile(r"^(p?[mM]emoi[sz]e\w*|memoizee|moize|mem|pMemoize|memoizeOne|once)$")
+MEMO_PACKAGES = {"memoizee", "lodash", "lodash.memoize", "lodash/memoize", "p-memoize", "mem", "moize",
+                 "memoize-one", "fast-memoize", "micro-memoize"}
+# Not shared mutable data: per-async-context storage, the resolver registry, weak maps keyed by
+# per-invocation objects.
+SAFE_CLASSES = {"AsyncLocalStorage", "Resolver", "WeakMap", "WeakSet", "WeakRef", "Date", "RegExp", "URL",
+                "TextEncoder", "TextDecoder", "Error", "Promise", "AbortController"}
+TENANT_NAMES = re.compile(r"^(cloudId|installContext|installation|installationId|installationAri|workspaceId|"
+                          r"tenant\w*|siteId|siteUrl|cloudID)$")
+TENANT_SOURCES = re.compile(r"getAppContext")
+TAINT_CALLS = {"requestJira", "requestConfluence", "requestBitbucket", "requestGraph", "fetch", "json", "text",
+               "invokeRemote", "getSecret", "query", "getEntity", "blob", "arrayBuffer"}
+STORAGE_READS = {"get", "getSecret", "query", "getEntity"}
+# Bundler runtime bookkeeping (webpack's module cache and friends): load machinery, not app data.
+BUNDLER_RUNTIME = re.compile(r"^__(webpack|esModule|require|commonJS|esm|toESM|export)")
+MAX_DEPTH = 6
+
+
+@dataclass
+class Access:
+    kind: str                           # write | read
+    location: Location
+    node: tree_sitter.Node
+    function: tree_sitter.Node | None   # enclosing function
+    how: str                            # "cache[key] = …", "cache.set()", "directory.add()", ...
+    keys: list[str] = field(default_factory=list)   # key expressions, as written
+    tenant_keyed: bool = False
+    tainted: Location | None = None     # where the tenant data came from
+    taint_what: str = ""
+
+
+@dataclass
+class StateFact:
+    name: str
+    kind: str                   # object | array | Map | Set | cache | instance | memoized | let | global | static | closure
+    declaration: Location
+    path: Path
+    writes: list[Access] = field(default_factory=list)
+    reads: list[Access] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    name: str
+    kind: str
+    decl: Declaration | None        # None for globals and class statics
+    location: Location
+    parsed: ParsedFile
+    class_node: tree_sitter.Node | None = None   # for instances of app classes / statics
+    memo_fn: tree_sitter.Node | None = None
+    class_file: ParsedFile | None = None          # where class_node is
+
+
+def find_state(graph: ModuleGraph, paths: set[Path]) -> list[StateFact]:
+    facts: list[StateFact] = []
+    classes = _app_classes(graph, paths)
+    for path in sorted(paths):
+        info = graph.modules[path]
+        analyzer = _ModuleAnalyzer(info, graph, classes)
+        facts += analyzer.run()
+    return facts
+
+
+def _app_classes(graph: ModuleGraph, paths: set[Path]) -> dict[str, tuple[tree_sitter.Node, ParsedFile]]:
+    """Class declarations of the app by name (for singleton method summaries)."""
+    found = {}
+    for path in paths:
+        for body in graph.modules[path].load_bodies:
+            for statement in body.named_children:
+                declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" \
+                    else statement
+                if declaration is not None and declaration.type == "class_declaration":
+                    name = declaration.child_by_field_name("name")
+                    if name is not None:
+                        found[text(name)] = (declaration, graph.modules[path].parsed)
+    return found
+
+
+class _ModuleAnalyzer:
+    def __init__(self, info: ModuleInfo, graph: ModuleGraph, classes: dict[str, tree_sitter.Node]):
+        self.info = info
+        self.parsed = info.parsed
+        self.graph = graph
+        self.classes = classes
+        self.load_bodies = {(b.start_byte, b.end_byte) for b in info.load_bodies}
+        self._decls: dict[str, list[Declaration]] = {}
+
+    # -- entry ------------------------------------------------------------
+
+    def run(self) -> list[StateFact]:
+        candidates = self._candidates()
+        facts = []
+        for cand in candidates:
+            fact = StateFact(cand.name, cand.kind, cand.location, self.parsed.path)
+            if cand.kind == "global":
+                self._global_accesses(cand, fact)
+            elif cand.kind == "static":
+                self._static_accesses(cand, fact)
+            else:
+                for access in self._binding_accesses(cand, self.parsed, cand.decl):
+                    (fact.writes if access.kind == "write" else fact.reads).append(access)
+                self._importer_accesses(cand, fact)
+            if fact.writes:
+                facts.append(fact)
+        return facts
+
+    # -- candidates ---------------------------------------------------------
+
+    def _candidates(self) -> list[_Candidate]:
+        found: list[_Candidate] = []
+        for body in self.info.load_bodies:
+            for statement in body.named_children:
+                declaration = statement
+                if statement.type == "export_statement":
+                    declaration = statement.child_by_field_name("declaration")
+                    value = statement.child_by_field_name("value")
+                    if declaration is None and value is not None:  # export default new Store()
+                        kind, cls, memo = self._classify(value, "const")
+                        if kind:
+                            class_node, class_file = cls or (None, None)
+                            found.append(_Candidate("default", kind, None, self.parsed.location(statement),
+                                                    self.parsed, class_node, memo, class_file))
+                        continue
+                    if declaration is None:
+                        continue
+                if declaration.type in ("lexical_declaration", "variable_declaration"):
+                    keyword = text(declaration.child(0)) if declaration.child_count else "var"
+                    for declarator in declaration.named_children:
+                        found += self._declarator_candidate(declarator, keyword)
+                elif declaration.type == "class_declaration":
+                    found += self._static_candidates(declaration)
+        found += self._global_candidates()
+        return found
+
+    def _declarator_candidate(self, declarator: tree_sitter.Node, keyword: str) -> list[_Candidate]:
+        name = declarator.child_by_field_name("name")
+        if declarator.type != "variable_declarator" or name is None or name.type != "identifier" or \
+                BUNDLER_RUNTIME.match(text(name)):
+            return []
+        value = declarator.child_by_field_name("value")
+        kind, cls, memo = self._classify(value, keyword)
+        if not kind:
+            return []
+        decl = declaration_of(name)
+        class_node, class_file = cls or (None, None)
+        return [_Candidate(text(name), kind, decl, self.parsed.location(declarator), self.parsed,
+                           class_node, memo, class_file)]
+
+    def _classify(self, value: tree_sitter.Node | None, keyword: str):
+        """(kind, class node, memoized function) of a load-time initializer; kind '' if not state."""
+        if value is None:
+            return ("let", None, None) if keyword != "const" else ("", None, None)
+        value = unwrap(value)
+        kind = value.type
+        if kind == "object":
+            return "object", None, None
+        if kind == "array":
+            return "array", None, None
+        if kind == "new_expression":
+            ctor = value.child_by_field_name("constructor")
+            name = text(ctor).split(".")[-1] if ctor is not None else ""
+            name = re.sub(r"^\(?0,\s*", "", name).rstrip(")")
+            if name in SAFE_CLASSES or "Resolver" in name:
+                return "", None, None
+            if name in ("Map", "Set"):
+                return name, None, None
+            if name in ("Array", "Object"):
+                return name.lower(), None, None
+            if name in CACHE_CLASSES or self._from_package(name, CACHE_PACKAGES):
+                return "cache", None, None
+            if name in self.classes:
+                return "instance", self.classes[name], None
+            return "", None, None
+        if kind == "call_expression":
+            fn = value.child_by_field_name("function")
+            called = callee_name(fn) if fn is not None else None
+            if called is not None and (MEMOIZERS.match(called) or self._from_package(called, MEMO_PACKAGES)
+                                       or self._is_memoizer(called)):
+                args = value.child_by_field_name("arguments")
+                first = unwrap(args.named_children[0]) if args is not None and args.named_children else None
+                return "memoized", None, first
+            if fn is not None and text(fn) in ("Object.create",):
+                return "object", None, None
+            return "", None, None
+        if kind in ("string", "number", "true", "false", "null", "template_string", "undefined") and keyword != "const":
+            return "let", None, None
+        return "", None, None
+
+    def _is_memoizer(self, name: str) -> bool:
+        """An app function that keeps a container in its closure and returns a function (a memoizer)."""
+        fn = self._app_function(name)
+        body = fn.child_by_field_name("body") if fn is not None else None
+        if body is None:
+            return False
+        source = text(body)
+        return bool(re.search(r"\breturn\s+(?:async\s*)?(?:function\b|\([^)]*\)\s*=>|\w+\s*=>)", source)
+                    and re.search(r"=\s*(?:\{\s*\}|\[\s*\]|new\s+(?:Map|Set)\b|Object\.create\()", source))
+
+    def _app_function(self, name: str) -> tree_sitter.Node | None:
+        """A module-level function of this module, or one imported from another app module."""
+        parsed, wanted = self.parsed, name
+        if name in self.info.imported_names:
+            specifier, wanted = self.info.imported_names[name]
+            target = self.graph.resolve(specifier, self.parsed.path)
+            if target is None:
+                return None
+            parsed = self.graph.modules[target].parsed
+        for statement in parsed.tree.root_node.named_children:
+            declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" \
+                else statement
+            if declaration is None:
+                continue
+            if declaration.type == "function_declaration":
+                fn_name = declaration.child_by_field_name("name")
+                if fn_name is not None and text(fn_name) == wanted:
+                    return declaration
+            elif declaration.type in ("lexical_declaration", "variable_declaration"):
+                for declarator in declaration.named_children:
+                    decl_name = declarator.child_by_field_name("name")
+                    value = declarator.child_by_field_name("value")
+                    if decl_name is not None and text(decl_name) == wanted and value is not None and \
+                            unwrap(value).type in FUNCTIONS:
+                        return unwrap(value)
+        return None
+
+    def _from_package(self, name: str, packages: set[str]) -> bool:
+        imported = self.info.imported_names.get(name.split(".")[0])
+        return imported is not None and imported[0] in packages
+
+    def _static_candidates(self, class_node: tree_sitter.Node) -> list[_Candidate]:
+        found = []
+        class_name = class_node.child_by_field_name("name")
+        body = class_node.child_by_field_name("body")
+        if class_name is None or body is None:
+            return found
+        for member in body.named_children:
+            if member.type not in ("field_definition", "public_field_definition"):
+                continue
+            if not any(child.type == "static" for child in member.children):
+                continue
+            prop = member.child_by_field_name("property") or member.child_by_field_name("name")
+            value = member.child_by_field_name("value")
+            kind, _, _ = self._classify(value, "let") if value is not None else ("let", None, None)
+            if prop is not None and kind:
+                found.append(_Candidate(f"{text(class_name)}.{text(prop)}", "static", None,
+                                        self.parsed.location(member), self.parsed, class_node))
+        return found
+
+    def _global_candidates(self) -> list[_Candidate]:
+        """One candidate per `globalThis.x` / `global.x` property written anywhere."""
+        firsts: dict[str, tree_sitter.Node] = {}
+        for node in self.parsed.occurrences("globalThis|global"):
+            if node.type != "identifier" or self._declared_locally(node):
+                continue
+            prop = _property_of(node)
+            if prop is None:
+                continue
+            access = _classify_access(node.parent, self.parsed)
+            if access is not None and access[0] == "write" and prop not in firsts:
+                firsts[prop] = node.parent
+        return [_Candidate(f"{text(n.child_by_field_name('object'))}.{p}", "global", None,
+                           self.parsed.location(n), self.parsed) for p, n in firsts.items()]
+
+    def _declared_locally(self, node: tree_sitter.Node) -> bool:
+        return resolve(node, self._declarations(text(node), self.parsed)) is not None
+
+    # -- accesses -------------------------------------------------------------
+
+    def _declarations(self, name: str, parsed: ParsedFile) -> list[Declaration]:
+        key = f"{parsed.path}:{name}"
+        if key not in self._decls:
+            self._decls[key] = [d for d in (declaration_of(n) for n in parsed.occurrences(re.escape(name))
+                                            if n.type in ("identifier", "shorthand_property_identifier_pattern"))
+                                if d is not None]
+        return self._decls[key]
+
+    def _references(self, name: str, parsed: ParsedFile, decl: Declaration | None) -> list[tree_sitter.Node]:
+        declarations = self._declarations(name, parsed)
+        refs = []
+        for node in parsed.occurrences(re.escape(name)):
+            if node.type not in ("identifier", "shorthand_property_identifier"):
+                continue
+            if declaration_of(node) is not None:
+                continue
+            target = resolve(node, declarations)
+            if decl is None or (target is not None and target.node == decl.node):
+                refs.append(node)
+        return refs
+
+    def _invocation_time(self, node: tree_sitter.Node) -> tree_sitter.Node | None:
+        """The enclosing function when node runs per invocation; None when it runs at load."""
+        fn = enclosing_function(node)
+        if fn is None:
+            return None
+        body = fn.child_by_field_name("body")
+        if body is not None and (body.start_byte, body.end_byte) in self.load_bodies:
+            return None
+        return fn
+
+    def _binding_accesses(self, cand: _Candidate, parsed: ParsedFile, decl: Declaration | None,
+                          local_name: str | None = None) -> list[Access]:
+        accesses = []
+        for ref in self._references(local_name or cand.name, parsed, decl):
+            fn = self._invocation_time(ref)
+            if fn is None:
+                continue
+            accesses += self._access(cand, ref, fn, parsed)
+        return accesses
+
+    def _access(self, cand: _Candidate, ref: tree_sitter.Node, fn: tree_sitter.Node,
+                parsed: ParsedFile) -> list[Access]:
+        if cand.kind == "memoized":
+            return self._memo_call(cand, ref, fn, parsed)
+        if cand.kind == "instance":
+            method_access = self._method_call(cand, ref, fn, parsed)
+            if method_access is not None:
+                return [method_access]
+        classified = _classify_access(ref, parsed)
+        if classified is None:
+            return []
+        kind, how, keys, value, top = classified
+        access = Access(kind, parsed.location(top), top, fn, how.replace("STATE", text(ref)),
+                        [text(k) for k in keys])
+        if kind == "write":
+            access.tenant_keyed = any(Taint(parsed, self).tenant_key(k) for k in keys)
+            source = Taint(parsed, self).source(value) if value is not None else None
+            if source is not None:
+                access.tainted, access.taint_what = source
+        return [access]
+
+    def _memo_call(self, cand, ref, fn, parsed) -> list[Access]:
+        call = ref.parent
+        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != ref:
+            return []
+        args = call.child_by_field_name("arguments")
+        arg_nodes = args.named_children if args is not None else []
+        taint = Taint(parsed, self)
+        write = Access("write", parsed.location(call), call, fn, f"{cand.name}(…) caches its result",
+                       [text(a) for a in arg_nodes])
+        write.tenant_keyed = any(taint.tenant_key(a) for a in arg_nodes)
+        source = None
+        if cand.memo_fn is not None and cand.memo_fn.type in FUNCTIONS:
+            source = Taint(cand.parsed, self).api_source(cand.memo_fn)
+        for arg in arg_nodes:
+            source = source or taint.source(arg)
+        if source is not None:
+            write.tainted, write.taint_what = source
+        read = Access("read", parsed.location(call), call, fn, f"{cand.name}(…) returns a cached result")
+        return [write, read]
+
+    def _method_call(self, cand, ref, fn, parsed) -> Access | None:
+        member = ref.parent
+        if member is None or member.type != "member_expression" or member.child_by_field_name("object") != ref:
+            return None
+        call = member.parent
+        prop = member.child_by_field_name("property")
+        if call is None or call.type != "call_expression" or prop is None:
+            return None
+        summary = _method_summary(cand.class_node, text(prop), cand.class_file or cand.parsed, self)
+        args = call.child_by_field_name("arguments")
+        arg_nodes = args.named_children if args is not None else []
+        if summary is None or not summary.writes:
+            return Access("read", parsed.location(call), call, fn, f"{cand.name}.{text(prop)}()")
+        access = Access("write", parsed.location(call), call, fn,
+                        f"{cand.name}.{text(prop)}() writes this.{summary.field}", summary.keys)
+        taint = Taint(parsed, self)
+        access.tenant_keyed = summary.tenant_keyed or any(
+            taint.tenant_key(arg_nodes[i]) for i in summary.key_params if i < len(arg_nodes))
+        source = summary.source
+        if source is None:
+            for i in summary.value_params:
+                if i < len(arg_nodes):
+                    source = source or taint.source(arg_nodes[i])
+        if source is not None:
+            access.tainted, access.taint_what = source
+        return access
+
+    def _importer_accesses(self, cand: _Candidate, fact: StateFact) -> None:
+        """Accesses through `import { cache }` / `require('./cache')` in other modules."""
+        if not self._exported(cand):
+            return
+        for path, info in self.graph.modules.items():
+            if path == self.parsed.path:
+                continue
+            for local, (specifier, imported) in info.imported_names.items():
+                if imported not in (cand.name, "*") and not (imported == "default" and cand.name == "default"):
+                    continue
+                if self.graph.resolve(specifier, path) != self.parsed.path:
+                    continue
+                decls = self._declarations(local, info.parsed)
+                decl = next((d for d in decls if d.kind in ("import", "const", "var", "let")), None)
+                if imported == "*":
+                    self._namespace_accesses(cand, info.parsed, local, decl, fact)
+                    continue
+                for access in self._binding_accesses(cand, info.parsed, decl, local_name=local):
+                    (fact.writes if access.kind == "write" else fact.reads).append(access)
+
+    def _namespace_accesses(self, cand, parsed, local, decl, fact) -> None:
+        for ref in self._references(local, parsed, decl):
+            member = ref.parent
+            prop = member.child_by_field_name("property") if member is not None and \
+                member.type == "member_expression" else None
+            if prop is None or text(prop) != cand.name:
+                continue
+            fn = self._invocation_time(ref)
+            if fn is None:
+                continue
+            for access in self._access(cand, member, fn, parsed):
+                (fact.writes if access.kind == "write" else fact.reads).append(access)
+
+    def _exported(self, cand: _Candidate) -> bool:
+        if cand.name == "default":
+            return True
+        data = self.parsed.data
+        name = re.escape(cand.name).encode()
+        return bool(re.search(rb"export\s+(?:const|let|var)\s+" + name + rb"\b", data)
+                    or re.search(rb"export\s*\{[^}]*\b" + name + rb"\b", data)
+                    or re.search(rb"(?:module\.)?exports(?:\.\w+)?\s*=[^;]*\b" + name + rb"\b", data)
+                    or re.search(rb"export\s+default\s+" + name + rb"\b", data))
+
+    def _global_accesses(self, cand: _Candidate, fact: StateFact) -> None:
+        base, prop = cand.name.split(".", 1)
+        for node in self.parsed.occurrences(re.escape(base)):
+            if node.type != "identifier" or self._declared_locally(node) or _property_of(node) != prop:
+                continue
+            fn = self._invocation_time(node)
+            if fn is None:
+                continue
+            for access in self._access(cand, node.parent, fn, self.parsed):
+                (fact.writes if access.kind == "write" else fact.reads).append(access)
+
+    def _static_accesses(self, cand: _Candidate, fact: StateFact) -> None:
+        class_name, prop = cand.name.split(".", 1)
+        for node in self.parsed.occurrences(re.escape(prop)):
+            member = node.parent
+            if node.type != "property_identifier" or member is None or member.type != "member_expression":
+                continue
+            obj = member.child_by_field_name("object")
+            if obj is None:
+                continue
+            inside_class = cand.class_node.start_byte <= node.start_byte < cand.class_node.end_byte
+            if not (text(obj) == class_name or (obj.type == "this" and inside_class and _in_static_method(node))):
+                continue
+            fn = self._invocation_time(node)
+            if fn is None:
+                continue
+            for access in self._access(cand, member, fn, self.parsed):
+                (fact.writes if access.kind == "write" else fact.reads).append(access)
+
+
+def _in_static_method(node: tree_sitter.Node) -> bool:
+    fn = enclosing_function(node)
+    while fn is not None and fn.type != "method_definition":
+        fn = enclosing_function(fn)
+    return fn is not None and any(child.type == "static" for child in fn.children)
+
+
+def _property_of(node: tree_sitter.Node) -> str | None:
+    """'x' for `node.x` or `node['x']`."""
+    parent = node.parent
+    if parent is None or parent.child_by_field_name("object") != node:
+        return None
+    if parent.type == "member_expression":
+        prop = parent.child_by_field_name("property")
+        return text(prop) if prop is not None else None
+    if parent.type == "subscript_expression":
+        index = parent.child_by_field_name("index")
+        return string_value(index) if index is not None and index.type == "string" else None
+    return None
+
+
+def _classify_access(ref: tree_sitter.Node, parsed: ParsedFile):
+    """(write|read, how, key nodes, written value, top node) for one reference to state."""
+    node, keys, how = ref, [], "STATE"
+    while True:
+        parent = node.parent
+        if parent is None:
+            break
+        if parent.type == "subscript_expression" and parent.child_by_field_name("object") == node:
+            index = parent.child_by_field_name("index")
+            if index is not None:
+                keys.append(index)
+            how += "[…]"
+            node = parent
+            continue
+        if parent.type == "member_expression" and parent.child_by_field_name("object") == node:
+            prop = parent.child_by_field_name("property")
+            name = text(prop) if prop is not None else ""
+            call = parent.parent
+            if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == parent:
+                args = call.child_by_field_name("arguments")
+                arg_nodes = args.named_children if args is not None else []
+                if name in MUTATORS:
+                    value = arg_nodes[-1] if arg_nodes else None
+                    if name in ("set", "put") and arg_nodes:
+                        keys.append(arg_nodes[0])
+                    return "write", how + f".{name}()", keys, value, call
+                if name in GETTERS_RETURNING_CONTAINERS and arg_nodes and call.parent is not None and \
+                        call.parent.type in ("member_expression", "subscript_expression"):
+                    keys.append(arg_nodes[0])
+                    how += f".{name}(…)"
+                    node = call
+                    continue
+                return "read", how + f".{name}()", keys, None, call
+            how += f".{name}"
+            node = parent
+            continue
+        break
+    parent = node.parent
+    if parent is None:
+        return "read", how, keys, None, node
+    if parent.type in ("assignment_expression", "augmented_assignment_expression") and \
+            parent.child_by_field_name("left") == node:
+        return "write", how + " = …", keys, parent.child_by_field_name("right"), parent
+    if parent.type == "update_expression":
+        return "write", how + "++", keys, None, parent
+    if parent.type == "unary_expression" and text(parent).startswith("delete"):
+        return "write", "delete " + how, keys, None, parent
+    if parent.type == "arguments":
+        call = parent.parent
+        fn = call.child_by_field_name("function") if call is not None else None
+        if fn is not None and text(fn) == "Object.assign" and parent.named_children and \
+                parent.named_children[0] == node:
+            return "write", "Object.assign(" + how + ", …)", keys, parent.named_children[-1], call
+    return "read", how, keys, None, node
+
+
+@dataclass
+class _MethodSummary:
+    field: str
+    writes: bool
+    keys: list[str]
+    key_params: list[int]
+    value_params: list[int]
+    tenant_keyed: bool
+    source: tuple[Location, str] | None
+
+
+def _method_summary(class_node, method: str, parsed: ParsedFile, analyzer) -> _MethodSummary | None:
+    """What calling ``method`` on an instance does to ``this`` state (first write found)."""
+    body = class_node.child_by_field_name("body") if class_node is not None else None
+    if body is None:
+        return None
+    for member in body.named_children:
+        name = member.child_by_field_name("name")
+        if member.type != "method_definition" or name is None or text(name) != method:
+            continue
+        params = _param_names(member)
+        start, end = member.start_byte, member.end_byte
+        for node in parsed.occurrences("this"):
+            if not (start <= node.start_byte < end) or node.type != "this":
+                continue
+            prop = _property_of(node)
+            classified = _classify_access(node, parsed)
+            if prop is None or classified is None or classified[0] != "write":
+                continue
+            _, _, keys, value, _ = classified
+            taint = Taint(parsed, analyzer)
+            key_params = [params.index(text(k).split(".")[0]) for k in keys if text(k).split(".")[0] in params]
+            value_params = [params.index(p) for p in _identifiers(value) if p in params] if value is not None else []
+            source = taint.api_source(value) if value is not None else None
+            return _MethodSummary(prop, True, [text(k) for k in keys], key_params, value_params,
+                                  any(taint.tenant_key(k) for k in keys), source)
+        return _MethodSummary("", False, [], [], [], False, None)
+    return None
+
+
+def _param_names(fn: tree_sitter.Node) -> list[str]:
+    params = fn.child_by_field_name("parameters")
+    if params is None:
+        single = fn.child_by_field_name("parameter")
+        return [text(single)] if single is not None else []
+    names = []
+    for p in params.named_children:
+        target = p.child_by_field_name("pattern") or p
+        names.append(text(target) if target.type == "identifier" else "")
+    return names
+
+
+def _identifiers(node: tree_sitter.Node) -> list[str]:
+    out, stack = [], [node]
+    while stack and len(out) < 200:
+        current = stack.pop()
+        if current.type == "identifier":
+            out.append(text(current))
+        elif current.type not in FUNCTIONS:
+            stack.extend(current.named_children)
+    return out
+
+
+class Taint:
+    """Is an expression tenant data, or a tenant identifier? Local, depth-bounded propagation."""
+
+    def __init__(self, parsed: ParsedFile, analyzer):
+        self.parsed = parsed
+        self.analyzer = analyzer
+        self._visiting: set = set()
+
+    def _walk(self, node: tree_sitter.Node, limit: int = 400):
+        stack, seen = [node], 0
+        while stack and seen < limit:
+            current = stack.pop()
+            seen += 1
+            yield current
+            if current.type not in FUNCTIONS or current == node:
+                stack.extend(reversed(current.named_children))
+
+    def api_source(self, node: tree_sitter.Node | None) -> tuple[Location, str] | None:
+        """The first product API / fetch / storage read inside node."""
+        if node is None:
+            return None
+        for current in self._walk(node, limit=5000):
+            if current.type == "call_expression":
+                fn = current.child_by_field_name("function")
+                name = callee_name(fn) if fn is not None else None
+                if name in ("requestJira", "requestConfluence", "requestBitbucket", "requestGraph", "fetch",
+                            "invokeRemote"):
+                    return self.parsed.location(current), f"{name}() response"
+                if name in STORAGE_READS and fn is not None and re.search(r"\b(storage|kvs)\b", text(fn)):
+                    return self.parsed.location(current), f"{text(fn)}() value"
+                helper = self._local_function(fn)
+                if helper is not None and helper not in self._visiting:
+                    self._visiting.add(helper)
+                    inner = self.api_source(helper)
+                    self._visiting.discard(helper)
+                    if inner is not None:
+                        return self.parsed.location(current), f"{name}() result ({inner[1]})"
+        return None
+
+    def _local_function(self, fn: tree_sitter.Node | None) -> tree_sitter.Node | None:
+        """The body of a same-file function called by name, for one level of return-value taint."""
+        if fn is None or fn.type != "identifier":
+            return None
+        decl = resolve(fn, self.analyzer._declarations(text(fn), self.parsed))
+        if decl is None:
+            return None
+        if decl.kind == "function":
+            return decl.node.parent
+        if decl.declarator is not None and decl.declarator.type == "variable_declarator":
+            value = decl.declarator.child_by_field_name("value")
+            value = unwrap(value) if value is not None else None
+            return value if value is not None and value.type in FUNCTIONS else None
+        return None
+
+    def source(self, node: tree_sitter.Node | None) -> tuple[Location, str] | None:
+        """Where tenant data in ``node`` comes from: an API response or storage read first,
+        else the invocation's own input (a parameter of the handling function)."""
+        return self._source(node, 0, params=False) or self._source(node, 0, params=True)
+
+    def _source(self, node: tree_sitter.Node | None, depth: int, params: bool) -> tuple[Location, str] | None:
+        if node is None or depth > MAX_DEPTH:
+            return None
+        direct = self.api_source(node)
+        if direct is not None:
+            return direct
+        for current in self._walk(node):
+            if current.type != "identifier":
+                continue
+            origin = self._identifier_source(current, depth, params)
+            if origin is not None:
+                return origin
+        return None
+
+    def _identifier_source(self, ident: tree_sitter.Node, depth: int, params: bool) -> tuple[Location, str] | None:
+        name = text(ident)
+        decl = resolve(ident, self.analyzer._declarations(name, self.parsed))
+        if decl is None:
+            return None
+        if decl.kind == "param":
+            if not params or self.analyzer._invocation_time(decl.node) is None:
+                return None  # a parameter of a load-time function (an IIFE) is no invocation input
+            return self.parsed.location(decl.node), f"parameter '{name}' (invocation input)"
+        if decl.kind in ("const", "let", "var") and decl.declarator is not None and \
+                self.analyzer._invocation_time(decl.node) is not None:
+            value = decl.declarator.child_by_field_name("value") or decl.declarator.child_by_field_name("right")
+            origin = self._source(value, depth + 1, params) if value is not None else None
+            return origin or self._assigned_source(name, decl, depth, params)
+        return None
+
+    def _assigned_source(self, name: str, decl: Declaration, depth: int, params: bool):
+        """Tenant data reaching a local later: `x = …`, `x.push(…)`, `x[k] = …`."""
+        for node in self.parsed.occurrences(re.escape(name)):
+            if node.type != "identifier" or not decl.contains(node) or node == decl.node:
+                continue
+            if resolve(node, self.analyzer._declarations(name, self.parsed)) != decl:
+                continue
+            classified = _classify_access(node, self.parsed)
+            if classified is None or classified[0] != "write" or classified[3] is None:
+                continue
+            origin = self._source(classified[3], depth + 1, params)
+            if origin is not None:
+                return origin
+        return None
+
+    def tenant_key(self, node: tree_sitter.Node, depth: int = 0) -> bool:
+        """Does a key expression include a tenant identifier (cloudId, installContext, ...)?"""
+        if depth > MAX_DEPTH:
+            return False
+        for current in self._walk(node):
+            if current.type in ("property_identifier", "identifier", "shorthand_property_identifier") and \
+                    TENANT_NAMES.match(text(current)):
+                return True
+            if current.type == "call_expression" and TENANT_SOURCES.search(text(current.child_by_field_name("function") or current)):
+                return True
+            if current.type == "identifier":
+                decl = resolve(current, self.analyzer._declarations(text(current), self.parsed))
+                if decl is not None and decl.declarator is not None and decl.kind in ("const", "let", "var"):
+                    value = decl.declarator.child_by_field_name("value")
+                    if value is not None and value != node and self.tenant_key(value, depth + 1):
+                        return True
+        return False

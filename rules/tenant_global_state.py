@@ -1,0 +1,145 @@
+"""Reports module-level state that carries one tenant's data into another tenant's invocation.
+
+## What it does
+Finds state that outlives an invocation — module-level bindings and the
+objects they hold, closures and memoized functions created at load time,
+singletons, class statics, `globalThis`/`global` properties, module state in
+webpack and esbuild bundles — that an invocation writes tenant data into
+(product API responses, `fetch` results, storage reads, the invocation's
+payload, event, request or context) under a key that is not tenant-scoped
+(an issue or project key, a page, board or account id, or no key at all).
+
+* `error`: the state is written with tenant data and read back by an invocation;
+* `warning`: written with tenant data, but no read was found;
+* `note`: mutable state written per invocation with no tenant data (counters, timestamps).
+
+Writes keyed by a tenant identifier (`context.cloudId`, `context.installContext`,
+the installation id, a workspace id, `getAppContext()`) are not reported.
+
+## Why is this bad?
+Forge's Node.js runtimes reuse a warm process for many invocations of many
+installations. Whatever a module keeps between invocations is shared by every
+customer site the process serves: `PROJ-1` in site A and `PROJ-1` in site B
+land in the same cache slot, so B receives A's issue.
+
+## Example
+```js
+const cache = {};
+resolver.define('getIssue', async ({ payload }) => {
+  if (cache[payload.key]) return cache[payload.key];
+  const res = await api.asApp().requestJira(route`/rest/api/3/issue/${payload.key}`);
+  return (cache[payload.key] = await res.json());
+});
+```
+
+## How to fix
+Keep per-invocation data inside the handler. If a cache is worth it, key it
+by tenant (`${context.cloudId}:${key}`) and bound its size, or use Forge
+storage (`@forge/kvs`), which is partitioned per installation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from auditor.model import Location
+from rules.base import Rule
+
+MAX_RELATED = 20
+_SITE_LOCAL = [
+    (re.compile(r"issue", re.I), "an issue key or id is unique only within one site"),
+    (re.compile(r"project", re.I), "a project key or id is unique only within one site"),
+    (re.compile(r"page|content|space|blog", re.I), "a Confluence id is unique only within one site"),
+    (re.compile(r"board|sprint", re.I), "a board or sprint id is unique only within one site"),
+    (re.compile(r"account|user", re.I), "an account id names a person, not the site the data came from"),
+]
+
+
+def check(facts):
+    for state in facts.state:
+        leaking = [w for w in state.writes if w.tainted is not None and not w.tenant_keyed]
+        if state.writes and all(w.tenant_keyed for w in state.writes):
+            continue  # partitioned by tenant
+        entries = sorted({e for a in state.writes + state.reads for e in _entries(facts, a)})
+        if not leaking:
+            yield _finding(state, "note", state.writes, entries,
+                           f"module-level {_what(state)} is changed by every invocation "
+                           f"({state.writes[0].how}) and shared by all tenants the process serves; "
+                           "no tenant data was seen in it")
+            continue
+        write = leaking[0]
+        level = "error" if state.reads else "warning"
+        message = (f"module-level {_what(state)} keeps tenant data across invocations and tenants: "
+                   f"{write.how} stores the {write.taint_what} {_key_reason(write)}")
+        if state.reads:
+            message += f"; {state.reads[0].how} reads it back in a later invocation, possibly another tenant's"
+        else:
+            message += "; no read was found, but the data outlives the invocation"
+        yield _finding(state, level, leaking, entries, message)
+
+
+def _what(state) -> str:
+    kinds = {"memoized": "memoized function", "instance": "singleton", "global": "global property",
+             "static": "class static", "let": "variable", "cache": "cache"}
+    return f"{kinds.get(state.kind, state.kind)} '{state.name}'"
+
+
+def _key_reason(write) -> str:
+    if not write.keys:
+        return "with no key: one slot shared by every tenant"
+    key = write.keys[0]
+    for pattern, why in _SITE_LOCAL:
+        if pattern.search(key):
+            return f"keyed by `{key}`, which is not tenant-scoped: {why}"
+    return f"keyed by `{key}`, which contains no tenant identifier (cloudId, installContext, installation id)"
+
+
+def _entries(facts, access) -> list[str]:
+    if access.function is None:
+        return []
+    inside = facts.entries.at(access.node, access.location.path)
+    if inside:
+        return [inside[0].id]
+    graph = facts.graph
+    return [e.id for e in facts.entries.entries
+            if e.function_key in facts.entries.files and graph is not None
+            and access.location.path in graph.reachable([facts.entries.files[e.function_key]])]
+
+
+def _finding(state, level, writes, entries, message):
+    related = [w.location.with_message(f"write: {w.how}") for w in writes] + \
+              [r.location.with_message(f"read: {r.how}") for r in state.reads]
+    flows = []
+    for write in writes[:3]:
+        if write.tainted is not None:
+            flows.append([write.tainted.with_message(write.taint_what),
+                          write.location.with_message(f"stored in '{state.name}'")])
+    for read in state.reads[:3]:
+        step = [read.location.with_message(f"read from '{state.name}'")]
+        returned = _returned(read)
+        if returned is not None:
+            step.append(returned)
+        flows.append(step)
+    return RULE.finding(
+        message, state.declaration, level=level, related=related[:MAX_RELATED], code_flows=flows,
+        properties={"state": state.name, "kind": state.kind, "key": writes[0].keys[0] if writes[0].keys else None,
+                    "entryPoints": entries, "writes": len(state.writes), "reads": len(state.reads)},
+    )
+
+
+def _returned(read) -> Location | None:
+    node = read.node
+    for _ in range(6):
+        if node is None:
+            return None
+        if node.type == "return_statement":
+            return read.location.with_message("returned to the caller")
+        node = node.parent
+    return None
+
+
+RULE = Rule(
+    id="tenant/global-state", name="TenantLeakingGlobalState", level="error",
+    summary="Module-level state carries tenant data across invocations",
+    doc=__doc__, cwe=(488, 668), precision="high", security_severity=8.1, check=check,
+)
