@@ -16,52 +16,13 @@ missing, none extra.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from auditor.config import Config
 from auditor.engine import scan
-from auditor.loader import CODE_SUFFIXES
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-ANNOTATION = re.compile(r"(?://|/\*|\{/\*)\s*(ruleid|ok):\s*([\w/,\s-]+?)\s*(?:\*/\}?)?\s*$")
-
-
-def fixture_apps() -> list[Path]:
-    return sorted(p.parent for p in FIXTURES.rglob("manifest.yml") if "node_modules" not in p.parts)
-
-
-def code_annotations(app: Path) -> tuple[set, set]:
-    expected, ok = set(), set()
-    for path in sorted(app.rglob("*")):
-        if not path.is_file() or not path.name.endswith(CODE_SUFFIXES) or "node_modules" in path.parts:
-            continue
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        pending: list[tuple[str, str]] = []
-        for number, line in enumerate(lines, start=1):
-            match = ANNOTATION.search(line)
-            if match and line.strip().startswith(("//", "/*", "{/*")):
-                pending += [(match.group(1), rule) for rule in re.split(r"[,\s]+", match.group(2)) if rule]
-                continue
-            if pending and line.strip():
-                for kind, rule in pending:
-                    (expected if kind == "ruleid" else ok).add((path.relative_to(app).as_posix(), number, rule))
-                pending = []
-    return expected, ok
-
-
-def manifest_expectations(app: Path) -> tuple[set, set, list[dict]]:
-    file = app / "expected.yaml"
-    if not file.exists():
-        return set(), set(), []
-    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    details = data.get("findings") or []
-    expected = {(e.get("file", "manifest.yml"), e["line"], e["rule"]) for e in details}
-    ok = {(e.get("file", "manifest.yml"), e["line"], e["rule"]) for e in data.get("ok") or []}
-    return expected, ok, details
+from tests.annotations import FIXTURES, code_annotations, fixture_apps, manifest_expectations
 
 
 @pytest.mark.parametrize("app", fixture_apps(), ids=lambda p: p.relative_to(FIXTURES).as_posix())
@@ -103,3 +64,15 @@ def test_every_rule_has_a_fixture() -> None:
         covered |= {rule for _, _, rule in code | manifest}
     assert {rule.id for rule in ALL_RULES} <= covered, {rule.id for rule in ALL_RULES} - covered
 
+
+
+def test_tenant_rule_precision_and_recall() -> None:
+    """Leaks must be reported at error or warning, look-alikes never (tools/rule_metrics.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("rule_metrics", FIXTURES.parent / "tools" / "rule_metrics.py")
+    metrics = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(metrics)
+    tp, fp, fn, tn, _ = metrics.measure("tenant/global-state")
+    assert tp + fn >= 25 and tn + fp >= 15, "the inventory promised by fixtures/tenant/README.md"
+    assert tp / (tp + fp) >= 0.95 and tp / (tp + fn) >= 0.95, (tp, fp, fn)

@@ -34,6 +34,7 @@ from auditor.parsing import ParsedFile, text
 
 MUTATORS = {"set", "push", "unshift", "splice", "add", "put", "append", "fill", "setItem", "insert",
             "assign", "mset", "merge", "update", "sort", "reverse", "pop", "shift", "clear", "delete"}
+DRAINING = {"splice", "pop", "shift"}   # mutators that also hand the contents back: a read too
 GETTERS_RETURNING_CONTAINERS = {"get"}
 CONTAINER_CLASSES = {"Map": "Map", "Set": "Set", "Array": "array", "Object": "object"}
 CACHE_PACKAGES = {"lru-cache", "node-cache", "quick-lru", "keyv", "@isaacs/ttlcache", "memory-cache",
@@ -91,6 +92,10 @@ class _Candidate:
     memo_fn: tree_sitter.Node | None = None
     class_file: ParsedFile | None = None          # where class_node is
 
+    @property
+    def display(self) -> str:
+        return f"default export of {self.parsed.path.name}" if self.name == "default" else self.name
+
 
 def find_state(graph: ModuleGraph, paths: set[Path]) -> list[StateFact]:
     facts: list[StateFact] = []
@@ -132,7 +137,7 @@ class _ModuleAnalyzer:
         candidates = self._candidates()
         facts = []
         for cand in candidates:
-            fact = StateFact(cand.name, cand.kind, cand.location, self.parsed.path)
+            fact = StateFact(cand.display, cand.kind, cand.location, self.parsed.path)
             if cand.kind == "global":
                 self._global_accesses(cand, fact)
             elif cand.kind == "static":
@@ -339,35 +344,62 @@ class _ModuleAnalyzer:
         return fn
 
     def _binding_accesses(self, cand: _Candidate, parsed: ParsedFile, decl: Declaration | None,
-                          local_name: str | None = None) -> list[Access]:
+                          local_name: str | None = None, depth: int = 0) -> list[Access]:
         accesses = []
         for ref in self._references(local_name or cand.name, parsed, decl):
             fn = self._invocation_time(ref)
             if fn is None:
                 continue
-            accesses += self._access(cand, ref, fn, parsed)
+            alias = self._alias(ref, parsed) if depth < 3 else None
+            if alias is not None:  # `const c = cache` or `helper(cache)`: follow the other name
+                accesses += self._binding_accesses(cand, parsed, alias, text(alias.node), depth + 1)
+            else:
+                accesses += self._access(cand, ref, fn, parsed)
         return accesses
+
+    def _alias(self, ref: tree_sitter.Node, parsed: ParsedFile) -> Declaration | None:
+        """The local binding a reference is handed to whole: an alias, or a same-file helper's parameter."""
+        parent = ref.parent
+        if parent is None:
+            return None
+        if parent.type == "variable_declarator" and parent.child_by_field_name("value") == ref:
+            name = parent.child_by_field_name("name")
+            return declaration_of(name) if name is not None and name.type == "identifier" else None
+        if parent.type != "arguments" or parent.parent is None or parent.parent.type != "call_expression":
+            return None
+        helper = Taint(parsed, self)._local_function(parent.parent.child_by_field_name("function"))
+        if helper is None:
+            return None
+        position = next(i for i, arg in enumerate(parent.named_children) if arg == ref)
+        params = helper.child_by_field_name("parameters")
+        targets = params.named_children if params is not None else []
+        if position >= len(targets):
+            return None
+        target = targets[position].child_by_field_name("pattern") or targets[position]
+        return declaration_of(target) if target.type == "identifier" else None
 
     def _access(self, cand: _Candidate, ref: tree_sitter.Node, fn: tree_sitter.Node,
                 parsed: ParsedFile) -> list[Access]:
         if cand.kind == "memoized":
             return self._memo_call(cand, ref, fn, parsed)
         if cand.kind == "instance":
-            method_access = self._method_call(cand, ref, fn, parsed)
-            if method_access is not None:
-                return [method_access]
+            method_accesses = self._method_call(cand, ref, fn, parsed)
+            if method_accesses is not None:
+                return method_accesses
         classified = _classify_access(ref, parsed)
         if classified is None:
             return []
         kind, how, keys, value, top = classified
-        access = Access(kind, parsed.location(top), top, fn, how.replace("STATE", text(ref)),
-                        [text(k) for k in keys])
+        how = how.replace("STATE", text(ref) if cand.name != "default" else cand.display)
+        access = Access(kind, parsed.location(top), top, fn, how, [text(k) for k in keys])
+        extra = [Access("read", access.location, top, fn, how)] if how.endswith(tuple(f".{m}()" for m in DRAINING)) \
+            else []
         if kind == "write":
             access.tenant_keyed = any(Taint(parsed, self).tenant_key(k) for k in keys)
             source = Taint(parsed, self).source(value) if value is not None else None
             if source is not None:
                 access.tainted, access.taint_what = source
-        return [access]
+        return [access] + extra
 
     def _memo_call(self, cand, ref, fn, parsed) -> list[Access]:
         call = ref.parent
@@ -376,7 +408,7 @@ class _ModuleAnalyzer:
         args = call.child_by_field_name("arguments")
         arg_nodes = args.named_children if args is not None else []
         taint = Taint(parsed, self)
-        write = Access("write", parsed.location(call), call, fn, f"{cand.name}(…) caches its result",
+        write = Access("write", parsed.location(call), call, fn, f"{cand.display}(…) caches its result",
                        [text(a) for a in arg_nodes])
         write.tenant_keyed = any(taint.tenant_key(a) for a in arg_nodes)
         source = None
@@ -386,10 +418,10 @@ class _ModuleAnalyzer:
             source = source or taint.source(arg)
         if source is not None:
             write.tainted, write.taint_what = source
-        read = Access("read", parsed.location(call), call, fn, f"{cand.name}(…) returns a cached result")
+        read = Access("read", parsed.location(call), call, fn, f"{cand.display}(…) returns a cached result")
         return [write, read]
 
-    def _method_call(self, cand, ref, fn, parsed) -> Access | None:
+    def _method_call(self, cand, ref, fn, parsed) -> list[Access] | None:
         member = ref.parent
         if member is None or member.type != "member_expression" or member.child_by_field_name("object") != ref:
             return None
@@ -400,10 +432,12 @@ class _ModuleAnalyzer:
         summary = _method_summary(cand.class_node, text(prop), cand.class_file or cand.parsed, self)
         args = call.child_by_field_name("arguments")
         arg_nodes = args.named_children if args is not None else []
+        read = Access("read", parsed.location(call), call, fn, f"{text(ref)}.{text(prop)}()")
         if summary is None or not summary.writes:
-            return Access("read", parsed.location(call), call, fn, f"{cand.name}.{text(prop)}()")
+            return [read]
+        keys = [text(arg_nodes[i]) for i in summary.key_params if i < len(arg_nodes)] or summary.keys
         access = Access("write", parsed.location(call), call, fn,
-                        f"{cand.name}.{text(prop)}() writes this.{summary.field}", summary.keys)
+                        f"{text(ref)}.{text(prop)}() (into this.{summary.field})", keys)
         taint = Taint(parsed, self)
         access.tenant_keyed = summary.tenant_keyed or any(
             taint.tenant_key(arg_nodes[i]) for i in summary.key_params if i < len(arg_nodes))
@@ -414,7 +448,7 @@ class _ModuleAnalyzer:
                     source = source or taint.source(arg_nodes[i])
         if source is not None:
             access.tainted, access.taint_what = source
-        return access
+        return [access, read] if summary.returns_state else [access]
 
     def _importer_accesses(self, cand: _Candidate, fact: StateFact) -> None:
         """Accesses through `import { cache }` / `require('./cache')` in other modules."""
@@ -575,6 +609,7 @@ class _MethodSummary:
     value_params: list[int]
     tenant_keyed: bool
     source: tuple[Location, str] | None
+    returns_state: bool      # the method also hands state back (a caching getter)
 
 
 def _method_summary(class_node, method: str, parsed: ParsedFile, analyzer) -> _MethodSummary | None:
@@ -599,10 +634,11 @@ def _method_summary(class_node, method: str, parsed: ParsedFile, analyzer) -> _M
             taint = Taint(parsed, analyzer)
             key_params = [params.index(text(k).split(".")[0]) for k in keys if text(k).split(".")[0] in params]
             value_params = [params.index(p) for p in _identifiers(value) if p in params] if value is not None else []
-            source = taint.api_source(value) if value is not None else None
+            source = taint._source(value, 0, params=False) if value is not None else None
+            returns = bool(re.search(r"\breturn\b[^;]*\bthis\.", text(member)))
             return _MethodSummary(prop, True, [text(k) for k in keys], key_params, value_params,
-                                  any(taint.tenant_key(k) for k in keys), source)
-        return _MethodSummary("", False, [], [], [], False, None)
+                                  any(taint.tenant_key(k) for k in keys), source, returns)
+        return _MethodSummary("", False, [], [], [], False, None, False)
     return None
 
 
@@ -622,7 +658,7 @@ def _identifiers(node: tree_sitter.Node) -> list[str]:
     out, stack = [], [node]
     while stack and len(out) < 200:
         current = stack.pop()
-        if current.type == "identifier":
+        if current.type in ("identifier", "shorthand_property_identifier"):
             out.append(text(current))
         elif current.type not in FUNCTIONS:
             stack.extend(current.named_children)
@@ -695,7 +731,7 @@ class Taint:
         if direct is not None:
             return direct
         for current in self._walk(node):
-            if current.type != "identifier":
+            if current.type not in ("identifier", "shorthand_property_identifier"):
                 continue
             origin = self._identifier_source(current, depth, params)
             if origin is not None:
