@@ -5,9 +5,12 @@ Finds state that outlives an invocation — module-level bindings and the
 objects they hold, closures and memoized functions created at load time,
 singletons, class statics, `globalThis`/`global` properties, module state in
 webpack and esbuild bundles — that an invocation writes tenant data into
-(product API responses, `fetch` results, storage reads, the invocation's
-payload, event, request or context) under a key that is not tenant-scoped
-(an issue or project key, a page, board or account id, or no key at all).
+(product API responses, storage reads, the invocation's payload, event,
+request or context, and `fetch` responses to requests that carry any of
+those) under a key that is not tenant-scoped (an issue or project key, a
+page, board or account id, or no key at all). A `fetch` built only from
+constants and app-wide settings gets the same answer for every tenant and is
+not counted as tenant data.
 
 * `error`: the state is written with tenant data and read back by an invocation;
 * `warning`: written with tenant data, but no read was found;

@@ -690,9 +690,10 @@ class Taint:
             if current.type == "call_expression":
                 fn = current.child_by_field_name("function")
                 name = callee_name(fn) if fn is not None else None
-                if name in ("requestJira", "requestConfluence", "requestBitbucket", "requestGraph", "fetch",
-                            "invokeRemote"):
+                if name in ("requestJira", "requestConfluence", "requestBitbucket", "requestGraph", "invokeRemote"):
                     return self.parsed.location(current), f"{name}() response"
+                if name == "fetch" and self._fetch_is_tenant_specific(current):
+                    return self.parsed.location(current), "fetch() response (the request carries tenant data)"
                 if name in STORAGE_READS and fn is not None and re.search(r"\b(storage|kvs)\b", text(fn)):
                     return self.parsed.location(current), f"{text(fn)}() value"
                 helper = self._local_function(fn)
@@ -703,6 +704,18 @@ class Taint:
                     if inner is not None:
                         return self.parsed.location(current), f"{name}() result ({inner[1]})"
         return None
+
+    def _fetch_is_tenant_specific(self, call: tree_sitter.Node) -> bool:
+        """A third-party response is tenant data when the request carries any (ids, credentials,
+        input); a request built only from constants and app-wide settings gets the same answer for
+        every tenant."""
+        if call in self._visiting:
+            return False
+        self._visiting.add(call)
+        try:
+            return self.source(call.child_by_field_name("arguments")) is not None
+        finally:
+            self._visiting.discard(call)
 
     def _local_function(self, fn: tree_sitter.Node | None) -> tree_sitter.Node | None:
         """The body of a same-file function called by name, for one level of return-value taint."""
