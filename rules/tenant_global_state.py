@@ -63,7 +63,11 @@ def check(facts):
         leaking = [w for w in state.writes if w.tainted is not None and not w.tenant_keyed]
         if state.writes and all(w.tenant_keyed for w in state.writes):
             continue  # partitioned by tenant
-        entries = sorted({e for a in state.writes + state.reads for e in _entries(facts, a)})
+        entries = {
+            "entryPoints": sorted({e for a in state.writes + state.reads for e in _entries(facts, a)}),
+            "writerEntryPoints": sorted({e for a in (leaking or state.writes) for e in _entries(facts, a)}),
+            "readerEntryPoints": sorted({e for a in state.reads for e in _entries(facts, a)}),
+        }
         if not leaking:
             yield _finding(state, "note", state.writes, entries,
                            f"module-level {_what(state)} is changed by every invocation "
@@ -97,16 +101,10 @@ def _key_reason(write) -> str:
     return f"keyed by `{key}`, which contains no tenant identifier (cloudId, installContext, installation id)"
 
 
-def _entries(facts, access) -> list[str]:
-    if access.function is None:
-        return []
-    inside = facts.entries.at(access.node, access.location.path)
-    if inside:
-        return [inside[0].id]
-    graph = facts.graph
-    return [e.id for e in facts.entries.entries
-            if e.function_key in facts.entries.files and graph is not None
-            and access.location.path in graph.reachable([facts.entries.files[e.function_key]])]
+def _entries(facts, access) -> set[str]:
+    if access.function is None or facts.graph is None:
+        return set()
+    return facts.entries.reaching(access.node, access.location.path, facts.graph)
 
 
 def _finding(state, level, writes, entries, message):
@@ -126,7 +124,7 @@ def _finding(state, level, writes, entries, message):
     return RULE.finding(
         message, state.declaration, level=level, related=related[:MAX_RELATED], code_flows=flows,
         properties={"state": state.name, "kind": state.kind, "key": writes[0].keys[0] if writes[0].keys else None,
-                    "entryPoints": entries, "writes": len(state.writes), "reads": len(state.reads)},
+                    **entries, "writes": len(state.writes), "reads": len(state.reads)},
     )
 
 

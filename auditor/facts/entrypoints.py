@@ -18,7 +18,7 @@ import tree_sitter
 from auditor.facts.bindings import string_value, unwrap
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph
-from auditor.facts.scopes import FUNCTIONS
+from auditor.facts.scopes import FUNCTIONS, declaration_of, enclosing_function
 from auditor.parsing import ParsedFile, text
 
 _RESOLVER = re.compile(r"resolver", re.IGNORECASE)
@@ -38,6 +38,22 @@ class Entries:
     entries: list[EntryPoint] = field(default_factory=list)
     # handler file of each function key, for reachability
     files: dict[str, Path] = field(default_factory=dict)
+
+    def reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int = 0) -> set[str]:
+        """Ids of the entries whose invocation can run ``node``: the enclosing entry function, else the
+        entries that call the enclosing named helper (followed up to four calls), else every entry
+        whose module graph reaches the file."""
+        inside = self.at(node, path)
+        if inside:
+            return {inside[0].id}
+        callers = _call_sites(node, path, graph) if depth < 4 else []
+        found: set[str] = set()
+        for caller, caller_path in callers:
+            found |= self.reaching(caller, caller_path, graph, depth + 1)
+        if found:
+            return found
+        return {e.id for e in self.entries
+                if e.function_key in self.files and path in graph.reachable([self.files[e.function_key]])}
 
     def at(self, node: tree_sitter.Node, path: Path) -> list[EntryPoint]:
         """Entries whose function encloses ``node`` (innermost first)."""
@@ -72,6 +88,28 @@ def find_entries(manifest: ManifestFacts | None, graph: ModuleGraph) -> Entries:
             for define_key, fn, file in _resolver_definitions(graph, path):
                 result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
     return result
+
+
+def _call_sites(node: tree_sitter.Node, path: Path, graph: ModuleGraph) -> list[tuple[tree_sitter.Node, Path]]:
+    """Where the named function enclosing ``node`` is referenced, in its file and importing files."""
+    fn = enclosing_function(node)
+    name_node = None
+    if fn is not None and fn.type in ("function_declaration", "generator_function_declaration"):
+        name_node = fn.child_by_field_name("name")
+    elif fn is not None and fn.parent is not None and fn.parent.type == "variable_declarator":
+        name_node = fn.parent.child_by_field_name("name")
+    if name_node is None or name_node.type != "identifier":
+        return []
+    name = text(name_node)
+    sites = [(n, path) for n in graph.modules[path].parsed.occurrences(re.escape(name))
+             if n.type == "identifier" and not (fn.start_byte <= n.start_byte < fn.end_byte)
+             and declaration_of(n) is None]
+    for other, info in graph.modules.items():
+        for local, (specifier, imported) in info.imported_names.items():
+            if imported == name and other != path and graph.resolve(specifier, other) == path:
+                sites += [(n, other) for n in info.parsed.occurrences(re.escape(local))
+                          if n.type == "identifier" and declaration_of(n) is None]
+    return sites
 
 
 def _is_get_definitions(node: tree_sitter.Node) -> bool:
