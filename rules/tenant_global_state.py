@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import re
 
-from auditor.model import Location
 from rules.base import Rule
 
 MAX_RELATED = 20
@@ -110,33 +109,15 @@ def _entries(facts, access) -> set[str]:
 def _finding(state, level, writes, entries, message):
     related = [w.location.with_message(f"write: {w.how}") for w in writes] + \
               [r.location.with_message(f"read: {r.how}") for r in state.reads]
-    flows = []
-    for write in writes[:3]:
-        if write.tainted is not None:
-            flows.append([write.tainted.with_message(write.taint_what),
-                          write.location.with_message(f"stored in '{state.name}'")])
-    for read in state.reads[:3]:
-        step = [read.location.with_message(f"read from '{state.name}'")]
-        returned = _returned(read)
-        if returned is not None:
-            step.append(returned)
-        flows.append(step)
+    flows = [[w.tainted.with_message(w.taint_what), w.location.with_message(f"stored in '{state.name}'")]
+             for w in writes[:3] if w.tainted is not None]
+    flows += [[r.location.with_message(f"read from '{state.name}'"), r.returned.with_message("returned to the caller")]
+              for r in state.reads if r.returned is not None][:3]
     return RULE.finding(
         message, state.declaration, level=level, related=related[:MAX_RELATED], code_flows=flows,
         properties={"state": state.name, "kind": state.kind, "key": writes[0].keys[0] if writes[0].keys else None,
                     **entries, "writes": len(state.writes), "reads": len(state.reads)},
     )
-
-
-def _returned(read) -> Location | None:
-    node = read.node
-    for _ in range(6):
-        if node is None:
-            return None
-        if node.type == "return_statement":
-            return read.location.with_message("returned to the caller")
-        node = node.parent
-    return None
 
 
 RULE = Rule(

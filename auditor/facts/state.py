@@ -69,6 +69,7 @@ class Access:
     tenant_keyed: bool = False
     tainted: Location | None = None     # where the tenant data came from
     taint_what: str = ""
+    returned: Location | None = None    # for reads: the return statement handing the value back
 
 
 @dataclass
@@ -146,9 +147,27 @@ class _ModuleAnalyzer:
                 for access in self._binding_accesses(cand, self.parsed, cand.decl):
                     (fact.writes if access.kind == "write" else fact.reads).append(access)
                 self._importer_accesses(cand, fact)
+            self._lazy_singleton(fact)
             if fact.writes:
                 facts.append(fact)
         return facts
+
+    def _lazy_singleton(self, fact: StateFact) -> None:
+        """`instance ??= new Service()` at invocation time: the instance persists, so its own
+        `this.field` writes (in any method) are writes to the shared state."""
+        for write in list(fact.writes):
+            value = write.node.child_by_field_name("right") if write.node.type.endswith("assignment_expression") \
+                else None
+            value = unwrap(value) if value is not None else None
+            ctor = value.child_by_field_name("constructor") if value is not None and \
+                value.type == "new_expression" else None
+            if ctor is None or text(ctor) not in self.classes:
+                continue
+            class_node, class_file = self.classes[text(ctor)]
+            fact.writes.remove(write)
+            fact.kind = "singleton"
+            for access in _instance_accesses(class_node, class_file, self):
+                (fact.writes if access.kind == "write" else fact.reads).append(access)
 
     # -- candidates ---------------------------------------------------------
 
@@ -380,6 +399,14 @@ class _ModuleAnalyzer:
 
     def _access(self, cand: _Candidate, ref: tree_sitter.Node, fn: tree_sitter.Node,
                 parsed: ParsedFile) -> list[Access]:
+        accesses = self._raw_access(cand, ref, fn, parsed)
+        for access in accesses:
+            if access.kind == "read":
+                access.returned = _return_of(access.node, parsed)
+        return accesses
+
+    def _raw_access(self, cand: _Candidate, ref: tree_sitter.Node, fn: tree_sitter.Node,
+                    parsed: ParsedFile) -> list[Access]:
         if cand.kind == "memoized":
             return self._memo_call(cand, ref, fn, parsed)
         if cand.kind == "instance":
@@ -508,7 +535,8 @@ class _ModuleAnalyzer:
         class_name, prop = cand.name.split(".", 1)
         for node in self.parsed.occurrences(re.escape(prop)):
             member = node.parent
-            if node.type != "property_identifier" or member is None or member.type != "member_expression":
+            if node.type not in ("property_identifier", "private_property_identifier") or member is None or \
+                    member.type != "member_expression":
                 continue
             obj = member.child_by_field_name("object")
             if obj is None:
@@ -521,6 +549,50 @@ class _ModuleAnalyzer:
                 continue
             for access in self._access(cand, member, fn, self.parsed):
                 (fact.writes if access.kind == "write" else fact.reads).append(access)
+
+
+def _instance_accesses(class_node: tree_sitter.Node, parsed: ParsedFile, analyzer) -> list[Access]:
+    """Reads and writes of `this.<field>` in the instance methods of a class (constructor excluded)."""
+    accesses = []
+    for node in parsed.occurrences("this"):
+        if node.type != "this" or not (class_node.start_byte <= node.start_byte < class_node.end_byte):
+            continue
+        method = enclosing_function(node)
+        while method is not None and method.type != "method_definition":
+            method = enclosing_function(method)
+        name = method.child_by_field_name("name") if method is not None else None
+        if name is None or text(name) == "constructor" or any(c.type == "static" for c in method.children):
+            continue
+        if _property_of(node) is None:
+            continue
+        classified = _classify_access(node, parsed)
+        kind, how, keys, value, top = classified
+        access = Access(kind, parsed.location(top), top, method, how.replace("STATE", "this"),
+                        [text(k) for k in keys])
+        if kind == "write":
+            taint = Taint(parsed, analyzer)
+            access.tenant_keyed = any(taint.tenant_key(k) for k in keys)
+            source = taint.source(value) if value is not None else None
+            if source is not None:
+                access.tainted, access.taint_what = source
+        accesses.append(access)
+    return accesses
+
+
+def _return_of(node: tree_sitter.Node, parsed: ParsedFile) -> Location | None:
+    """The return statement (or arrow-function body) that hands ``node``'s value to the caller."""
+    current = node
+    for _ in range(8):
+        parent = current.parent
+        if parent is None or parent.type in FUNCTIONS and parent.child_by_field_name("body") != current:
+            return None
+        if parent.type == "return_statement" or (parent.type == "arrow_function"
+                                                 and parent.child_by_field_name("body") == current):
+            return parsed.location(parent if parent.type == "return_statement" else current)
+        if parent.type in ("statement_block", "expression_statement", "lexical_declaration", "if_statement"):
+            return None
+        current = parent
+    return None
 
 
 def _in_static_method(node: tree_sitter.Node) -> bool:

@@ -37,6 +37,13 @@ def _where(loc: Location) -> str:
     return display_path(loc.path) + suffix
 
 
+def _near(loc: Location, home: Location) -> str:
+    """A related location, shortened to `line L:C` when it is in the finding's own file."""
+    if loc.path == home.path and loc.region is not None:
+        return f"line {loc.region.start_line}:{loc.region.start_column}"
+    return _where(loc)
+
+
 def _snippet(loc: Location, lines: _Lines) -> list[str]:
     region = loc.region
     if region is None:
@@ -81,10 +88,11 @@ def _finding(finding: Finding, lines: _Lines) -> list[str]:
     if finding.suppression is not None:
         head += click.style(f"  [suppressed: {finding.suppression.reason}]", dim=True)
     out = [head] + _snippet(finding.location, lines)
+    home = finding.location
     for loc in finding.related:
-        out.append(f"       {click.style('related', dim=True)} {_where(loc)}" + (f": {loc.message}" if loc.message else ""))
+        out.append(f"       {click.style('related', dim=True)} {_near(loc, home)}" + (f": {loc.message}" if loc.message else ""))
     for flow in finding.code_flows:
-        steps = " -> ".join(_where(step) + (f" ({step.message})" if step.message else "") for step in flow)
+        steps = " -> ".join(_near(step, home) + (f" ({step.message})" if step.message else "") for step in flow)
         out.append(f"       {click.style('flow', dim=True)} {steps}")
     return out
 
