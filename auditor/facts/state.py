@@ -579,6 +579,61 @@ def _instance_accesses(class_node: tree_sitter.Node, parsed: ParsedFile, analyze
     return accesses
 
 
+def _call_sites_in_file(fn: tree_sitter.Node, parsed: ParsedFile, analyzer) -> list[tree_sitter.Node]:
+    """Calls of ``fn`` by name in its own file; [] when it escapes (exported, passed as a callback)
+    or has no name we can follow."""
+    parent = fn.parent
+    name_node, member = None, None
+    if fn.type in ("function_declaration", "generator_function_declaration"):
+        name_node = fn.child_by_field_name("name")
+    elif parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("value") == fn:
+        name_node = parent.child_by_field_name("name")
+    elif parent is not None and parent.type == "pair" and parent.parent is not None and \
+            parent.parent.parent is not None and parent.parent.parent.type == "variable_declarator":
+        member = parent.child_by_field_name("key")
+        name_node = parent.parent.parent.child_by_field_name("name")
+    elif fn.type == "method_definition" and parent is not None and parent.type == "object" and \
+            parent.parent is not None and parent.parent.type == "variable_declarator":
+        member = fn.child_by_field_name("name")
+        name_node = parent.parent.child_by_field_name("name")
+    if name_node is None or name_node.type != "identifier":
+        return []
+    if re.search(rb"\bexport\b[^;\n]*\b" + re.escape(text(name_node)).encode() + rb"\b|exports\b",
+                 parsed.data):
+        return []  # callers elsewhere: treat the parameter as input
+    declarations = analyzer._declarations(text(name_node), parsed)
+    sites = []
+    for node in parsed.occurrences(re.escape(text(name_node))):
+        if node.type != "identifier" or declaration_of(node) is not None:
+            continue
+        target = resolve(node, declarations)
+        if target is None or target.node != name_node:
+            continue
+        callee = node
+        if member is not None:
+            prop = node.parent.child_by_field_name("property") if node.parent is not None and \
+                node.parent.type == "member_expression" else None
+            if prop is None or text(prop) != text(member):
+                continue
+            callee = node.parent
+        call = callee.parent
+        if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == callee:
+            sites.append(call)
+        else:
+            return []  # referenced other than by a direct call: it may be called from anywhere
+    return sites
+
+
+def _param_index(fn: tree_sitter.Node, param: tree_sitter.Node) -> int | None:
+    params = fn.child_by_field_name("parameters")
+    if params is None:
+        return 0 if fn.child_by_field_name("parameter") is not None else None
+    for i, p in enumerate(params.named_children):
+        if p.start_byte <= param.start_byte and param.end_byte <= p.end_byte:
+            return i
+    return None
+
+
 def _return_of(node: tree_sitter.Node, parsed: ParsedFile) -> Location | None:
     """The return statement (or arrow-function body) that hands ``node``'s value to the caller."""
     current = node
@@ -831,13 +886,40 @@ class Taint:
         if decl.kind == "param":
             if not params or self.analyzer._invocation_time(decl.node) is None:
                 return None  # a parameter of a load-time function (an IIFE) is no invocation input
-            return self.parsed.location(decl.node), f"parameter '{name}' (invocation input)"
+            return self._param_source(decl, depth)
         if decl.kind in ("const", "let", "var") and decl.declarator is not None and \
                 self.analyzer._invocation_time(decl.node) is not None:
             value = decl.declarator.child_by_field_name("value") or decl.declarator.child_by_field_name("right")
             origin = self._source(value, depth + 1, params) if value is not None else None
             return origin or self._assigned_source(name, decl, depth, params)
         return None
+
+    def _param_source(self, decl: Declaration, depth: int) -> tuple[Location, str] | None:
+        """A parameter carries what its callers pass. When every call site of the function is in
+        this file, the arguments decide; an entry point, a callback handed to other code or a
+        function we cannot find callers of receives invocation input."""
+        fn = decl.scope
+        as_input = (self.parsed.location(decl.node), f"parameter '{decl.name}' (invocation input)")
+        sites = _call_sites_in_file(fn, self.parsed, self.analyzer)
+        if not sites or fn in self._visiting or depth >= MAX_DEPTH:
+            return as_input
+        index = _param_index(fn, decl.node)
+        if index is None:
+            return as_input
+        self._visiting.add(fn)
+        try:
+            for call in sites:
+                args = call.child_by_field_name("arguments")
+                arg = args.named_children[index] if args is not None and index < len(args.named_children) else None
+                if arg is None:
+                    continue
+                arg = unwrap(arg)
+                origin = self.api_source(arg) if arg.type in FUNCTIONS else self._source(arg, depth + 1, True)
+                if origin is not None:
+                    return origin
+            return None
+        finally:
+            self._visiting.discard(fn)
 
     def _assigned_source(self, name: str, decl: Declaration, depth: int, params: bool):
         """Tenant data reaching a local later: `x = …`, `x.push(…)`, `x[k] = …`."""
