@@ -6,6 +6,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -55,8 +56,14 @@ def main() -> None:
 @click.option("--show-suppressed", is_flag=True, help="Also report findings silenced by forge-audit-ignore.")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder SARIF URIs are relative to.  [default: the enclosing git work tree, else the working directory]")
+@click.option("--confirm", is_flag=True,
+              help="Replay each tenant/global-state leak for two tenants in V8 isolates to confirm it.")
+@click.option("--replay-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds per replayed call (with --confirm).")
+@click.option("--replay-memory", type=click.IntRange(min=16), default=256, show_default=True,
+              help="Heap limit in MB per isolate (with --confirm).")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
-                 show_suppressed, source_root) -> None:
+                 show_suppressed, source_root, confirm, replay_timeout, replay_memory) -> None:
     """Scan the Forge apps under PATHS (default: the current directory).
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
@@ -75,8 +82,13 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
     root = (source_root or source_root_for(paths)).resolve()
+    limits = None
+    if confirm:
+        from runtime_harness.replay import Limits
+
+        limits = Limits(memory_bytes=replay_memory * 1024 * 1024, call_timeout=replay_timeout)
     try:
-        result = scan(paths, config, root)
+        result = scan(paths, config, root, confirm=limits)
     except NoAppsFound as exc:
         _fail(f"{exc}: nothing to scan")
     except Exception:  # never report "clean" after a crash
@@ -114,6 +126,41 @@ def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Con
 def _fail(message: str) -> None:
     click.echo(f"forge-audit: {message}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+@main.command("replay")
+@click.argument("app", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--function", "function_key", required=True, metavar="KEY", help="The function module's key.")
+@click.option("--resolver", "resolver_key", metavar="KEY", help="A resolver.define key inside that function.")
+@click.option("--payload", default="{}", show_default=True, metavar="JSON", help="The payload both tenants send.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Seconds per call.")
+def replay_command(app, function_key, resolver_key, payload, timeout) -> None:
+    """Replay one entry point of APP for two tenants in V8 isolates and print a trace.
+
+    Tenant A runs first, then tenant B with the same payload, in one shared isolate
+    (today's process reuse) and again with a fresh isolate each. The trace shows the
+    calls each made, what it returned and whose canary data it saw.
+    """
+    from auditor.facts import build_facts
+    from auditor.loader import discover_apps, load_app
+    from runtime_harness.replay import Limits, trace
+
+    try:
+        data = json.loads(payload)
+    except ValueError as exc:
+        _fail(f"--payload is not JSON: {exc}")
+    roots = discover_apps([app], Config().load_options())
+    if not roots:
+        _fail(f"no manifest.yml found under {app}")
+    facts = build_facts(load_app(roots[0], Config().load_options()))
+    entry = f"resolver:{resolver_key}" if resolver_key else f"function:{function_key}"
+    known = [e.id for e in facts.entries.entries if e.function_key == function_key]
+    if entry not in known:
+        _fail(f"no entry point {entry} in {roots[0]}; known: {', '.join(known) or 'none'}")
+    try:
+        click.echo(trace(facts, entry, data, Limits(call_timeout=timeout)), nl=False)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 @main.command("rules")

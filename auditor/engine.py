@@ -40,7 +40,8 @@ class ScanResult:
         return [f for f in self.findings if show_suppressed or f.suppression is None]
 
 
-def scan(paths: list[Path], config: Config, source_root: Path) -> ScanResult:
+def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> ScanResult:
+    """``confirm``: replay limits (runtime_harness.replay.Limits) to confirm tenant findings, or None."""
     options = config.load_options()
     roots = discover_apps(paths, options)
     if not roots:
@@ -58,9 +59,20 @@ def scan(paths: list[Path], config: Config, source_root: Path) -> ScanResult:
             continue
         result.notifications += facts.notifications
         findings = _run_rules(facts, rules, result.notifications)
+        if confirm is not None:
+            _confirm(facts, findings, confirm, result.notifications)
         result.findings += _apply_suppressions(facts, findings, config)
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _confirm(facts: AppFacts, findings: list[Finding], limits, notes: list[Notification]) -> None:
+    from runtime_harness import replay  # V8 is loaded only when confirmation is asked for
+
+    try:
+        replay.confirm(facts, findings, limits)
+    except Exception as exc:  # the static findings stand even when the replay machinery fails
+        notes.append(Notification("error", f"replay failed: {type(exc).__name__}: {exc}", facts.app.manifest_path))
 
 
 def _run_rules(facts: AppFacts, rules: list[Rule], notes: list[Notification]) -> list[Finding]:

@@ -82,11 +82,14 @@ def find_entries(manifest: ManifestFacts | None, graph: ModuleGraph) -> Entries:
             for define_key, fn, file in _resolver_definitions(graph, path):
                 result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
             continue
+        if value is None:  # e.g. a bundle re-exported wholesale: resolvers may still be defined inside
+            definitions = list(_resolver_definitions(graph, path))
+            for define_key, fn, file in definitions:
+                result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
+            if definitions:
+                continue
         node = value[1] if value is not None and value[1].type in FUNCTIONS else None
         result.entries.append(EntryPoint(f"function:{key}", key, by, value[0] if value else path, node))
-        if value is None:  # e.g. a bundle re-exported wholesale: resolvers may still be defined inside
-            for define_key, fn, file in _resolver_definitions(graph, path):
-                result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
     return result
 
 

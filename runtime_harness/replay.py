@@ -1,0 +1,368 @@
+"""Confirm tenant/global-state findings by replaying two tenants through real V8 isolates.
+
+For a finding, tenant A invokes the entry point that writes the state, then
+tenant B invokes the one that reads it, with the same keys (both ask for
+PROJ-1) and API stubs answering each tenant with its own canary. In one
+shared isolate (today's runtimes reuse the process) B must see A's canary for
+the finding to be confirmed; with a fresh isolate per invocation (the legacy
+model) it must not. All runs of an app happen in one child process
+(runtime_harness.sandbox) with a heap limit per isolate, a timeout per call
+and one for the whole app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.model import Finding, Location
+from auditor.parsing import text
+from runtime_harness import payloads
+from runtime_harness.transform import UnsupportedSyntax, transform
+
+ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger")
+MAX_PACKAGE_BYTES = 2 * 1024 * 1024
+_ESM_HINT = (b"import ", b"export ", b"import{", b"export{", b"import(")
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 256 * 1024 * 1024
+    call_timeout: float = 5.0
+    app_timeout: float = 120.0
+
+
+@dataclass
+class Invocation:
+    entry: str
+    file: str
+    export: str
+    resolver_key: str | None
+    kind: str
+    source: str
+    params: list[str]
+    location: Location | None
+
+    def step(self, tenant: dict, payload: Any) -> dict:
+        return {"tenant": tenant, "file": self.file, "export": self.export, "resolverKey": self.resolver_key,
+                "payload": payload, "context": payloads.context(tenant), "label": self.entry}
+
+
+@dataclass
+class Plan:
+    finding: Finding
+    writer: Invocation
+    reader: Invocation
+    tenants: tuple[dict, dict]
+    payloads: dict[str, Any] = field(default_factory=dict)
+
+
+def tenant(name: str) -> dict:
+    token = secrets.token_hex(4)
+    return {"id": name, "canary": f"CANARY-{name}-{token}", "installation": f"installation-{name}-{token}",
+            "cloudId": f"cloud-{name}-{token}"}
+
+
+# -- what the sandbox loads -------------------------------------------------------------
+
+def prepare_files(facts) -> tuple[dict[str, str], dict[str, str]]:
+    """CommonJS source of every backend module, and the reason a module could not be prepared."""
+    files, problems = {}, {}
+    for path, info in facts.graph.modules.items():
+        data = info.parsed.data
+        needs = path.suffix in (".ts", ".tsx", ".mts", ".cts") or any(h in data for h in _ESM_HINT)
+        try:
+            files[str(path)] = transform(data, path.suffix).code if needs else data.decode("utf-8", "replace")
+        except UnsupportedSyntax as exc:
+            problems[str(path)] = str(exc)
+    return files, problems
+
+
+def prepare_packages(facts, files: dict[str, str]) -> dict[str, str]:
+    """Plain-JS packages present in the app's node_modules, added to ``files``; name -> entry file."""
+    found: dict[str, str] = {}
+    budget = MAX_PACKAGE_BYTES
+    names = {str(n)[4:] for n in facts.graph.graph.nodes if isinstance(n, str) and n.startswith("pkg:")}
+    for name in sorted(names):
+        base = name.replace("node:", "")
+        if base.startswith(".") or base.startswith("@forge/"):
+            continue
+        package = "/".join(base.split("/")[:2] if base.startswith("@") else base.split("/")[:1])
+        root = facts.app.root / "node_modules" / package
+        manifest = root / "package.json"
+        if not manifest.is_file():
+            continue
+        try:
+            meta = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        main = meta.get("main") if isinstance(meta.get("main"), str) else "index.js"
+        entry = (root / (base[len(package) + 1:] if base != package else main)).resolve()
+        candidates = [entry, entry.with_suffix(".js"), entry / "index.js"]
+        entry_file = next((c for c in candidates if c.is_file()), None)
+        if entry_file is None:
+            continue
+        for js in sorted(root.rglob("*.js")):
+            if "node_modules" in js.relative_to(root).parts:
+                continue
+            size = js.stat().st_size
+            if size > budget:
+                break
+            budget -= size
+            files[str(js.resolve())] = js.read_text(encoding="utf-8", errors="replace")
+        if str(entry_file) in files:
+            found[base] = str(entry_file)
+    return found
+
+
+# -- planning -------------------------------------------------------------------------
+
+def invocation(facts, entry_id: str) -> Invocation | str:
+    entry = next((e for e in facts.entries.entries if e.id == entry_id), None)
+    if entry is None:
+        return f"entry point {entry_id} not found"
+    function = facts.manifest.functions.get(entry.function_key) if facts.manifest else None
+    if function is None or function.handler is None or function.handler_file is None:
+        return f"function '{entry.function_key}' has no handler file"
+    export = function.handler.rsplit(".", 1)[1]
+    resolver_key = entry_id.split(":", 1)[1] if entry_id.startswith("resolver:") else None
+    kind = "resolver" if resolver_key else next((k for k in ENTRY_KINDS if k in entry.invoked_by), "function")
+    source, params, location = "", [], None
+    if entry.node is not None:
+        source = text(entry.node)
+        params = _payload_names(entry.node, resolver=resolver_key is not None)
+        parsed = facts.graph.modules[entry.file].parsed
+        location = parsed.location(entry.node)
+    return Invocation(entry_id, str(function.handler_file), export, resolver_key, kind, source, params, location)
+
+
+def _payload_names(fn, resolver: bool) -> list[str]:
+    params = fn.child_by_field_name("parameters")
+    first = params.named_children[0] if params is not None and params.named_children else \
+        fn.child_by_field_name("parameter")
+    if first is None:
+        return []
+    first = first.child_by_field_name("pattern") or first
+    if first.type == "identifier":
+        return [f"{text(first)}.payload"] if resolver else [text(first)]
+    if first.type == "object_pattern":
+        for prop in first.named_children:
+            if prop.type == "shorthand_property_identifier_pattern" and text(prop) == "payload":
+                return ["payload"]
+            if prop.type == "pair_pattern" and text(prop.child_by_field_name("key")) == "payload":
+                value = prop.child_by_field_name("value")
+                return [text(value)] if value is not None and value.type == "identifier" else []
+    return []
+
+
+MAX_PAIRS = 4
+
+
+def plan(facts, finding: Finding) -> list[Plan] | str:
+    """(writer, reader) pairs worth replaying for a finding, most likely first."""
+    writers = finding.properties.get("writerEntryPoints") or []
+    readers = finding.properties.get("readerEntryPoints") or writers
+    if not writers:
+        return "no entry point was found that writes the state"
+    invocations: dict[str, Invocation | str] = {e: invocation(facts, e) for e in dict.fromkeys(writers + readers)}
+    plans, reasons = [], []
+    # the same entry as writer and reader first (a cache read back by its own handler), then the others
+    pairs = [(w, w) for w in writers if w in readers] + [(w, r) for w in writers for r in readers if w != r]
+    for writer_id, reader_id in pairs[:MAX_PAIRS]:
+        writer, reader = invocations[writer_id], invocations[reader_id]
+        if isinstance(writer, str) or isinstance(reader, str):
+            reasons.append(writer if isinstance(writer, str) else reader)
+            continue
+        a, b = tenant("A"), tenant("B")
+        planned = Plan(finding, writer, reader, (a, b))
+        planned.payloads = {
+            "A": payloads.payload_for(writer.kind, writer.source, writer.params, a),
+            "B": payloads.payload_for(reader.kind, reader.source, reader.params, b),
+        }
+        plans.append(planned)
+    return plans or (reasons[0] if reasons else "no entry point pair to replay")
+
+
+# -- running and judging ----------------------------------------------------------------
+
+def run_sandbox(job: dict, app_timeout: float) -> dict | str:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "runtime_harness.sandbox"], input=json.dumps(job), capture_output=True,
+            text=True, timeout=app_timeout, env={"PATH": os.defpath, "PYTHONHASHSEED": "0"},
+        )
+    except subprocess.TimeoutExpired:
+        return f"timed out (whole-app limit {app_timeout:g} s)"
+    if done.returncode != 0:
+        return f"sandbox failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        return "sandbox produced no result"
+
+
+def _steps(plan: Plan) -> list[dict]:
+    a, b = plan.tenants
+    return [plan.writer.step(a, plan.payloads["A"]), plan.reader.step(b, plan.payloads["B"])]
+
+
+def confirm(facts, findings: list[Finding], limits: Limits = Limits()) -> None:
+    """Replay every error/warning tenant/global-state finding of one app; record the outcome."""
+    targets = [f for f in findings if f.rule_id == "tenant/global-state" and f.level in ("error", "warning")]
+    if not targets:
+        return
+    files, problems = prepare_files(facts)
+    packages = prepare_packages(facts, files)
+    plans: dict[int, list[Plan]] = {}
+    runs = []
+    for index, finding in enumerate(targets):
+        planned = plan(facts, finding)
+        if isinstance(planned, str):
+            _unconfirmed(finding, planned)
+            continue
+        usable = [p for p in planned if not (problems.get(p.writer.file) or problems.get(p.reader.file))]
+        if not usable:
+            _unconfirmed(finding, problems.get(planned[0].writer.file) or problems[planned[0].reader.file])
+            continue
+        plans[index] = usable
+        for n, pair in enumerate(usable):
+            steps = _steps(pair)
+            runs += [{"id": f"{index}.{n}:shared", "steps": steps},
+                     {"id": f"{index}.{n}:fresh", "fresh": True, "steps": steps}]
+    if not runs:
+        return
+    job = {"files": files, "packages": packages, "runs": runs,
+           "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
+    outcome = run_sandbox(job, limits.app_timeout)
+    if isinstance(outcome, str):
+        for pairs in plans.values():
+            _unconfirmed(pairs[0].finding, outcome)
+        return
+    by_id = {run["id"]: run for run in outcome["runs"]}
+    for index, pairs in plans.items():
+        # every pair is judged until one confirms; the first pair's reason stands otherwise
+        for n, pair in reversed(list(enumerate(pairs))):
+            judge(pair, by_id.get(f"{index}.{n}:shared"), by_id.get(f"{index}.{n}:fresh"))
+            if pair.finding.properties.get("confirmed"):
+                break
+
+
+def _seen(step: dict, canary: str) -> str | None:
+    """An excerpt of B's output around A's canary, if it is there."""
+    blob = json.dumps({"result": step.get("result"), "calls": step.get("calls")}, ensure_ascii=False)
+    at = blob.find(canary)
+    if at < 0:
+        return None
+    return blob[max(0, at - 60):at + len(canary) + 40]
+
+
+def judge(plan: Plan, shared: dict | None, fresh: dict | None) -> None:
+    a, b = plan.tenants
+    finding = plan.finding
+    if shared is None or len(shared["steps"]) < 2:
+        failed = shared["steps"][-1] if shared and shared["steps"] else {}
+        _unconfirmed(finding, f"writer {plan.writer.entry} failed: {failed.get('error', 'did not run')}")
+        return
+    write_step, read_step = shared["steps"]
+    if not write_step["ok"]:
+        _unconfirmed(finding, f"writer {plan.writer.entry} failed: {write_step['error']}")
+        return
+    if not read_step["ok"]:
+        _unconfirmed(finding, f"reader {plan.reader.entry} failed: {read_step['error']}")
+        return
+    excerpt = _seen(read_step, a["canary"])
+    fresh_read = fresh["steps"][1] if fresh is not None and len(fresh["steps"]) == 2 else None
+    fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read and fresh_read["ok"] else None
+    diverged = fresh_read is not None and fresh_read["ok"] and _observable(read_step) != _observable(fresh_read)
+    notes = sorted({n for step in shared["steps"] for n in step.get("notes", [])})
+    details = {
+        "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)",
+        "writer": plan.writer.entry, "reader": plan.reader.entry,
+        "payloads": plan.payloads, "canary": a["canary"], "tenants": {"A": a["cloudId"], "B": b["cloudId"]},
+        "observed": excerpt, "freshIsolatePerInvocationLeaks": fresh_leak,
+        "seconds": round(write_step["seconds"] + read_step["seconds"], 3), "sandboxNotes": notes,
+    }
+    if fresh_leak:
+        _unconfirmed(finding, "tenant A's data also reached tenant B with a fresh isolate per invocation, "
+                              "so it did not travel through module state", details)
+        return
+    details["behaviourChangedByTenantA"] = diverged
+    if excerpt is None:
+        # A changed behaviour alone is not proof of a data leak (a counter would do it too): only
+        # tenant A's canary reaching tenant B confirms.
+        extra = " (its behaviour did differ from a fresh isolate's)" if diverged else ""
+        _unconfirmed(finding, f"tenant B's {plan.reader.entry} did not receive tenant A's data{extra}; the "
+                              "write may need input the replay did not provide", details)
+        return
+    finding.properties["confirmed"] = True
+    finding.properties["confirmation"] = details
+    finding.message += (f" Confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
+                        f"{plan.reader.entry} returned or sent A's data ({a['canary']}); with a fresh isolate "
+                        "per invocation it did not.")
+    flow = []
+    if plan.writer.location is not None:
+        flow.append(plan.writer.location.with_message(f"replay: tenant A runs {plan.writer.entry} (writes)"))
+    if plan.reader.location is not None:
+        flow.append(plan.reader.location.with_message(f"replay: tenant B runs {plan.reader.entry} and gets A's data"))
+    if flow:
+        finding.code_flows.append(flow)
+
+
+def _observable(step: dict) -> str:
+    """What an invocation showed the world: its result and what it sent (calls), as one string."""
+    calls = [{k: v for k, v in call.items() if k != "tenant"} for call in step.get("calls", [])]
+    return json.dumps({"result": step.get("result"), "calls": calls}, sort_keys=True)
+
+
+def _unconfirmed(finding: Finding, reason: str, details: dict | None = None) -> None:
+    finding.properties["confirmed"] = False
+    finding.properties["confirmation"] = dict(details or {}, reason=reason)
+
+
+# -- a developer's trace of one entry point ------------------------------------------------
+
+def trace(facts, entry_id: str, payload: Any, limits: Limits = Limits()) -> str:
+    """Replay one entry point for tenant A then tenant B (same payload, one shared isolate, then
+    fresh isolates) and describe what each did and whose data it saw."""
+    target = invocation(facts, entry_id)
+    if isinstance(target, str):
+        raise ValueError(target)
+    files, problems = prepare_files(facts)
+    if target.file in problems:
+        raise ValueError(problems[target.file])
+    a, b = tenant("A"), tenant("B")
+    steps = [target.step(a, payload), target.step(b, payload)]
+    job = {"files": files, "packages": prepare_packages(facts, files),
+           "runs": [{"id": "shared", "steps": steps}, {"id": "fresh", "fresh": True, "steps": steps}],
+           "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
+    outcome = run_sandbox(job, limits.app_timeout)
+    if isinstance(outcome, str):
+        raise ValueError(outcome)
+    lines = [f"replay of {entry_id} ({target.file}, export {target.export}) for two tenants",
+             f"  tenant A: {a['cloudId']}  canary {a['canary']}",
+             f"  tenant B: {b['cloudId']}  canary {b['canary']}",
+             f"  payload: {json.dumps(payload)}"]
+    for run in outcome["runs"]:
+        model = "one shared isolate (process reuse)" if run["id"] == "shared" else "a fresh isolate per invocation"
+        lines.append(f"\n{model}:")
+        lines += [f"  problem: {p}" for p in run["problems"]]
+        for step in run["steps"]:
+            lines.append(f"  tenant {step['tenant']} {step['entry']} ({step['seconds']} s): "
+                         + ("ok" if step["ok"] else f"failed: {step['error']}"))
+            for call in step.get("calls", []):
+                what = call.get("path") or call.get("url") or call.get("key") or call.get("module") or call.get("name")
+                lines.append(f"    {call['kind']:<9} {call.get('method') or call.get('op') or ''} {what}")
+            if step["ok"]:
+                lines.append(f"    returned {step['result'][:200]}")
+                seen = [t["id"] for t in (a, b) if t["canary"] in json.dumps(step)]
+                lines.append(f"    canaries seen: {', '.join(seen) or 'none'}"
+                             + ("   <-- tenant A's data reached tenant B" if step["tenant"] == "B" and "A" in seen else ""))
+        notes = sorted({n for step in run["steps"] for n in step.get("notes", [])})
+        lines += [f"  note: {n}" for n in notes]
+    return "\n".join(lines) + "\n"
