@@ -452,7 +452,12 @@ function __load(path) {
   const dirname = path.replace(/\/[^/]*$/, "");
   const require = (spec) => __require(path, spec);
   const importer = (spec) => Promise.resolve().then(() => require(spec));
-  __h.files[path].call(module.exports, module.exports, require, module, path, dirname, importer);
+  try {
+    __h.files[path].call(module.exports, module.exports, require, module, path, dirname, importer);
+  } catch (e) {
+    delete __h.cache[path];  // as Node does: a module that threw while loading is not cached
+    throw e;
+  }
   module.loaded = true;
   return module.exports;
 }
@@ -497,3 +502,12 @@ async function __invoke(spec) {
     result: __safeJson(result), calls: __h.calls.slice(before), logs: __logs.slice(logsBefore), notes: __h.notes,
   });
 }
+
+// App code must not be able to break the harness (or, through it, other replays) by rewriting the
+// built-ins everything relies on: their prototypes are frozen before any app module loads, so
+// prototype pollution fails there as it would in a hardened runtime.
+for (const proto of [Object.prototype, Array.prototype, Function.prototype, Promise.prototype, String.prototype,
+  Map.prototype, Set.prototype, RegExp.prototype, Number.prototype, Boolean.prototype, Error.prototype]) {
+  Object.freeze(proto);
+}
+Object.freeze(JSON);

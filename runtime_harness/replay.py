@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import select
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,20 +193,87 @@ def plan(facts, finding: Finding) -> list[Plan] | str:
 
 # -- running and judging ----------------------------------------------------------------
 
-def run_sandbox(job: dict, app_timeout: float) -> dict | str:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "runtime_harness.sandbox"], input=json.dumps(job), capture_output=True,
-            text=True, timeout=app_timeout, env={"PATH": os.defpath, "PYTHONHASHSEED": "0"},
+SETUP_SECONDS = 5.0    # per run: child start, isolate creation, loading the app's files
+
+
+class _Child:
+    """One sandbox process, fed runs one JSON line at a time."""
+
+    def __init__(self, header: dict):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runtime_harness.sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env={"PATH": os.defpath, "PYTHONHASHSEED": "0"},
         )
-    except subprocess.TimeoutExpired:
-        return f"timed out (whole-app limit {app_timeout:g} s)"
-    if done.returncode != 0:
-        return f"sandbox failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
+        self.buffer = b""
+        self.proc.stdin.write(json.dumps(header).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def run(self, run: dict, seconds: float) -> dict | None:
+        """The run's result, or None when it did not answer in time (the child is then killed)."""
+        try:
+            self.proc.stdin.write(json.dumps(run).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        deadline = time.monotonic() + seconds
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                self.kill()
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def run_sandbox(job: dict, app_timeout: float) -> dict:
+    """Run every run of the job in sandbox children: a run that overstays its time is cut off by
+    killing its child, and the remaining runs go on in a new one, within the whole-app limit."""
+    header = {"files": job["files"], "packages": job["packages"], "limits": job["limits"]}
+    call_timeout = float(job["limits"]["call_timeout"])
+    deadline = time.monotonic() + app_timeout
+    results, child = [], None
     try:
-        return json.loads(done.stdout)
-    except ValueError:
-        return "sandbox produced no result"
+        for run in job["runs"]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                results.append({"id": run["id"], "steps": [],
+                                "problems": [f"timed out (whole-app limit {app_timeout:g} s)"]})
+                continue
+            earlier = next((r for r in results if r["id"] == run.get("after")), None)
+            if earlier is not None and earlier.get("killed"):
+                results.append({"id": run["id"], "steps": [], "problems": earlier["problems"], "killed": True})
+                continue  # the same code would hang again: do not spend the time twice
+            child = child or _Child(header)
+            budget = min(left, SETUP_SECONDS + call_timeout * len(run["steps"]))
+            outcome = child.run(run, budget)
+            if outcome is None:
+                child.kill()
+                child = None
+                limit = "whole-app limit" if budget == left else "limit"
+                outcome = {"id": run["id"], "steps": [], "killed": True,
+                           "problems": [f"timed out ({limit} {budget:g} s): the code did not finish"]}
+            results.append(outcome)
+    finally:
+        if child is not None:
+            child.close()
+    return {"runs": results}
 
 
 def _steps(plan: Plan) -> list[dict]:
@@ -234,16 +303,12 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits()) -> None:
         for n, pair in enumerate(usable):
             steps = _steps(pair)
             runs += [{"id": f"{index}.{n}:shared", "steps": steps},
-                     {"id": f"{index}.{n}:fresh", "fresh": True, "steps": steps}]
+                     {"id": f"{index}.{n}:fresh", "fresh": True, "steps": steps, "after": f"{index}.{n}:shared"}]
     if not runs:
         return
     job = {"files": files, "packages": packages, "runs": runs,
            "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
     outcome = run_sandbox(job, limits.app_timeout)
-    if isinstance(outcome, str):
-        for pairs in plans.values():
-            _unconfirmed(pairs[0].finding, outcome)
-        return
     by_id = {run["id"]: run for run in outcome["runs"]}
     for index, pairs in plans.items():
         # every pair is judged until one confirms; the first pair's reason stands otherwise
@@ -267,7 +332,10 @@ def judge(plan: Plan, shared: dict | None, fresh: dict | None) -> None:
     finding = plan.finding
     if shared is None or len(shared["steps"]) < 2:
         failed = shared["steps"][-1] if shared and shared["steps"] else {}
-        _unconfirmed(finding, f"writer {plan.writer.entry} failed: {failed.get('error', 'did not run')}")
+        problem = "; ".join(shared["problems"]) if shared and shared["problems"] else "did not run"
+        who = plan.writer.entry if len(shared["steps"] if shared else []) < 1 or not failed.get("ok", True) \
+            else plan.reader.entry
+        _unconfirmed(finding, f"{who} failed: {failed.get('error') or problem}")
         return
     write_step, read_step = shared["steps"]
     if not write_step["ok"]:
@@ -342,8 +410,6 @@ def trace(facts, entry_id: str, payload: Any, limits: Limits = Limits()) -> str:
            "runs": [{"id": "shared", "steps": steps}, {"id": "fresh", "fresh": True, "steps": steps}],
            "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
     outcome = run_sandbox(job, limits.app_timeout)
-    if isinstance(outcome, str):
-        raise ValueError(outcome)
     lines = [f"replay of {entry_id} ({target.file}, export {target.export}) for two tenants",
              f"  tenant A: {a['cloudId']}  canary {a['canary']}",
              f"  tenant B: {b['cloudId']}  canary {b['canary']}",

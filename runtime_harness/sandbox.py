@@ -1,9 +1,13 @@
 """The child process that runs untrusted app code, one fresh V8 isolate per run.
 
-    python -m runtime_harness.sandbox  < job.json  > result.json
+    python -m runtime_harness.sandbox   (JSON lines: a header, then one run per line)
 
-A job holds the app's files (already CommonJS), and runs: lists of
-invocations to execute in order. A run uses one isolate for all its steps
+The header holds the app's files (already CommonJS) and the limits; each
+following line is a run: a list of invocations to execute in order, answered
+by one line of results. The parent watches the clock: V8 cannot be
+interrupted while it runs a promise continuation, so a step that hangs there
+is ended by the parent killing this process and starting another for the
+remaining runs. A run uses one isolate for all its steps
 (the process-reuse model) unless ``fresh`` asks for one isolate per step (the
 legacy per-invocation model). Each isolate gets a hard heap limit and each
 step a timeout. Nothing is exposed to the code but the prelude's stubs: V8
@@ -61,6 +65,8 @@ def _step(ctx: MiniRacer, step: dict, timeout: float) -> dict[str, Any]:
     except Exception as exc:
         name = type(exc).__name__
         reason = {"JSTimeoutException": "timed out", "JSOOMException": "memory limit reached"}.get(name)
+        if ctx.was_hard_memory_limit_reached():
+            reason = "memory limit reached"
         message = str(exc).splitlines()[0][:300] if str(exc) else name
         out = {"ok": False, "error": reason or f"{name}: {message}"}
     out["seconds"] = round(time.perf_counter() - started, 3)
@@ -69,36 +75,39 @@ def _step(ctx: MiniRacer, step: dict, timeout: float) -> dict[str, Any]:
     return out
 
 
-def run_job(job: dict) -> dict:
-    results = []
+def run_one(job: dict, run: dict) -> dict:
     timeout = float(job["limits"]["call_timeout"])
-    for run in job["runs"]:
-        outcome: dict[str, Any] = {"id": run["id"], "steps": [], "problems": []}
-        ctx = None
-        try:
-            for i, step in enumerate(run["steps"]):
-                if ctx is None or run.get("fresh"):
-                    if ctx is not None:
-                        ctx.close()
-                    ctx, problems = _isolate(job)
-                    problems += _preload(ctx, step["file"], timeout)
-                    outcome["problems"] += [p for p in problems if p not in outcome["problems"]]
-                result = _step(ctx, dict(step, step=i), timeout)
-                outcome["steps"].append(result)
-                if not result["ok"] and result["error"] in ("timed out", "memory limit reached"):
-                    break  # the isolate is no longer trustworthy
-        except Exception as exc:
-            outcome["problems"].append(f"{type(exc).__name__}: {exc}")
-        finally:
-            if ctx is not None:
-                ctx.close()
-        results.append(outcome)
-    return {"runs": results}
+    outcome: dict[str, Any] = {"id": run["id"], "steps": [], "problems": []}
+    ctx = None
+    try:
+        for i, step in enumerate(run["steps"]):
+            if ctx is None or run.get("fresh"):
+                if ctx is not None:
+                    ctx.close()
+                ctx, problems = _isolate(job)
+                loading = _preload(ctx, step["file"], timeout)
+                outcome["problems"] += [p for p in problems + loading if p not in outcome["problems"]]
+                if loading:
+                    break  # the app did not load: nothing of it can run
+            result = _step(ctx, dict(step, step=i), timeout)
+            outcome["steps"].append(result)
+            if not result["ok"] and result["error"] in ("timed out", "memory limit reached"):
+                break  # the isolate is no longer trustworthy
+    except Exception as exc:
+        outcome["problems"].append(f"{type(exc).__name__}: {exc}")
+    finally:
+        if ctx is not None:
+            ctx.close()
+    return outcome
 
 
 def main() -> None:
-    job = json.loads(sys.stdin.read())
-    sys.stdout.write(json.dumps(run_job(job)))
+    job = json.loads(sys.stdin.readline())
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        sys.stdout.write(json.dumps(run_one(job, json.loads(line))) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
