@@ -1,0 +1,139 @@
+"""Replaying two tenants through V8 isolates: confirmations, never a false one, hostile code contained."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from auditor.config import Config
+from auditor.engine import scan
+from auditor.facts import build_facts
+from auditor.loader import LoadOptions, load_app
+from auditor.model import Finding, Location
+from runtime_harness import replay
+from runtime_harness.replay import Limits
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+TENANT_ONLY = Config(enable=frozenset({"tenant/global-state"}))
+
+
+def confirmed_findings(path: Path, limits: Limits = Limits()):
+    result = scan([path], TENANT_ONLY, path, confirm=limits)
+    return {(f.location.path.relative_to(path).as_posix(), f.location.region.start_line): f
+            for f in result.reported() if f.level in ("error", "warning")}
+
+
+@pytest.fixture(scope="module")
+def tenant_replays():
+    return confirmed_findings(FIXTURES / "tenant")
+
+
+def test_confirmable_leaks_are_confirmed(tenant_replays) -> None:
+    inventory = yaml.safe_load((FIXTURES / "tenant" / "confirmable.yaml").read_text())
+    expected = {(e["file"], e["line"]) for e in inventory["confirmed"]}
+    confirmed = {key for key, f in tenant_replays.items() if f.properties.get("confirmed")}
+    assert len(expected) >= 25
+    assert confirmed == expected
+    for key in confirmed:
+        details = tenant_replays[key].properties["confirmation"]
+        assert details["observed"] and details["canary"] in details["observed"]
+        assert details["freshIsolatePerInvocationLeaks"] is False
+        assert details["writer"] and details["reader"] and details["payloads"]["A"] is not None
+        assert "Confirmed by replay" in tenant_replays[key].message
+        assert any(step.message.startswith("replay: tenant B") for flow in tenant_replays[key].code_flows
+                   for step in flow)
+
+
+def test_unconfirmed_leaks_keep_their_level_and_say_why(tenant_replays) -> None:
+    unconfirmed = [f for f in tenant_replays.values() if not f.properties.get("confirmed")]
+    assert unconfirmed
+    for finding in unconfirmed:
+        assert finding.properties["confirmed"] is False
+        assert finding.properties["confirmation"]["reason"]
+        assert finding.level == "error"
+
+
+def test_tenant_scoped_code_is_never_confirmed() -> None:
+    """Replay every pair of entry points of an app whose caches are all tenant-scoped: a harness that
+    shared storage, leaked canaries or behaved nondeterministically would confirm something here."""
+    app = FIXTURES / "replay-safe" / "tenant-scoped"
+    facts = build_facts(load_app(app.resolve(), LoadOptions()))
+    entries = [e.id for e in facts.entries.entries]
+    assert len(entries) >= 6
+    findings = []
+    for writer in entries:
+        for reader in entries:
+            findings.append(Finding("tenant/global-state", "error", "synthetic", Location(app / "src" / "index.js"),
+                                    properties={"writerEntryPoints": [writer], "readerEntryPoints": [reader]}))
+    replay.confirm(facts, findings, Limits())
+    assert [f.properties["confirmation"].get("reason") for f in findings if f.properties["confirmed"]] == []
+    ran = [f for f in findings if f.properties["confirmation"].get("writer")]
+    assert len(ran) == len(findings), "every pair must actually run"
+
+
+def test_hostile_code_fails_cleanly_and_other_replays_go_on(tmp_path: Path) -> None:
+    sentinel = Path("/tmp/forge-audit-sandbox-escape")
+    sentinel.unlink(missing_ok=True)
+    found = confirmed_findings(FIXTURES / "hostile", Limits(call_timeout=2.0, memory_bytes=64 * 1024 * 1024))
+    reasons = {key: f.properties["confirmation"].get("reason", "") for key, f in found.items()}
+    confirmed = sorted(key for key, f in found.items() if f.properties["confirmed"])
+    assert confirmed == [("sandbox-escape/src/index.js", 8), ("sandbox-escape/src/index.js", 20)], reasons
+    assert "timed out" in reasons[("sandbox-escape/src/index.js", 10)]                 # endless loop
+    assert any(word in reasons[("sandbox-escape/src/index.js", 12)]
+               for word in ("memory limit", "timed out"))                                # memory bomb
+    assert "module 'fs' is not available" in reasons[("sandbox-escape/src/index.js", 14)]
+    assert "process.exit(1) is not allowed" in reasons[("sandbox-escape/src/index.js", 16)]
+    assert "module 'http' is not available" in reasons[("sandbox-escape/src/index.js", 18)]
+    assert "loading" in reasons[("load-loop/src/index.js", 6)] and "timed out" in reasons[("load-loop/src/index.js", 6)]
+    assert not sentinel.exists(), "app code reached the host filesystem"
+
+
+def test_replay_trace_for_a_developer() -> None:
+    facts = build_facts(load_app((FIXTURES / "tenant" / "issue-panel-cache").resolve(), LoadOptions()))
+    text = replay.trace(facts, "resolver:getProject", {"issueKey": "PROJ-1"}, Limits())
+    shared, fresh = text.split("a fresh isolate per invocation:")
+    assert "request   GET /rest/api/3/project/PROJ" in shared
+    assert "tenant A's data reached tenant B" in shared and "tenant A's data reached tenant B" not in fresh
+
+
+def test_sandbox_stubs_and_loader(tmp_path: Path) -> None:
+    files = {
+        "/app/src/index.js": "const util = require('./util');\nconst lib = require('./lib');\n"
+                             "const { kvs } = require('@forge/kvs');\nconst api = require('@forge/api').default;\n"
+                             "const { route } = require('@forge/api');\n"
+                             "exports.run = async (payload, context) => {\n"
+                             "  const before = await kvs.get('k');\n  await kvs.set('k', context.cloudId);\n"
+                             "  const res = await api.asUser().requestJira(route`/rest/api/3/issue/${payload.issueKey}`, { method: 'GET' });\n"
+                             "  const body = await res.json();\n"
+                             "  let badRoute; try { route`/x/${'../etc'}`; } catch (e) { badRoute = e.message; }\n"
+                             "  let fsError; try { require('fs'); } catch (e) { fsError = e.message; }\n"
+                             "  const pad = require('left-pad');\n"
+                             "  return { before: before ?? null, ok: res.ok, status: res.status, summary: body.fields.summary,\n"
+                             "    badRoute, fsError, env: Object.keys(process.env).length, now: Date.now(), u: util.x, l: lib.y, pad: String(pad('a')) };\n"
+                             "};\n",
+        "/app/src/util.ts": "exports.x = 1;\n",
+        "/app/src/lib/index.js": "exports.y = 2;\n",
+    }
+    a, b = replay.tenant("A"), replay.tenant("B")
+    step = lambda t, i: {"tenant": t, "file": "/app/src/index.js", "export": "run", "resolverKey": None,  # noqa: E731
+                         "payload": {"issueKey": "PROJ-1"}, "context": {"cloudId": t["cloudId"]}, "label": "run"}
+    job = {"files": files, "packages": {}, "runs": [{"id": "r", "steps": [step(a, 0), step(b, 1), step(a, 2)]}],
+           "limits": {"memory_bytes": 64 * 1024 * 1024, "call_timeout": 5}}
+    run = replay.run_sandbox(job, 60)["runs"][0]
+    results = [json.loads(s["result"]) for s in run["steps"]]
+    assert all(s["ok"] for s in run["steps"]), run
+    assert [r["before"] for r in results] == [None, None, a["cloudId"]], "storage is per installation"
+    assert results[0]["summary"].startswith(a["canary"]) and results[1]["summary"].startswith(b["canary"])
+    assert results[0]["ok"] is True and results[0]["status"] == 200
+    assert results[0]["badRoute"] == "Disallowing path manipulation attempt"
+    assert "module 'fs' is not available" in results[0]["fsError"]
+    assert results[0]["env"] == 0 and results[1]["now"] - results[0]["now"] == 60000
+    assert (results[0]["u"], results[0]["l"]) == (1, 2)
+    assert results[0]["pad"] == "[stub left-pad()]"
+    assert "needs package left-pad: not in node_modules, used a recording stub" in run["steps"][0]["notes"]
+    calls = run["steps"][0]["calls"]
+    assert {"kind": "request", "product": "jira", "method": "GET", "path": "/rest/api/3/issue/PROJ-1"}.items() <= \
+        next(c for c in calls if c["kind"] == "request").items()
