@@ -29,9 +29,11 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 def main() -> None:
     """Security auditor for Atlassian Forge apps.
 
-    Finds OAuth scopes the code needs but the manifest lacks (and the other way
-    round), risky egress and CSP settings, invalid manifests and deprecated
-    runtimes. Works offline; reports as text, JSON or SARIF 2.1.0.
+    Finds module-level state that leaks one tenant's data to another (and
+    confirms it by replay with --confirm), OAuth scopes the code needs but the
+    manifest lacks (and the other way round), risky egress and CSP settings,
+    invalid manifests and deprecated runtimes. Works offline; reports as text,
+    JSON or SARIF 2.1.0.
     """
 
 

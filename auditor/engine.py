@@ -51,7 +51,7 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
     for root in roots:
         try:
             app = load_app(root, options, other_roots=set(roots) - {root})
-            facts = build_facts(app)
+            facts = build_facts(app, module_state=config.rule_enabled("tenant/global-state"))
         except Exception as exc:  # one app's surprise must not cost the other apps their findings
             result.notifications.append(Notification(
                 "error", f"internal error while analysing this app, its findings are missing: "

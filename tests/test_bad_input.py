@@ -186,10 +186,10 @@ def test_an_app_that_breaks_analysis_does_not_hide_other_apps(make_app, monkeypa
     make_app({"src/index.js": MISSING_SCOPE_CALL}, name="good")
     real = engine.build_facts
 
-    def flaky(app):
+    def flaky(app, **options):
         if app.root == bad:
             raise RuntimeError("boom")
-        return real(app)
+        return real(app, **options)
 
     monkeypatch.setattr(engine, "build_facts", flaky)
     result = scan([bad.parent], Config(), bad.parent)

@@ -41,7 +41,9 @@ class AppFacts:
         return {s.name for s in self.manifest.scopes} if self.manifest else set()
 
 
-def build_facts(app: App) -> AppFacts:
+def build_facts(app: App, module_state: bool = True) -> AppFacts:
+    """Facts about ``app``; ``module_state`` False skips the module graph, entry points and state
+    (only tenant/global-state and the replay use them)."""
     manifest = read_manifest(app.manifest, app.manifest_path, app.root) if app.manifest else None
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
     if app.manifest_lines:
@@ -64,12 +66,13 @@ def build_facts(app: App) -> AppFacts:
         (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
     if manifest is not None:
         facts.needs += _manifest_needs(manifest)
-    facts.graph = build_module_graph(backend)
-    facts.entries = find_entries(manifest, facts.graph)
-    starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
-    # Without a resolvable entry (broken manifest), every backend module may run.
-    reachable = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
-    facts.state = find_state(facts.graph, reachable)
+    if module_state:
+        facts.graph = build_module_graph(backend)
+        facts.entries = find_entries(manifest, facts.graph)
+        starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
+        # Without a resolvable entry (broken manifest), every backend module may run.
+        reachable = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
+        facts.state = find_state(facts.graph, reachable)
     if facts.storage_uses:
         use = facts.storage_uses[0]
         facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",
