@@ -137,3 +137,16 @@ def test_sandbox_stubs_and_loader(tmp_path: Path) -> None:
     calls = run["steps"][0]["calls"]
     assert {"kind": "request", "product": "jira", "method": "GET", "path": "/rest/api/3/issue/PROJ-1"}.items() <= \
         next(c for c in calls if c["kind"] == "request").items()
+
+
+def test_confirmed_sarif_is_schema_valid(tmp_path: Path) -> None:
+    from tests.test_sarif import schema_errors
+    from auditor.report import sarif
+
+    app = FIXTURES / "tenant" / "issue-panel-cache"
+    result = scan([app], TENANT_ONLY, app, confirm=Limits())
+    log = json.loads(sarif.render(result))
+    assert schema_errors(log) == []
+    confirmed = [r for r in log["runs"][0]["results"] if r["properties"].get("confirmed")]
+    assert confirmed and all("Confirmed by replay" in r["message"]["text"] for r in confirmed)
+    assert all(r["properties"]["confirmation"]["runtimeModel"].startswith("shared process") for r in confirmed)

@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tree_sitter
 
@@ -37,7 +38,7 @@ class ModuleInfo:
 @dataclass
 class ModuleGraph:
     modules: dict[Path, ModuleInfo]
-    graph: "networkx.DiGraph"  # noqa: F821 - imported where built (networkx costs ~150 ms of start-up)
+    graph: Any  # a networkx.DiGraph, imported where built (the import costs ~150 ms of start-up)
 
     def resolve(self, specifier: str, importer: Path) -> Path | None:
         return resolve_specifier(specifier, importer, self.modules)

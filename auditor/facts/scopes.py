@@ -112,7 +112,3 @@ def resolve(reference: tree_sitter.Node, declarations: list[Declaration]) -> Dec
             best = decl
     return best
 
-
-def is_reference(node: tree_sitter.Node) -> bool:
-    """An identifier used as a value (not a property name, label or declaration)."""
-    return node.type == "identifier" and declaration_of(node) is None

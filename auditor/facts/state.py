@@ -36,7 +36,6 @@ MUTATORS = {"set", "push", "unshift", "splice", "add", "put", "append", "fill", 
             "assign", "mset", "merge", "update", "sort", "reverse", "pop", "shift", "clear", "delete"}
 DRAINING = {"splice", "pop", "shift"}   # mutators that also hand the contents back: a read too
 GETTERS_RETURNING_CONTAINERS = {"get"}
-CONTAINER_CLASSES = {"Map": "Map", "Set": "Set", "Array": "array", "Object": "object"}
 CACHE_PACKAGES = {"lru-cache", "node-cache", "quick-lru", "keyv", "@isaacs/ttlcache", "memory-cache",
                   "flat-cache", "cache-manager"}
 CACHE_CLASSES = {"LRUCache", "LRU", "NodeCache", "QuickLRU", "Keyv", "TTLCache", "Cache"}
@@ -50,8 +49,6 @@ SAFE_CLASSES = {"AsyncLocalStorage", "Resolver", "WeakMap", "WeakSet", "WeakRef"
 TENANT_NAMES = re.compile(r"^(cloudId|installContext|installation|installationId|installationAri|workspaceId|"
                           r"tenant\w*|siteId|siteUrl|cloudID)$")
 TENANT_SOURCES = re.compile(r"getAppContext")
-TAINT_CALLS = {"requestJira", "requestConfluence", "requestBitbucket", "requestGraph", "fetch", "json", "text",
-               "invokeRemote", "getSecret", "query", "getEntity", "blob", "arrayBuffer"}
 STORAGE_READS = {"get", "getSecret", "query", "getEntity"}
 # Bundler runtime bookkeeping (webpack's module cache and friends): load machinery, not app data.
 BUNDLER_RUNTIME = re.compile(r"^__(webpack|esModule|require|commonJS|esm|toESM|export)")
