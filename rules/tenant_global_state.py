@@ -94,10 +94,11 @@ def _key_reason(write) -> str:
     if not write.keys:
         return "with no key: one slot shared by every tenant"
     key = write.keys[0]
+    shown = f"`{key}` (= `{write.key_origin}`)" if write.key_origin else f"`{key}`"
     for pattern, why in _SITE_LOCAL:
-        if pattern.search(key):
-            return f"keyed by `{key}`, which is not tenant-scoped: {why}"
-    return f"keyed by `{key}`, which contains no tenant identifier (cloudId, installContext, installation id)"
+        if pattern.search(write.key_origin or key):
+            return f"keyed by {shown}, which is not tenant-scoped: {why}"
+    return f"keyed by {shown}, which contains no tenant identifier (cloudId, installContext, installation id)"
 
 
 def _entries(facts, access) -> set[str]:

@@ -369,7 +369,7 @@ def judge(plan: Plan, shared: dict | None, fresh: dict | None) -> None:
         return
     finding.properties["confirmed"] = True
     finding.properties["confirmation"] = details
-    finding.message += (f" Confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
+    finding.message += (f"; confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
                         f"{plan.reader.entry} returned or sent A's data ({a['canary']}); with a fresh isolate "
                         "per invocation it did not.")
     flow = []

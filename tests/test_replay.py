@@ -42,7 +42,7 @@ def test_confirmable_leaks_are_confirmed(tenant_replays) -> None:
         assert details["observed"] and details["canary"] in details["observed"]
         assert details["freshIsolatePerInvocationLeaks"] is False
         assert details["writer"] and details["reader"] and details["payloads"]["A"] is not None
-        assert "Confirmed by replay" in tenant_replays[key].message
+        assert "confirmed by replay" in tenant_replays[key].message
         assert any(step.message.startswith("replay: tenant B") for flow in tenant_replays[key].code_flows
                    for step in flow)
 
@@ -148,5 +148,5 @@ def test_confirmed_sarif_is_schema_valid(tmp_path: Path) -> None:
     log = json.loads(sarif.render(result))
     assert schema_errors(log) == []
     confirmed = [r for r in log["runs"][0]["results"] if r["properties"].get("confirmed")]
-    assert confirmed and all("Confirmed by replay" in r["message"]["text"] for r in confirmed)
+    assert confirmed and all("confirmed by replay" in r["message"]["text"] for r in confirmed)
     assert all(r["properties"]["confirmation"]["runtimeModel"].startswith("shared process") for r in confirmed)

@@ -63,6 +63,7 @@ class Access:
     function: tree_sitter.Node | None   # enclosing function
     how: str                            # "cache[key] = …", "cache.set()", "directory.add()", ...
     keys: list[str] = field(default_factory=list)   # key expressions, as written
+    key_origin: str = ""                # what the first key was computed from, when it is a local name
     tenant_keyed: bool = False
     tainted: Location | None = None     # where the tenant data came from
     taint_what: str = ""
@@ -419,6 +420,7 @@ class _ModuleAnalyzer:
         extra = [Access("read", access.location, top, fn, how)] if how.endswith(tuple(f".{m}()" for m in DRAINING)) \
             else []
         if kind == "write":
+            access.key_origin = _origin(keys[0], parsed, self) if keys else ""
             access.tenant_keyed = any(Taint(parsed, self).tenant_key(k) for k in keys)
             source = Taint(parsed, self).source(value) if value is not None else None
             if source is not None:
@@ -629,6 +631,16 @@ def _param_index(fn: tree_sitter.Node, param: tree_sitter.Node) -> int | None:
         if p.start_byte <= param.start_byte and param.end_byte <= p.end_byte:
             return i
     return None
+
+
+def _origin(key: tree_sitter.Node, parsed: ParsedFile, analyzer) -> str:
+    """`context.extension.issue.key` for a key written as a local `key` initialised from it."""
+    if key.type != "identifier":
+        return ""
+    decl = resolve(key, analyzer._declarations(text(key), parsed))
+    value = decl.declarator.child_by_field_name("value") if decl is not None and decl.declarator is not None \
+        and decl.declarator.type == "variable_declarator" else None
+    return " ".join(text(value).split())[:80] if value is not None else ""
 
 
 def _return_of(node: tree_sitter.Node, parsed: ParsedFile) -> Location | None:
