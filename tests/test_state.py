@@ -115,3 +115,22 @@ export async function handler(payload) {
 }
 """ + deep + "\n")
     assert set(found) == {("index.js", 2)}
+
+
+def test_bundled_library_internals_are_not_the_apps_state(make_app) -> None:
+    bundle = """(() => {
+var __webpack_modules__ = ({
+"./node_modules/uuid/index.js": ((module) => {
+  const pool = [];
+  module.exports = (seed) => { pool.push(seed); return pool.length; };
+}),
+"./src/cache.js": ((module) => {
+  const cache = {};
+  module.exports = (key, value) => { cache[key] = value; return cache; };
+}),
+});
+})();
+"""
+    _, found = findings(make_app, "import './bundle';\nexport const handler = (payload) => payload;\n",
+                        **{"src/bundle.js": bundle})
+    assert set(found) == {("bundle.js", 9)}

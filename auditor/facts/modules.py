@@ -6,6 +6,8 @@
 * Load-time bodies: the program itself, top-level IIFEs, webpack module
   factories and esbuild ``__commonJS``/``__esm`` wrappers. Their statements run
   once per process, so what they declare persists across invocations.
+  Factories of bundled `node_modules` packages are left out: their internal
+  state is the library's business, not something the app's developer can fix.
 """
 
 from __future__ import annotations
@@ -225,6 +227,9 @@ def _bundler_factories(parsed: ParsedFile, known: list[tree_sitter.Node]) -> lis
             if obj is None or obj.type != "object":
                 continue
             for prop in obj.named_children:
+                key = prop.child_by_field_name("name") or prop.child_by_field_name("key")
+                if key is not None and "node_modules/" in text(key):
+                    continue  # a bundled library's internals: not the app's state, nothing its developer can fix
                 fn = prop if prop.type == "method_definition" else prop.child_by_field_name("value")
                 while fn is not None and fn.type == "parenthesized_expression" and fn.named_children:
                     fn = fn.named_children[0]
