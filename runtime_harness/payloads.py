@@ -33,9 +33,10 @@ def shared_value(name: str) -> str:
     return "KEY-1" if re.search(r"key$", name, re.I) else "1001"
 
 
-def leaf(name: str, canary: str) -> Any:
+def leaf(name: str, canary: str, path: str = "") -> Any:
+    """The value of a field at the end of ``path`` (e.g. `issue.key`): shared when identifier-like."""
     if KEYISH.search(name) or re.search(r"(Key|Id)s?$", name):
-        value = shared_value(name)
+        value = shared_value(path or name)
         return [value] if name.endswith("s") and not name.endswith("ss") else value
     return f"{canary}:{name}"
 
@@ -63,7 +64,7 @@ def _build(paths: list[list[str]], canary: str, values: bool = False) -> dict:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if last:
-                value = leaf(part, canary)
+                value = leaf(part, canary, ".".join(parts[-2:]))
                 if values or not (isinstance(value, str) and value.startswith(canary)):
                     node.setdefault(part, value)
             else:

@@ -198,6 +198,8 @@ function __sharedValue(name) {
 const __ARRAY_METHODS = new Set(["map", "filter", "find", "findIndex", "some", "every", "forEach", "reduce", "flatMap",
   "includes", "indexOf", "join", "slice", "concat", "sort", "entries", "keys", "values", "at", "flat"]);
 
+function __last(path) { return String(path).split(/[.\[]/).pop(); }
+
 function __anything(path, canary) {
   const value = `${canary}:${path}`;
   return new Proxy(function () {}, {
@@ -208,7 +210,7 @@ function __anything(path, canary) {
       if (typeof prop === "symbol" || prop === "then" || prop === "constructor") return undefined;
       if (prop === "length") return 0;
       if (__ARRAY_METHODS.has(prop)) return (...a) => Array.prototype[prop].apply([], a);
-      if (__keyish(prop)) return __sharedValue(prop);
+      if (__keyish(prop)) return __sharedValue(`${__last(path)}.${prop}`);
       return __anything(`${path}.${prop}`, canary);
     },
     apply() { return __anything(`${path}()`, canary); },
@@ -226,7 +228,7 @@ function __lenient(value, path, canary) {
     get(t, prop, r) {
       if (typeof prop === "symbol" || prop in t) return Reflect.get(t, prop, r);
       if (prop === "then" || prop === "toJSON" || prop.startsWith("__") || /^\d+$/.test(prop)) return undefined;
-      if (__keyish(prop)) return __sharedValue(prop);
+      if (__keyish(prop)) return __sharedValue(`${__last(path)}.${prop}`);
       return __anything(`${path}.${prop}`, canary);
     },
   });
@@ -473,7 +475,7 @@ function __safeJson(value) {
 function __begin(tenant, step) {
   __h.tenant = tenant;
   __h.sequence = 0;
-  __h.now = 1767225600000 + step * 60000;
+  __h.now = 1767225600000 + step * 1000;  // the next invocation, a second later
   __seed = 1 + step;
 }
 
