@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tree_sitter
@@ -46,6 +46,7 @@ class ParsedFile:
     source: SourceFile
     grammar: str
     tree: tree_sitter.Tree
+    _occurrences: dict[str, list[tree_sitter.Node]] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -61,7 +62,13 @@ class ParsedFile:
         return cursor.captures(self.tree.root_node)
 
     def occurrences(self, pattern: str) -> list[tree_sitter.Node]:
-        """The smallest named node at each whole-word match of ``pattern`` in the source."""
+        """The smallest named node at each whole-word match of ``pattern`` in the source (cached:
+        facts ask again and again about the same names)."""
+        if pattern not in self._occurrences:
+            self._occurrences[pattern] = self._find(pattern)
+        return self._occurrences[pattern]
+
+    def _find(self, pattern: str) -> list[tree_sitter.Node]:
         root = self.tree.root_node
         nodes = []
         # No word-boundary assertions: requiring the node to span exactly the

@@ -62,10 +62,11 @@ def check(facts):
         leaking = [w for w in state.writes if w.tainted is not None and not w.tenant_keyed]
         if state.writes and all(w.tenant_keyed for w in state.writes):
             continue  # partitioned by tenant
+        reaching = {id(a): _entries(facts, a) for a in state.writes + state.reads}
         entries = {
-            "entryPoints": sorted({e for a in state.writes + state.reads for e in _entries(facts, a)}),
-            "writerEntryPoints": sorted({e for a in (leaking or state.writes) for e in _entries(facts, a)}),
-            "readerEntryPoints": sorted({e for a in state.reads for e in _entries(facts, a)}),
+            "entryPoints": sorted(set().union(*reaching.values())),
+            "writerEntryPoints": sorted(set().union(*(reaching[id(a)] for a in leaking or state.writes))),
+            "readerEntryPoints": sorted(set().union(*(reaching[id(a)] for a in state.reads))),
         }
         if not leaking:
             yield _finding(state, "note", state.writes, entries,

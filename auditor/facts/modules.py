@@ -41,6 +41,7 @@ class ModuleInfo:
 class ModuleGraph:
     modules: dict[Path, ModuleInfo]
     graph: Any  # a networkx.DiGraph, imported where built (the import costs ~150 ms of start-up)
+    _descendants: dict[Path, set] = field(default_factory=dict)
 
     def resolve(self, specifier: str, importer: Path) -> Path | None:
         return resolve_specifier(specifier, importer, self.modules)
@@ -51,7 +52,9 @@ class ModuleGraph:
         seen: set[Path] = set()
         for start in starts:
             if start in self.graph:
-                seen |= {start} | nx.descendants(self.graph, start)
+                if start not in self._descendants:
+                    self._descendants[start] = {start} | nx.descendants(self.graph, start)
+                seen |= self._descendants[start]
         return {p for p in seen if isinstance(p, Path)}
 
 
