@@ -13,6 +13,7 @@ properties) are reported as unsupported instead of being guessed at.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -74,6 +75,7 @@ def transform(source: bytes, suffix: str) -> Transformed:
     edits = _Edits(source)
     problems: list[str] = []
     exports: dict[str, str] = {}   # exported name -> expression giving its current value
+    live: dict[str, str] = {}      # named import -> expression reading its current value
     esm = False
     if grammar != "javascript":
         _strip_types(tree.root_node, edits, problems)
@@ -83,14 +85,17 @@ def transform(source: bytes, suffix: str) -> Transformed:
             continue
         if statement.type == "import_statement":
             esm = True
-            _import(statement, edits)
+            _import(statement, edits, live, len(edits.edits))
         elif statement.type == "export_statement":
             esm = True
             _export(statement, edits, exports)
+    if live:
+        _live_references(tree.root_node, source, live, edits)
     for node in _dynamic_imports(tree.root_node, source):
         edits.replace(node.start_byte, node.end_byte, "__import")
     if problems:
         raise UnsupportedSyntax("; ".join(problems))
+    exports = {name: live.get(expr, expr) for name, expr in exports.items()}
     prefix = ""
     if esm:
         getters = "".join(f"Object.defineProperty(exports,{json.dumps(name)},{{enumerable:true,get:function(){{"
@@ -159,11 +164,14 @@ def _type_only(statement: tree_sitter.Node) -> bool:
     return declaration is not None and declaration.type in ("interface_declaration", "type_alias_declaration")
 
 
-def _import(statement: tree_sitter.Node, edits: _Edits) -> None:
+def _import(statement: tree_sitter.Node, edits: _Edits, live: dict[str, str], index: int) -> None:
+    """`import` -> `require`. Named imports are ESM live bindings: each use of such a name is
+    rewritten to read the exporting module's current value (``live``: local name -> expression)."""
     source = statement.child_by_field_name("source")
     if source is None or any(c.type == "type" for c in statement.children[:2]):
         return
     module = json.dumps(text(source)[1:-1])
+    holder = f"__import{index}"
     parts = []
     for clause in statement.named_children:
         if clause.type != "import_clause":
@@ -174,15 +182,40 @@ def _import(statement: tree_sitter.Node, edits: _Edits) -> None:
             elif part.type == "namespace_import" and part.named_children:
                 parts.append(f"const {text(part.named_children[0])} = require({module});")
             elif part.type == "named_imports":
-                names = []
                 for spec in part.named_children:
                     if spec.type != "import_specifier" or any(c.type == "type" for c in spec.children):
                         continue
                     name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
-                    names.append(f"{text(name)}: {text(alias)}" if alias is not None else text(name))
-                if names:
-                    parts.append(f"const {{ {', '.join(names)} }} = require({module});")
+                    live[text(alias or name)] = f"{holder}.{text(name)}"
+                if not parts or not parts[-1].startswith(f"const {holder} "):
+                    parts.append(f"const {holder} = require({module});")
     edits.replace(statement.start_byte, statement.end_byte, " ".join(parts) or f"require({module});")
+
+
+def _live_references(root: tree_sitter.Node, source: bytes, live: dict[str, str], edits: _Edits) -> None:
+    """Rewrite uses of named imports (not shadowed by a local binding) to their live expression."""
+    from auditor.facts.scopes import declaration_of, resolve
+
+    for name, expression in live.items():
+        nodes = []
+        for match in re.finditer(rb"(?<![\w$.])" + re.escape(name).encode() + rb"(?![\w$])", source):
+            node = root.named_descendant_for_byte_range(match.start(), match.end())
+            if node is not None and (node.start_byte, node.end_byte) == match.span():
+                nodes.append(node)
+        declarations = [d for d in (declaration_of(n) for n in nodes if n.type == "identifier") if d is not None]
+
+        def imported(node: tree_sitter.Node) -> bool:
+            target = resolve(node, declarations)
+            return target is None or target.kind == "import"
+
+        for node in nodes:
+            if node.type == "shorthand_property_identifier":
+                if imported(node):
+                    edits.replace(node.start_byte, node.end_byte, f"{name}: {expression}")
+            elif node.type == "identifier" and declaration_of(node) is None and imported(node):
+                if node.parent is not None and node.parent.type in ("import_specifier", "export_specifier"):
+                    continue
+                edits.replace(node.start_byte, node.end_byte, expression)
 
 
 def _export(statement: tree_sitter.Node, edits: _Edits, exports: dict[str, str]) -> None:
