@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
+from auditor.facts.scopes import declaration_of
 from auditor.parsing import ParsedFile, text
 
 
@@ -119,31 +120,29 @@ class FileBindings:
 
     @staticmethod
     def _classify(node: tree_sitter.Node, facts: NameFacts) -> None:
-        parent = node.parent
-        if parent is None:
+        decl = declaration_of(node) if node.type in ("identifier", "shorthand_property_identifier_pattern") else None
+        if decl is None:
+            parent = node.parent
+            if node.type == "identifier" and parent is not None and (
+                    parent.type == "update_expression"
+                    or parent.type in ("assignment_expression", "augmented_assignment_expression")
+                    and same(parent.child_by_field_name("left"), node)):
+                facts.reassigned = True
             return
-        kind = parent.type
-        if node.type == "identifier":
-            if kind == "variable_declarator" and same(parent.child_by_field_name("name"), node):
-                value = parent.child_by_field_name("value")
-                if value is not None:
-                    facts.values.append(value)
-            elif kind in ("assignment_expression", "augmented_assignment_expression") and \
-                    same(parent.child_by_field_name("left"), node):
-                facts.reassigned = True
-            elif kind == "update_expression":
-                facts.reassigned = True
-            elif kind == "function_declaration" and same(parent.child_by_field_name("name"), node):
-                facts.function = True
-            elif kind == "pair_pattern" and same(parent.child_by_field_name("value"), node):
-                key = parent.child_by_field_name("key")
-                source = _pattern_source(parent.parent)
-                if key is not None and source is not None:
-                    facts.destructured.append((text(key), source))
-        elif node.type == "shorthand_property_identifier_pattern":
-            source = _pattern_source(parent)
-            if source is not None:
-                facts.destructured.append((text(node), source))
+        if decl.kind == "function":
+            facts.function = True
+        declarator = decl.declarator
+        if decl.kind not in ("const", "let", "var") or declarator is None or declarator.type != "variable_declarator":
+            return
+        name_node, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+        if value is None:
+            return
+        if same(name_node, node):
+            facts.values.append(value)
+            return
+        for local, key in pattern_names(name_node):  # `const { key: local } = value`, one level deep
+            if local == text(node):
+                facts.destructured.append((key, value))
 
     @functools.cached_property
     def imports(self) -> dict[str, Import]:
@@ -332,17 +331,6 @@ class FileBindings:
             elif prop.type == "shorthand_property_identifier" and text(prop) == key:
                 found = prop
         return found
-
-def _pattern_source(pattern: tree_sitter.Node | None) -> tree_sitter.Node | None:
-    """For an object pattern that is a declarator's name: the declarator's value."""
-    if pattern is None or pattern.type != "object_pattern":
-        return None
-    declarator = pattern.parent
-    if declarator is None or declarator.type != "variable_declarator" or \
-            not same(declarator.child_by_field_name("name"), pattern):
-        return None
-    return declarator.child_by_field_name("value")
-
 
 def _require_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
     """The declarator a `require(...)` call initializes, through wrappers and `.member`."""
