@@ -125,6 +125,19 @@ def make_bundle_app(root: Path, size: int) -> Path:
     return root
 
 
+def make_repeated_state_app(root: Path, factories: int) -> Path:
+    """A bundle whose module factories all declare the same `cache`: name resolution must stay linear."""
+    (root / "src").mkdir(parents=True)
+    (root / "manifest.yml").write_text(MANIFEST)
+    (root / "src" / "index.js").write_text("import './bundle';\nexport const handler = (payload) => payload;\n")
+    parts = ["(() => {\nvar __webpack_modules__ = ({\n"]
+    parts += [f'"./src/m{n}.js": ((module) => {{\n  const cache = {{}};\n'
+              f'  module.exports = (k, v) => {{ cache[k] = v; return cache[k]; }};\n}}),\n' for n in range(factories)]
+    parts.append("});\n})();\n")
+    (root / "src" / "bundle.js").write_text("".join(parts))
+    return root
+
+
 def measure(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run of cmd."""
     start = time.perf_counter()
@@ -145,6 +158,7 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="forge-audit-bench-"))
     cases = [(f"{n} files", make_app(base / f"app{n}", n)) for n in (10, 100, 1000)]
     cases.append(("5 MB bundle", make_bundle_app(base / "bundle", 5_000_000)))
+    cases.append(("2,000 caches", make_repeated_state_app(base / "repeated", 2000)))
     print(f"{'case':<14} {'size':>9} {'median s':>9} {'min s':>7} {'peak MB':>8}")
     for name, app in cases:
         size = sum(p.stat().st_size for p in app.rglob("*") if p.is_file())

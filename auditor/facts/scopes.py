@@ -103,8 +103,28 @@ def _function_scope(node: tree_sitter.Node) -> tree_sitter.Node:
     return enclosing_function(node) or _nearest(node, set())
 
 
+class Declarations(list):
+    """The declarations of one name in one file, indexed by the scope each governs, so that
+    resolving a reference walks its ancestors instead of comparing every declaration (a bundle
+    can declare the same name in thousands of module factories)."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self.by_scope: dict[tuple, Declaration] = {}
+        for decl in self:
+            self.by_scope.setdefault((decl.scope.start_byte, decl.scope.end_byte, decl.scope.type), decl)
+
+
 def resolve(reference: tree_sitter.Node, declarations: list[Declaration]) -> Declaration | None:
     """The innermost declaration whose scope contains ``reference``."""
+    if isinstance(declarations, Declarations):
+        node = reference
+        while node is not None:
+            found = declarations.by_scope.get((node.start_byte, node.end_byte, node.type))
+            if found is not None:
+                return found
+            node = node.parent
+        return None
     best = None
     for decl in declarations:
         if decl.contains(reference) and (best is None or decl.scope.start_byte >= best.scope.start_byte

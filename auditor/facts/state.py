@@ -28,7 +28,7 @@ import tree_sitter
 
 from auditor.facts.bindings import callee_name, string_value, unwrap
 from auditor.facts.modules import ModuleGraph, ModuleInfo
-from auditor.facts.scopes import FUNCTIONS, Declaration, declaration_of, enclosing_function, resolve
+from auditor.facts.scopes import FUNCTIONS, Declaration, Declarations, declaration_of, enclosing_function, resolve
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
@@ -128,7 +128,9 @@ class _ModuleAnalyzer:
         self.graph = graph
         self.classes = classes
         self.load_bodies = {(b.start_byte, b.end_byte) for b in info.load_bodies}
-        self._decls: dict[str, list[Declaration]] = {}
+        self._decls: dict[str, Declarations] = {}
+        self._refs: dict[str, dict] = {}
+        self._exports: dict[str, bool] = {}
 
     # -- entry ------------------------------------------------------------
 
@@ -329,26 +331,30 @@ class _ModuleAnalyzer:
 
     # -- accesses -------------------------------------------------------------
 
-    def _declarations(self, name: str, parsed: ParsedFile) -> list[Declaration]:
+    def _declarations(self, name: str, parsed: ParsedFile) -> Declarations:
         key = f"{parsed.path}:{name}"
         if key not in self._decls:
-            self._decls[key] = [d for d in (declaration_of(n) for n in parsed.occurrences(re.escape(name))
-                                            if n.type in ("identifier", "shorthand_property_identifier_pattern"))
-                                if d is not None]
+            self._decls[key] = Declarations(
+                d for d in (declaration_of(n) for n in parsed.occurrences(re.escape(name))
+                            if n.type in ("identifier", "shorthand_property_identifier_pattern"))
+                if d is not None)
         return self._decls[key]
 
     def _references(self, name: str, parsed: ParsedFile, decl: Declaration | None) -> list[tree_sitter.Node]:
-        declarations = self._declarations(name, parsed)
-        refs = []
-        for node in parsed.occurrences(re.escape(name)):
-            if node.type not in ("identifier", "shorthand_property_identifier"):
-                continue
-            if declaration_of(node) is not None:
-                continue
-            target = resolve(node, declarations)
-            if decl is None or (target is not None and target.node == decl.node):
-                refs.append(node)
-        return refs
+        """Uses of ``name`` bound by ``decl`` (all uses when ``decl`` is None), resolved once per name."""
+        key = f"{parsed.path}:{name}"
+        if key not in self._refs:
+            declarations = self._declarations(name, parsed)
+            groups: dict = {None: []}
+            for node in parsed.occurrences(re.escape(name)):
+                if node.type not in ("identifier", "shorthand_property_identifier") or declaration_of(node) is not None:
+                    continue
+                target = resolve(node, declarations)
+                groups[None].append(node)
+                if target is not None:
+                    groups.setdefault(_decl_key(target), []).append(node)
+            self._refs[key] = groups
+        return self._refs[key].get(None if decl is None else _decl_key(decl), [])
 
     def _invocation_time(self, node: tree_sitter.Node) -> tree_sitter.Node | None:
         """The enclosing function when node runs per invocation; None when it runs at load."""
@@ -512,8 +518,13 @@ class _ModuleAnalyzer:
     def _exported(self, cand: _Candidate) -> bool:
         if cand.name == "default":
             return True
+        if cand.name not in self._exports:
+            self._exports[cand.name] = self._exports_name(cand.name)
+        return self._exports[cand.name]
+
+    def _exports_name(self, name_text: str) -> bool:
         data = self.parsed.data
-        name = re.escape(cand.name).encode()
+        name = re.escape(name_text).encode()
         return bool(re.search(rb"export\s+(?:const|let|var)\s+" + name + rb"\b", data)
                     or re.search(rb"export\s*\{[^}]*\b" + name + rb"\b", data)
                     or re.search(rb"(?:module\.)?exports(?:\.\w+)?\s*=[^;]*\b" + name + rb"\b", data)
@@ -641,6 +652,10 @@ def _origin(key: tree_sitter.Node, parsed: ParsedFile, analyzer) -> str:
     value = decl.declarator.child_by_field_name("value") if decl is not None and decl.declarator is not None \
         and decl.declarator.type == "variable_declarator" else None
     return " ".join(text(value).split())[:80] if value is not None else ""
+
+
+def _decl_key(decl: Declaration) -> tuple:
+    return decl.node.start_byte, decl.node.end_byte
 
 
 def _return_of(node: tree_sitter.Node, parsed: ParsedFile) -> Location | None:
