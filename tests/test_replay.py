@@ -150,3 +150,39 @@ def test_confirmed_sarif_is_schema_valid(tmp_path: Path) -> None:
     confirmed = [r for r in log["runs"][0]["results"] if r["properties"].get("confirmed")]
     assert confirmed and all("confirmed by replay" in r["message"]["text"] for r in confirmed)
     assert all(r["properties"]["confirmation"]["runtimeModel"].startswith("shared process") for r in confirmed)
+
+
+def test_plain_js_packages_from_node_modules_are_loaded(make_app) -> None:
+    app = make_app({
+        "src/index.js": """\
+import api, { route } from '@forge/api';
+import { LRUCache } from 'lru-cache';
+const issues = new LRUCache({ max: 10 });
+export async function handler(payload) {
+  if (!issues.has(payload.issueKey)) {
+    const res = await api.asApp().requestJira(route`/rest/api/3/issue/${payload.issueKey}`);
+    issues.set(payload.issueKey, await res.json());
+  }
+  return issues.get(payload.issueKey);
+}
+""",
+        "node_modules/lru-cache/package.json": '{"name": "lru-cache", "main": "dist/index.js"}',
+        "node_modules/lru-cache/dist/index.js": """\
+// A stand-in with the real package's shape; the replay must load this file, not its own stand-in.
+class LRUCache {
+  constructor(options) { this.max = options.max; this.entries = new Map(); globalThis.__realLru = true; }
+  has(k) { return this.entries.has(k); }
+  set(k, v) { this.entries.set(k, v); return this; }
+  get(k) { return this.entries.get(k); }
+}
+module.exports = { LRUCache };
+""",
+    })
+    finding = next(iter(confirmed_findings(app).values()))
+    details = finding.properties["confirmation"]
+    assert finding.properties["confirmed"] is True, details
+    assert not any("lru-cache" in note for note in details["sandboxNotes"])
+    facts = build_facts(load_app(app.resolve(), LoadOptions()))
+    files, _ = replay.prepare_files(facts)
+    packages = replay.prepare_packages(facts, files)
+    assert packages == {"lru-cache": str((app / "node_modules/lru-cache/dist/index.js").resolve())}
