@@ -329,20 +329,14 @@ def _seen(step: dict, canary: str) -> str | None:
 def judge(plan: Plan, shared: dict | None, fresh: dict | None) -> None:
     a, b = plan.tenants
     finding = plan.finding
-    if shared is None or len(shared["steps"]) < 2:
-        failed = shared["steps"][-1] if shared and shared["steps"] else {}
-        problem = "; ".join(shared["problems"]) if shared and shared["problems"] else "did not run"
-        who = plan.writer.entry if len(shared["steps"] if shared else []) < 1 or not failed.get("ok", True) \
-            else plan.reader.entry
-        _unconfirmed(finding, f"{who} failed: {failed.get('error') or problem}")
+    steps = shared["steps"] if shared else []
+    failed = next((step for step in steps if not step["ok"]), None)
+    if failed is not None or len(steps) < 2:
+        role, entry = ("reader", plan.reader.entry) if steps and steps[0]["ok"] else ("writer", plan.writer.entry)
+        problems = "; ".join(shared["problems"]) if shared and shared["problems"] else "did not run"
+        _unconfirmed(finding, f"{role} {entry} failed: {failed['error'] if failed else problems}")
         return
-    write_step, read_step = shared["steps"]
-    if not write_step["ok"]:
-        _unconfirmed(finding, f"writer {plan.writer.entry} failed: {write_step['error']}")
-        return
-    if not read_step["ok"]:
-        _unconfirmed(finding, f"reader {plan.reader.entry} failed: {read_step['error']}")
-        return
+    write_step, read_step = steps
     excerpt = _seen(read_step, a["canary"])
     fresh_read = fresh["steps"][1] if fresh is not None and len(fresh["steps"]) == 2 else None
     fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read and fresh_read["ok"] else None
@@ -369,9 +363,10 @@ def judge(plan: Plan, shared: dict | None, fresh: dict | None) -> None:
         return
     finding.properties["confirmed"] = True
     finding.properties["confirmation"] = details
+    legacy = "with a fresh isolate per invocation it did not" if fresh_leak is False else \
+        "the fresh-isolate comparison did not complete"
     finding.message += (f"; confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
-                        f"{plan.reader.entry} returned or sent A's data ({a['canary']}); with a fresh isolate "
-                        "per invocation it did not.")
+                        f"{plan.reader.entry} returned or sent A's data ({a['canary']}); {legacy}.")
     flow = []
     if plan.writer.location is not None:
         flow.append(plan.writer.location.with_message(f"replay: tenant A runs {plan.writer.entry} (writes)"))
