@@ -42,5 +42,11 @@ def events() -> dict[str, dict[str, Any]]:
 
 
 @functools.cache
+def responses() -> dict[str, list[list[str]]]:
+    """product -> [[METHOD, path template, "array" | "map"], ...]: success responses that are not objects."""
+    return _load("responses.json")["shapes"]
+
+
+@functools.cache
 def manifest_schema() -> dict[str, Any]:
     return _load("manifest.schema.json")

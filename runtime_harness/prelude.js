@@ -160,8 +160,22 @@ function __canary() {
   return `${__h.tenant ? __h.tenant.canary : "CANARY-NONE"}-${__h.sequence}`;
 }
 
-function __body(path) {
+// Endpoints whose success response is a JSON array or map (from the bundled catalog), by product.
+const __shapes = {};
+function __setShapes(shapes) {
+  for (const [product, rows] of Object.entries(shapes)) {
+    __shapes[product] = rows.map(([method, re, shape]) => [method, new RegExp(re), shape]);
+  }
+}
+function __shapeOf(product, method, path) {
+  const bare = String(path).split("?")[0];
+  const hit = (__shapes[product] || []).find(([m, re]) => m === method && re.test(bare));
+  return hit ? hit[2] : "object";
+}
+
+function __body(path, product, method) {
   // A generic answer in the shapes Jira, Confluence and Bitbucket use, every text field a canary.
+  const shape = __shapeOf(product, method, path);
   const c = __canary();
   const last = String(path).split("?")[0].split("/").filter(Boolean).pop() || "1";
   const issue = { id: "10001", key: last, self: String(path), fields: {
@@ -170,6 +184,9 @@ function __body(path) {
     project: { id: "10000", key: "PROJ", name: c }, labels: [c], comment: { comments: [{ id: "10100", body: c }] },
     issuelinks: [{ id: "20001", type: { name: "Relates" }, outwardIssue: { id: "10002", key: "PROJ-2", fields: { summary: c } } }],
   } };
+  const item = Object.assign({}, issue, { name: c, displayName: c, title: c, value: c, description: c });
+  if (shape === "array") return [item, Object.assign({}, item, { id: "10002", key: "PROJ-2" })];
+  if (shape === "map") return { [c]: `https://example.atlassian.net${String(path).split("?")[0]}/10002` };
   return Object.assign({}, issue, {
     name: c, displayName: c, title: c, emailAddress: `${c}@example.invalid`, accountId: "acct-1",
     description: c, value: c, text: c, access_token: c, token: c,
@@ -236,7 +253,7 @@ function __lenient(value, path, canary) {
 
 function __response(kind, detail) {
   __record(kind, detail);
-  const body = __body(detail.path || detail.url || "");
+  const body = __body(detail.path || detail.url || "", detail.product, detail.method);
   const json = JSON.stringify(body);
   return Promise.resolve({
     ok: true, status: 200, statusText: "OK",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import select
 import subprocess
@@ -120,6 +121,15 @@ def prepare_packages(facts, files: dict[str, str]) -> dict[str, str]:
         if str(entry_file) in files:
             found[base] = str(entry_file)
     return found
+
+
+def response_shapes() -> dict[str, list[list[str]]]:
+    """For the API stubs: product -> [[METHOD, anchored path regex, shape]] from the bundled catalog."""
+    from rules import catalog
+
+    return {product: [[method, "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$", shape]
+                      for method, path, shape in rows]
+            for product, rows in catalog.responses().items()}
 
 
 # -- planning -------------------------------------------------------------------------
@@ -244,7 +254,8 @@ class _Child:
 def run_sandbox(job: dict, app_timeout: float) -> dict:
     """Run every run of the job in sandbox children: a run that overstays its time is cut off by
     killing its child, and the remaining runs go on in a new one, within the whole-app limit."""
-    header = {"files": job["files"], "packages": job["packages"], "limits": job["limits"]}
+    header = {"files": job["files"], "packages": job["packages"], "limits": job["limits"],
+              "shapes": job.get("shapes", {})}
     call_timeout = float(job["limits"]["call_timeout"])
     deadline = time.monotonic() + app_timeout
     results, child = [], None
@@ -305,7 +316,7 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits()) -> None:
                      {"id": f"{index}.{n}:fresh", "fresh": True, "steps": steps, "after": f"{index}.{n}:shared"}]
     if not runs:
         return
-    job = {"files": files, "packages": packages, "runs": runs,
+    job = {"files": files, "packages": packages, "runs": runs, "shapes": response_shapes(),
            "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
     outcome = run_sandbox(job, limits.app_timeout)
     by_id = {run["id"]: run for run in outcome["runs"]}
@@ -400,7 +411,7 @@ def trace(facts, entry_id: str, payload: Any, limits: Limits = Limits()) -> str:
         raise ValueError(problems[target.file])
     a, b = tenant("A"), tenant("B")
     steps = [target.step(a, payload), target.step(b, payload)]
-    job = {"files": files, "packages": prepare_packages(facts, files),
+    job = {"files": files, "packages": prepare_packages(facts, files), "shapes": response_shapes(),
            "runs": [{"id": "shared", "steps": steps}, {"id": "fresh", "fresh": True, "steps": steps}],
            "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
     outcome = run_sandbox(job, limits.app_timeout)

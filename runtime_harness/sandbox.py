@@ -33,7 +33,7 @@ def _isolate(job: dict) -> tuple[MiniRacer, list[str]]:
     ctx.set_hard_memory_limit(int(job["limits"]["memory_bytes"]))
     ctx.eval(PRELUDE)
     problems = []
-    ctx.eval(f"__h.packages = {json.dumps(job.get('packages', {}))};")
+    ctx.eval(f"__h.packages = {json.dumps(job.get('packages', {}))}; __setShapes({json.dumps(job.get('shapes', {}))});")
     for path, code in job["files"].items():
         wrapper = (f"__define({json.dumps(path)}, function (exports, require, module, __filename, __dirname, "
                    f"__import) {{{code}\n}});")

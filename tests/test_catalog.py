@@ -235,3 +235,11 @@ def test_modules():
     assert "jira:issuePanel" in modules
     for name, entry in modules.items():
         assert set(entry) == {"product", "invokes", "signature"}, name
+
+
+def test_response_shapes_for_the_replay_stubs():
+    shapes = {(m, p): shape for m, p, shape in load("responses.json")["shapes"]["jira"]}
+    assert shapes[("GET", "/rest/api/3/project/{projectIdOrKey}/versions")] == "array"
+    assert shapes[("GET", "/rest/api/2/project/{projectIdOrKey}/versions")] == "array"
+    assert shapes[("GET", "/rest/api/3/project/{projectIdOrKey}/role")] == "map"
+    assert ("GET", "/rest/api/3/issue/{issueIdOrKey}") not in shapes  # an object: the default

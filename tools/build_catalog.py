@@ -80,6 +80,14 @@ Output shapes (keys sorted; one entry per line for readable diffs):
                              "product": "platform",
                              "signature": "(event, context)"}, ...}}
 
+``responses.json`` (for the replay harness's API stubs)::
+
+    {"generator": ..., "sources": [the three specs],
+     "shapes": {"jira": [["GET", "/rest/api/3/project/{projectIdOrKey}/versions", "array"], ...], ...}}
+
+  Operations whose JSON success response is an array or a string-keyed map; every other
+  operation answers with an object.
+
 The ``source`` (and the modules ``notes``) columns are not copied.
 Standard library only; Python 3.11+.
 """
@@ -327,6 +335,50 @@ def build_endpoints(shared: Path, stats: Counter, notes: list[str]) -> dict:
     }
 
 
+def response_shape(spec: dict, op: dict) -> str | None:
+    """'array' or 'map' (string-keyed object) for a JSON success response of that shape, else None."""
+    responses = op.get("responses") or {}
+    schema = None
+    for code in ("200", "201"):
+        schema = (((responses.get(code) or {}).get("content") or {}).get("application/json") or {}).get("schema")
+        if schema:
+            break
+    for _ in range(10):  # follow $ref into components.schemas
+        if not isinstance(schema, dict) or "$ref" not in schema:
+            break
+        schema = ((spec.get("components") or {}).get("schemas") or {}).get(schema["$ref"].rsplit("/", 1)[-1])
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("type") == "array":
+        return "array"
+    if schema.get("type") == "object" and schema.get("additionalProperties") and not schema.get("properties"):
+        return "map"
+    return None
+
+
+def build_responses(shared: Path) -> dict:
+    """Operations whose success response is a JSON array or a map, for the replay's API stubs
+    (everything else answers with an object)."""
+    shapes: dict[str, dict[tuple[str, str], str]] = {p: {} for p in PRODUCTS}
+    for rel, prefix in ((JIRA_SPEC_PRIMARY, ""), (JIRA_SPEC_FALLBACK, ""), (CONFLUENCE_V2_SPEC, CONFLUENCE_V2_PREFIX)):
+        spec = read_json(shared, rel)
+        for path, item in (spec.get("paths") or {}).items():
+            for method, op in (item or {}).items():
+                shape = response_shape(spec, op) if method.lower() in HTTP_METHODS and isinstance(op, dict) else None
+                if shape is None:
+                    continue
+                full = prefix + path
+                versioned = JIRA_API_VERSIONED.match(full)
+                paths = [f"/rest/api/{v}{versioned.group(2) or ''}" for v in ("2", "3")] if versioned else [full]
+                for one in paths:
+                    shapes[product_for_path(one)].setdefault((method.upper(), one), shape)
+    return {
+        "generator": GENERATOR,
+        "sources": sorted(file_name(s) for s in (JIRA_SPEC_PRIMARY, JIRA_SPEC_FALLBACK, CONFLUENCE_V2_SPEC)),
+        "shapes": {p: sorted([m, path, shape] for (m, path), shape in rows.items()) for p, rows in shapes.items()},
+    }
+
+
 def keyed_table(shared: Path, table: str, columns: tuple[str, ...], out_key: str, entry) -> dict:
     """One data file from a table whose first column is a unique key; ``entry`` shapes each row."""
     rows = {}
@@ -388,6 +440,7 @@ def build_all(shared: Path) -> tuple[dict[str, str], dict, Counter, list[str]]:
         "scopes.json": (build_scopes(shared), 2),
         "events.json": (build_events(shared), 2),
         "modules.json": (build_modules(shared), 2),
+        "responses.json": (build_responses(shared), 2),
     }
     files = {name: render(obj, depth) + "\n" for name, (obj, depth) in data.items()}
     for name, text in files.items():  # self-check: output must round-trip
