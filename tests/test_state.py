@@ -134,3 +134,24 @@ var __webpack_modules__ = ({
     _, found = findings(make_app, "import './bundle';\nexport const handler = (payload) => payload;\n",
                         **{"src/bundle.js": bundle})
     assert set(found) == {("bundle.js", 8)}  # the app's cache, not uuid's pool
+
+
+def test_resolver_keys_from_constants_and_callbacks_from_other_modules(make_app) -> None:
+    _, found = findings(make_app, """\
+import Resolver from '@forge/resolver';
+import * as issueResolvers from './resolvers/issues';
+const RESOLVERS = { GET_ISSUE: 'getIssue' };
+const resolver = new Resolver();
+resolver.define(RESOLVERS.GET_ISSUE, issueResolvers.getIssue);
+export const handler = resolver.getDefinitions();
+""", **{"src/resolvers/issues.js": HEADER + """\
+const cache = {};
+export async function getIssue({ payload }) {
+  if (!cache[payload.issueKey]) {
+    cache[payload.issueKey] = await (await api.asApp().requestJira(route`/rest/api/3/issue/${payload.issueKey}`)).json();
+  }
+  return cache[payload.issueKey];
+}
+"""})
+    finding = found[("issues.js", 2)]
+    assert finding.properties["entryPoints"] == ["resolver:getIssue"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tree_sitter
 
-from auditor.facts.bindings import string_value, unwrap
+from auditor.facts.bindings import FileBindings, string_value, unwrap
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph
 from auditor.facts.scopes import FUNCTIONS, declaration_of, enclosing_function
@@ -225,9 +225,15 @@ def _follow_local(parsed: ParsedFile, path: Path, found, graph: ModuleGraph, dep
 
 
 def _resolver_definitions(graph: ModuleGraph, start: Path):
-    """(key, callback function node, file) for each resolver.define('key', fn) reachable from start."""
+    """(key, callback function node, file) for each resolver.define(key, fn) reachable from start.
+
+    The key may be a string, or a constant (`RESOLVERS.GET_ISSUE` from a same-file object literal);
+    a key that cannot be evaluated is named by its expression. The callback may be inline, a local
+    function, or a function imported from another module (`handlers.getIssue`).
+    """
     for path in sorted(graph.reachable([start])):
         parsed = graph.modules[path].parsed
+        bindings = None
         for node in parsed.occurrences("define"):
             member = node.parent
             if node.type != "property_identifier" or member is None or member.type != "member_expression":
@@ -239,6 +245,39 @@ def _resolver_definitions(graph: ModuleGraph, start: Path):
                 continue
             args = call.child_by_field_name("arguments")
             named = args.named_children if args is not None else []
-            if len(named) >= 2 and named[0].type == "string":
-                fn = unwrap(named[1])
-                yield string_value(named[0]), fn if fn.type in FUNCTIONS else None, path
+            if len(named) < 2:
+                continue
+            bindings = bindings or FileBindings(parsed)
+            key = _define_key(named[0], bindings)
+            fn_file, fn = _callback(named[1], parsed, path, graph)
+            yield key, fn, fn_file
+
+
+def _define_key(node: tree_sitter.Node, bindings: FileBindings) -> str:
+    value = bindings.string_constant(node)
+    if value is None and node.type == "member_expression":
+        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+        if obj is not None and prop is not None and obj.type == "identifier":
+            holder = bindings.constant(text(obj))
+            found = bindings.object_property(holder, text(prop)) if holder is not None else None
+            value = bindings.string_constant(found) if found else None
+    return value if value is not None else text(node)
+
+
+def _callback(node: tree_sitter.Node, parsed: ParsedFile, path: Path, graph: ModuleGraph):
+    """(file, function node) of a resolver callback; (path, None) when it cannot be followed."""
+    node = unwrap(node)
+    if node.type in FUNCTIONS:
+        return path, node
+    target = None
+    if node.type == "identifier":
+        target = _follow_local(parsed, path, node, graph, 0)
+    elif node.type == "member_expression":  # handlers.getIssue, with `import * as handlers`
+        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+        imported = graph.modules[path].imported_names.get(text(obj)) if obj is not None else None
+        if imported is not None and imported[1] == "*" and prop is not None:
+            module = graph.resolve(imported[0], path)
+            target = _export_value(graph, module, text(prop), 1) if module is not None else None
+    if target is not None and unwrap(target[1]).type in FUNCTIONS:
+        return target[0], unwrap(target[1])
+    return path, None
