@@ -58,10 +58,10 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
                          f"{type(exc).__name__}: {exc}", root / "manifest.yml"))
             continue
         result.notifications += facts.notifications
-        findings = _run_rules(facts, rules, result.notifications)
-        if confirm is not None:
-            _confirm(facts, findings, confirm, result.notifications)
-        result.findings += _apply_suppressions(facts, findings, config)
+        findings = _apply_suppressions(facts, _run_rules(facts, rules, result.notifications), config)
+        if confirm is not None:  # suppressed findings are not worth a replay
+            _confirm(facts, [f for f in findings if f.suppression is None], confirm, result.notifications)
+        result.findings += findings
     result.findings.sort(key=Finding.sort_key)
     return result
 
