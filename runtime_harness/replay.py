@@ -217,25 +217,29 @@ class _Child:
         self.proc.stdin.write(json.dumps(header).encode() + b"\n")
         self.proc.stdin.flush()
 
-    def run(self, run: dict, seconds: float) -> dict | None:
-        """The run's result, or None when it did not answer in time (the child is then killed)."""
+    def run(self, run: dict, seconds: float) -> dict | str:
+        """The run's result, or why there is none (the child is then gone or killed)."""
         try:
             self.proc.stdin.write(json.dumps(run).encode() + b"\n")
             self.proc.stdin.flush()
         except OSError:
-            return None
+            return self._ended()
         deadline = time.monotonic() + seconds
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
                 self.kill()
-                return None
+                return f"timed out ({seconds:g} s): the code did not finish"
             chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
             if not chunk:
-                return None
+                return self._ended()
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
         return json.loads(line)
+
+    def _ended(self) -> str:
+        self.kill()
+        return f"the sandbox process ended unexpectedly (exit code {self.proc.returncode})"
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -273,12 +277,11 @@ def run_sandbox(job: dict, app_timeout: float) -> dict:
             child = child or _Child(header)
             budget = min(left, SETUP_SECONDS + call_timeout * len(run["steps"]))
             outcome = child.run(run, budget)
-            if outcome is None:
-                child.kill()
+            if isinstance(outcome, str):
                 child = None
-                limit = "whole-app limit" if budget == left else "limit"
-                outcome = {"id": run["id"], "steps": [], "killed": True,
-                           "problems": [f"timed out ({limit} {budget:g} s): the code did not finish"]}
+                if budget == left:
+                    outcome = outcome.replace("timed out (", "timed out (whole-app limit ", 1)
+                outcome = {"id": run["id"], "steps": [], "killed": True, "problems": [outcome]}
             results.append(outcome)
     finally:
         if child is not None:

@@ -186,3 +186,11 @@ module.exports = { LRUCache };
     files, _ = replay.prepare_files(facts)
     packages = replay.prepare_packages(facts, files)
     assert packages == {"lru-cache": str((app / "node_modules/lru-cache/dist/index.js").resolve())}
+
+
+def test_a_sandbox_that_dies_is_reported_not_mistaken_for_a_timeout(monkeypatch) -> None:
+    monkeypatch.setattr(replay.sys, "executable", "/bin/false")  # a child that exits at once
+    job = {"files": {}, "packages": {}, "limits": {"memory_bytes": 1 << 26, "call_timeout": 1},
+           "runs": [{"id": "r", "steps": [{"tenant": replay.tenant("A"), "file": "/x.js"}]}]}
+    run = replay.run_sandbox(job, 30)["runs"][0]
+    assert run["steps"] == [] and "ended unexpectedly (exit code 1)" in run["problems"][0]
