@@ -2,7 +2,7 @@
 
 ## What it does
 Finds state that outlives an invocation — module-level bindings and the
-objects they hold, closures and memoized functions created at load time,
+objects they hold, closures, stores and memoized functions created at load time,
 singletons, class statics, `globalThis`/`global` properties, module state in
 webpack and esbuild bundles — that an invocation writes tenant data into
 (product API responses, storage reads, the invocation's payload, event,
@@ -87,7 +87,7 @@ def check(facts):
 
 def _what(state) -> str:
     kinds = {"memoized": "memoized function", "instance": "singleton", "global": "global property",
-             "static": "class static", "let": "variable", "cache": "cache"}
+             "static": "class static", "let": "variable", "cache": "cache", "closure": "store created at load"}
     return f"{kinds.get(state.kind, state.kind)} '{state.name}'"
 
 

@@ -239,11 +239,14 @@ class _ModuleAnalyzer:
         if kind == "call_expression":
             fn = value.child_by_field_name("function")
             called = callee_name(fn) if fn is not None else None
+            factory = self._state_factory(called) if called is not None and fn.type == "identifier" else None
             if called is not None and (MEMOIZERS.match(called) or self._from_package(called, MEMO_PACKAGES)
-                                       or self._is_memoizer(called)):
+                                       or factory == "memoizer"):
                 args = value.child_by_field_name("arguments")
                 first = unwrap(args.named_children[0]) if args is not None and args.named_children else None
                 return "memoized", None, first
+            if factory == "store":
+                return "closure", None, None
             if fn is not None and text(fn) in ("Object.create",):
                 return "object", None, None
             return "", None, None
@@ -251,15 +254,20 @@ class _ModuleAnalyzer:
             return "let", None, None
         return "", None, None
 
-    def _is_memoizer(self, name: str) -> bool:
-        """An app function that keeps a container in its closure and returns a function (a memoizer)."""
+    def _state_factory(self, name: str) -> str | None:
+        """What calling an app function at load creates, when it keeps a container in its closure:
+        'memoizer' when it returns a function, 'store' when it returns an object (whose methods
+        reach the container); None otherwise."""
         fn = self._app_function(name)
         body = fn.child_by_field_name("body") if fn is not None else None
         if body is None:
-            return False
+            return None
         source = text(body)
-        return bool(re.search(r"\breturn\s+(?:async\s*)?(?:function\b|\([^)]*\)\s*=>|\w+\s*=>)", source)
-                    and re.search(r"=\s*(?:\{\s*\}|\[\s*\]|new\s+(?:Map|Set)\b|Object\.create\()", source))
+        if not re.search(r"=\s*(?:\{\s*\}|\[\s*\]|new\s+(?:Map|Set)\b|Object\.create\()", source):
+            return None
+        if re.search(r"\breturn\s+(?:async\s*)?(?:function\b|\([^)]*\)\s*=>|\w+\s*=>)", source):
+            return "memoizer"
+        return "store" if re.search(r"\breturn\s*\{", source) else None
 
     def _app_function(self, name: str) -> tree_sitter.Node | None:
         """A module-level function of this module, or one imported from another app module."""
