@@ -60,15 +60,15 @@ def test_catalog_up_to_date():
 def test_check_detects_stale_file(tmp_path):
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} not present")
-    for name in ("endpoints.json", "scopes.json", "events.json", "modules.json"):
+    for name in ("endpoints.json", "scopes.json", "events.json", "responses.json"):
         (tmp_path / name).write_text((DATA / name).read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "modules.json").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "events.json").write_text("{}\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, str(GENERATOR), "--check", "--shared", str(SHARED), "--out", str(tmp_path)],
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 1
-    assert "modules.json" in proc.stderr
+    assert "events.json" in proc.stderr
     assert "endpoints.json" not in proc.stderr
 
 
@@ -200,7 +200,7 @@ def test_scope_lists_match_scope_kinds():
             assert path.endswith(("/uiModifications", "/uiModifications/{uiModificationId}"))
 
 
-# --------------------------------------------------------------------------- scopes, events, modules
+# --------------------------------------------------------------------------- scopes, events
 
 
 def test_scopes():
@@ -227,14 +227,6 @@ def test_events():
         for s in entry["classic"] + entry["granular"]:
             assert s in known, (name, s)
 
-
-def test_modules():
-    modules = load("modules.json")["modules"]
-    assert modules["trigger"] == {
-        "product": "platform", "invokes": "function|endpoint", "signature": "(event, context)"}
-    assert "jira:issuePanel" in modules
-    for name, entry in modules.items():
-        assert set(entry) == {"product", "invokes", "signature"}, name
 
 
 def test_response_shapes_for_the_replay_stubs():

@@ -24,8 +24,7 @@ Inputs (file names are recorded in each output's ``"sources"``):
   (``/rest/servicedeskapi``) and Bitbucket (``/2.0``) rows.  Rows are routed
   to a product by path: ``/wiki/`` -> confluence, ``/2.0/`` -> bitbucket,
   ``/rest/`` -> jira.
-* ``facts/scopes.tsv``, ``facts/product-event-scopes.tsv``,
-  ``facts/module-entrypoints.tsv``.
+* ``facts/scopes.tsv``, ``facts/product-event-scopes.tsv``.
 
 Scopes from the OpenAPI specs: each operation's ``x-atlassian-oauth2-scopes``
 is a list of ``{state, scheme, scopes}`` entries; an operation is satisfied by
@@ -73,13 +72,6 @@ Output shapes (keys sorted; one entry per line for readable diffs):
      "events": {"avi:jira:created:issue": {"classic": ["read:jira-work"],
                                            "granular": [], "product": "jira"}, ...}}
 
-``modules.json``::
-
-    {"generator": ..., "sources": ["module-entrypoints.tsv"],
-     "modules": {"trigger": {"invokes": "function|endpoint",
-                             "product": "platform",
-                             "signature": "(event, context)"}, ...}}
-
 ``responses.json`` (for the replay harness's API stubs)::
 
     {"generator": ..., "sources": [the three specs],
@@ -88,7 +80,7 @@ Output shapes (keys sorted; one entry per line for readable diffs):
   Operations whose JSON success response is an array or a string-keyed map; every other
   operation answers with an object.
 
-The ``source`` (and the modules ``notes``) columns are not copied.
+The ``source`` columns are not copied.
 Standard library only; Python 3.11+.
 """
 
@@ -116,7 +108,6 @@ ENDPOINT_TABLES = (
 )
 SCOPES_TABLE = "facts/scopes.tsv"
 EVENTS_TABLE = "facts/product-event-scopes.tsv"
-MODULES_TABLE = "facts/module-entrypoints.tsv"
 
 PRODUCTS = ("bitbucket", "confluence", "jira")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -400,12 +391,6 @@ def build_events(shared: Path) -> dict:
                                   "granular": split_scopes(r["granular_scopes"])})
 
 
-def build_modules(shared: Path) -> dict:
-    return keyed_table(shared, MODULES_TABLE, ("module_type", "product", "invokes", "handler_signature"), "modules",
-                       lambda r: {"product": r["product"], "invokes": r["invokes"],
-                                  "signature": r["handler_signature"]})
-
-
 # --------------------------------------------------------------------------- output
 
 
@@ -439,7 +424,6 @@ def build_all(shared: Path) -> tuple[dict[str, str], dict, Counter, list[str]]:
         "endpoints.json": (build_endpoints(shared, stats, notes), 3),
         "scopes.json": (build_scopes(shared), 2),
         "events.json": (build_events(shared), 2),
-        "modules.json": (build_modules(shared), 2),
         "responses.json": (build_responses(shared), 2),
     }
     files = {name: render(obj, depth) + "\n" for name, (obj, depth) in data.items()}
