@@ -23,7 +23,18 @@ SHARED_VALUES = [
     (re.compile(r"email", re.I), "someone@example.com"),
 ]
 KEYISH = re.compile(r"(key|id|slug|jql|type|kind|status|mode|lang|locale|action|priority|email)s?$", re.I)
+KEYISH_CASED = re.compile(r"(Key|Id)s?$")
 _PATH = r"(?:(?:\?\.|\.)[A-Za-z_$][\w$]*|\[\s*['\"][^'\"]+['\"]\s*\])+"
+
+
+def is_keyish(name: str) -> bool:
+    return bool(KEYISH.search(name) or KEYISH_CASED.search(name))
+
+
+def js_rules() -> dict:
+    """The same naming rules for the sandbox, which makes up fields the code reads at run time."""
+    return {"shared": [[pattern.pattern, value] for pattern, value in SHARED_VALUES],
+            "keyish": KEYISH.pattern, "keyishCased": KEYISH_CASED.pattern}
 
 
 def shared_value(name: str) -> str:
@@ -35,7 +46,7 @@ def shared_value(name: str) -> str:
 
 def leaf(name: str, canary: str, path: str = "") -> Any:
     """The value of a field at the end of ``path`` (e.g. `issue.key`): shared when identifier-like."""
-    if KEYISH.search(name) or re.search(r"(Key|Id)s?$", name):
+    if is_keyish(name):
         value = shared_value(path or name)
         return [value] if name.endswith("s") and not name.endswith("ss") else value
     return f"{canary}:{name}"

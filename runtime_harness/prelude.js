@@ -203,11 +203,17 @@ function __body(path, product, method) {
 // so both ask for the same thing; anything else becomes a value that carries the tenant's canary and
 // survives being called, iterated, stringified or read further.
 
-const __SHARED = [[/issue/i, "PROJ-1"], [/project/i, "PROJ"], [/page|content|blog/i, "12345"], [/space/i, "SPACE"],
-  [/board/i, "42"], [/sprint/i, "7"], [/filter/i, "10042"], [/account|user|assignee|reporter/i, "5b10ac8d82e05b22cc7d4ef5"],
-  [/jql/i, "project = PROJ"], [/comment/i, "10100"], [/component/i, "10010"], [/version/i, "10020"],
-  [/email/i, "someone@example.com"]];
-function __keyish(name) { return /(key|id|slug|jql|type|kind|status|mode|lang|locale|action|priority|email)s?$/i.test(name) || /(Key|Id)s?$/.test(name); }
+// The naming rules come from runtime_harness/payloads.py (__setSharedRules), so generated payloads and
+// fields made up here agree on which names are identifiers and what value they take.
+let __SHARED = [];
+let __KEYISH = /$^/;
+let __KEYISH_CASED = /$^/;
+function __setSharedRules(rules) {
+  __SHARED = rules.shared.map(([pattern, value]) => [new RegExp(pattern, "i"), value]);
+  __KEYISH = new RegExp(rules.keyish, "i");
+  __KEYISH_CASED = new RegExp(rules.keyishCased);
+}
+function __keyish(name) { return __KEYISH.test(name) || __KEYISH_CASED.test(name); }
 function __sharedValue(name) {
   for (const [re, v] of __SHARED) if (re.test(name)) return v;
   return /key$/i.test(name) ? "KEY-1" : "1001";

@@ -25,6 +25,8 @@ from typing import Any
 
 from py_mini_racer import MiniRacer
 
+from runtime_harness import payloads
+
 PRELUDE = importlib.resources.files("runtime_harness").joinpath("prelude.js").read_text(encoding="utf-8")
 
 
@@ -33,7 +35,8 @@ def _isolate(job: dict) -> tuple[MiniRacer, list[str]]:
     ctx.set_hard_memory_limit(int(job["limits"]["memory_bytes"]))
     ctx.eval(PRELUDE)
     problems = []
-    ctx.eval(f"__h.packages = {json.dumps(job.get('packages', {}))}; __setShapes({json.dumps(job.get('shapes', {}))});")
+    ctx.eval(f"__h.packages = {json.dumps(job.get('packages', {}))}; __setShapes({json.dumps(job.get('shapes', {}))}); "
+             f"__setSharedRules({json.dumps(payloads.js_rules())});")
     for path, code in job["files"].items():
         wrapper = (f"__define({json.dumps(path)}, function (exports, require, module, __filename, __dirname, "
                    f"__import) {{{code}\n}});")
