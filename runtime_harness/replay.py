@@ -214,8 +214,11 @@ class _Child:
             stderr=subprocess.DEVNULL, env={"PATH": os.defpath, "PYTHONHASHSEED": "0"},
         )
         self.buffer = b""
-        self.proc.stdin.write(json.dumps(header).encode() + b"\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(header).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # the child died at once: the first run reports how it ended
 
     def run(self, run: dict, seconds: float) -> dict | str:
         """The run's result, or why there is none (the child is then gone or killed)."""
