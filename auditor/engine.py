@@ -48,6 +48,7 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
         raise NoAppsFound("no manifest.yml found under " + ", ".join(str(p) for p in paths))
     rules = [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
     result = ScanResult(source_root=source_root, apps=roots, rules=rules)
+    budget = None  # the replay budget (--replay-budget) is one for the whole scan
     for root in roots:
         try:
             app = load_app(root, options, other_roots=set(roots) - {root})
@@ -60,19 +61,23 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
         result.notifications += facts.notifications
         findings = _apply_suppressions(facts, _run_rules(facts, rules, result.notifications), config)
         if confirm is not None:  # suppressed findings are not worth a replay
-            _confirm(facts, [f for f in findings if f.suppression is None], confirm, result.notifications)
+            budget = _confirm(facts, [f for f in findings if f.suppression is None], confirm, budget,
+                              result.notifications)
         result.findings += findings
     result.findings.sort(key=Finding.sort_key)
     return result
 
 
-def _confirm(facts: AppFacts, findings: list[Finding], limits, notes: list[Notification]) -> None:
+def _confirm(facts: AppFacts, findings: list[Finding], limits, budget, notes: list[Notification]):
+    """Replay the app's findings within what is left of the scan's budget; returns the budget."""
     from runtime_harness import replay  # V8 is loaded only when confirmation is asked for
 
+    budget = budget or replay.Budget(limits.budget)
     try:
-        replay.confirm(facts, findings, limits)
+        replay.confirm(facts, findings, limits, budget)
     except Exception as exc:  # the static findings stand even when the replay machinery fails
         notes.append(Notification("error", f"replay failed: {type(exc).__name__}: {exc}", facts.app.manifest_path))
+    return budget
 
 
 def _run_rules(facts: AppFacts, rules: list[Rule], notes: list[Notification]) -> list[Finding]:

@@ -24,17 +24,21 @@ SHARED_VALUES = [
 ]
 KEYISH = re.compile(r"(key|id|slug|jql|type|kind|status|mode|lang|locale|action|priority|email)s?$", re.I)
 KEYISH_CASED = re.compile(r"(Key|Id)s?$")
+# Identifiers of one invocation, request or job: two tenants never send the same one, so they are never
+# shared (a cache keyed by one cannot hand one tenant's entry to another).
+PER_INVOCATION = re.compile(r"(job|request|invocation|trace|span|correlation|session|message|execution|delivery|event)"
+                            r"[_-]?ids?$|uuid$|guid$|nonce$", re.I)
 _PATH = r"(?:(?:\?\.|\.)[A-Za-z_$][\w$]*|\[\s*['\"][^'\"]+['\"]\s*\])+"
 
 
 def is_keyish(name: str) -> bool:
-    return bool(KEYISH.search(name) or KEYISH_CASED.search(name))
+    return bool(KEYISH.search(name) or KEYISH_CASED.search(name)) and not PER_INVOCATION.search(name)
 
 
 def js_rules() -> dict:
     """The same naming rules for the sandbox, which makes up fields the code reads at run time."""
     return {"shared": [[pattern.pattern, value] for pattern, value in SHARED_VALUES],
-            "keyish": KEYISH.pattern, "keyishCased": KEYISH_CASED.pattern}
+            "keyish": KEYISH.pattern, "keyishCased": KEYISH_CASED.pattern, "perInvocation": PER_INVOCATION.pattern}
 
 
 def shared_value(name: str) -> str:
@@ -139,7 +143,7 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict) -> Any:
     if kind == "consumer":
         body = built.pop("body", {}) if isinstance(built.get("body"), dict) else {}
         return _merge(built, {"body": _merge(body, {"issueKey": "PROJ-1", "text": f"{canary}:text"}),
-                              "jobId": "job-1"})
+                              "jobId": f"job-{canary}"})
     if kind == "scheduledTrigger":
         return _merge(built, {"context": {"cloudId": tenant["cloudId"], "moduleKey": "module"},
                               "contextToken": f"{canary}:token"})

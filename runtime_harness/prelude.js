@@ -2,42 +2,154 @@
 // SDKs with their real invocation shapes. Nothing else is reachable from app code: no filesystem, no
 // network, no host environment. Product and storage calls are answered here, per tenant, and
 // recorded, so the harness can see what each tenant sent and received.
+//
+// Everything lives in one closure: the harness's state (other tenants' storage, canaries, recorded
+// calls) and its entry points are out of app code's reach. The host drives the harness only through
+// the frozen, non-writable global `__forgeAudit`, and every call carries a token handed over before
+// any app code ran, so app code can neither read the harness nor drive it. Built-ins stay as
+// mutable as in Node (freezing them breaks ordinary code such as `this.name = ...` in an Error
+// subclass); the harness uses its own copies of the few it relies on, taken before app code runs.
+(function () {
 "use strict";
 
-const __h = {
+const G = globalThis;
+const apply = Reflect.apply;
+const uncurry = (f) => (self, ...args) => apply(f, self, args);
+const JSONstringify = JSON.stringify;
+const JSONparse = JSON.parse;
+const ownKeys = Reflect.ownKeys;
+const describeProperty = Object.getOwnPropertyDescriptor;
+const defineProperty = Object.defineProperty;
+const assign = Object.assign;
+const freeze = Object.freeze;
+const FunctionCtor = Function;
+const PromiseCtor = Promise;
+const SafeMap = Map;
+const SafeSet = Set;
+const SafeWeakMap = WeakMap;
+const push = uncurry(Array.prototype.push);
+const slice = uncurry(Array.prototype.slice);
+const splice = uncurry(Array.prototype.splice);
+const mapGet = uncurry(Map.prototype.get);
+const mapSet = uncurry(Map.prototype.set);
+const mapHas = uncurry(Map.prototype.has);
+const mapDelete = uncurry(Map.prototype.delete);
+const mapEntries = uncurry(Map.prototype.entries);
+const setAdd = uncurry(Set.prototype.add);
+const setHas = uncurry(Set.prototype.has);
+const setValues = uncurry(Set.prototype.values);
+const weakGet = uncurry(WeakMap.prototype.get);
+const weakSet = uncurry(WeakMap.prototype.set);
+const promiseThen = uncurry(Promise.prototype.then);
+const indexOf = uncurry(String.prototype.indexOf);
+const strSlice = uncurry(String.prototype.slice);
+const resolved = (value) => new PromiseCtor((resolve) => resolve(value));
+
+const H = {
+  token: null,           // the host's token; every entry point checks it
   tenant: null,          // the tenant whose invocation is running
   calls: [],             // everything app code sent through a stub, with the tenant that sent it
   notes: [],             // what the sandbox had to stand in for (missing packages, forbidden modules)
-  storage: {},           // installation id -> key -> value (Forge storage is per installation)
-  files: {},             // path -> module factory
-  cache: {},             // path -> module
-  packages: {},          // bare specifier -> path of its entry file (plain-JS packages present)
+  shared: new SafeMap(), // identifier-like fields made up at run time, the same for both tenants
+  storage: new SafeMap(),// installation id -> Map(key -> value): Forge storage is per installation
+  files: new SafeMap(),  // path -> module factory
+  broken: new SafeMap(), // path -> why it does not compile
+  cache: new SafeMap(),  // path -> module
+  packages: new SafeMap(), // bare specifier -> path of its entry file (plain-JS packages present)
+  probes: new SafeMap(), // state id -> {get, set}: registered next to the state's declaration
+  inits: new SafeMap(),  // state id -> {make, value}: the state's initialiser, to evaluate it again
+  settled: new SafeWeakMap(), // promise -> {value}, for inspecting state that holds promises
+  made: new SafeWeakMap(),    // lenient input or response proxy -> the canary of the tenant it was made for
+  timers: [],
+  timerSeq: 0,
+  task: null,            // the running invocation
   sequence: 0,
+  now: 1767225600000,
+  seed: 1,
 };
 
 function __note(text) {
-  if (!__h.notes.includes(text)) __h.notes.push(text);
+  for (const n of H.notes) if (n === text) return;
+  push(H.notes, text);
 }
 
 function __record(kind, detail) {
-  __h.calls.push(Object.assign({ tenant: __h.tenant ? __h.tenant.id : null, kind }, detail));
+  push(H.calls, assign({ tenant: H.tenant ? H.tenant.id : null, kind }, detail));
 }
+
+function __describe(error) {
+  try {
+    if (error && typeof error === "object") return `${error.name || "Error"}: ${error.message}`;
+    return `thrown: ${String(error)}`;
+  } catch (e) {
+    return "an error that cannot be described";
+  }
+}
+
+// ---- timers on a virtual clock --------------------------------------------------------------------
+// The host fires timers one at a time when the invocation waits on them, advancing the clock to the
+// timer's due time, so `await new Promise(r => setTimeout(r, 1000))` costs no real second.
+
+class Timeout {
+  constructor(id) { this._id = id; }
+  ref() { return this; }
+  unref() { return this; }
+  hasRef() { return true; }
+  refresh() { return this; }
+  [Symbol.toPrimitive]() { return this._id; }
+}
+function __schedule(fn, ms, args, repeat) {
+  if (typeof fn !== "function") throw new TypeError('The "callback" argument must be of type function');
+  H.timerSeq += 1;
+  const delay = repeat === null ? 0 : Math.max(1, Number(ms) || 0);
+  push(H.timers, { id: H.timerSeq, due: H.now + delay, fn, args, every: repeat ? delay : 0 });
+  return new Timeout(H.timerSeq);
+}
+function __cancel(handle) {
+  const id = handle instanceof Timeout ? handle._id : Number(handle);
+  for (let i = 0; i < H.timers.length; i++) if (H.timers[i].id === id) { splice(H.timers, i, 1); return; }
+}
+function __fireNextTimer() {
+  if (!H.timers.length) return false;
+  let next = 0;
+  for (let i = 1; i < H.timers.length; i++) {
+    const t = H.timers[i], best = H.timers[next];
+    if (t.due < best.due || (t.due === best.due && t.id < best.id)) next = i;
+  }
+  const [timer] = splice(H.timers, next, 1);
+  if (timer.due > H.now) H.now = timer.due;
+  if (timer.every) push(H.timers, assign({}, timer, { due: timer.due + timer.every }));
+  try {
+    apply(timer.fn, undefined, timer.args);
+  } catch (e) {
+    __note(`an exception escaped a timer callback: ${__describe(e)}`);
+  }
+  return true;
+}
+G.setTimeout = (fn, ms, ...args) => __schedule(fn, ms, args, false);
+G.setInterval = (fn, ms, ...args) => __schedule(fn, ms, args, true);
+G.setImmediate = (fn, ...args) => __schedule(fn, 0, args, null);
+G.clearTimeout = __cancel;
+G.clearInterval = __cancel;
+G.clearImmediate = __cancel;
+G.queueMicrotask = (fn) => { promiseThen(resolved(), () => fn()); };
 
 // ---- minimal Node and Web globals -----------------------------------------------------------------
 
 const __logs = [];
+const __log = (args) => { if (__logs.length < 1000) push(__logs, args.map(String).join(" ")); };
 globalThis.console = {
-  log: (...a) => __logs.push(a.map(String).join(" ")),
-  info: (...a) => __logs.push(a.map(String).join(" ")),
-  warn: (...a) => __logs.push(a.map(String).join(" ")),
-  error: (...a) => __logs.push(a.map(String).join(" ")),
+  log: (...a) => __log(a),
+  info: (...a) => __log(a),
+  warn: (...a) => __log(a),
+  error: (...a) => __log(a),
   debug: () => {},
 };
 globalThis.global = globalThis;
 globalThis.process = {
   env: {},
   exit: (code) => { throw new Error(`process.exit(${code}) is not allowed in the replay sandbox`); },
-  nextTick: (fn, ...args) => Promise.resolve().then(() => fn(...args)),
+  nextTick: (fn, ...args) => { promiseThen(resolved(), () => fn(...args)); },
   version: "v22.0.0",
   versions: { node: "22.0.0" },
   platform: "linux",
@@ -46,14 +158,11 @@ globalThis.process = {
 // whether or not tenant A ran before it, unless state carried something over.
 const __RealDate = Date;
 class __Date extends __RealDate {
-  constructor(...args) { if (args.length === 0) super(__h.now); else super(...args); }
-  static now() { return __h.now; }
+  constructor(...args) { if (args.length === 0) super(H.now); else super(...args); }
+  static now() { return H.now; }
 }
 globalThis.Date = __Date;
-let __seed = 1;
-Math.random = () => { __seed = (__seed * 16807) % 2147483647; return (__seed - 1) / 2147483646; };
-__h.now = 1767225600000;
-globalThis.queueMicrotask = globalThis.queueMicrotask || ((fn) => Promise.resolve().then(fn));
+Math.random = () => { H.seed = (H.seed * 16807) % 2147483647; return (H.seed - 1) / 2147483646; };
 globalThis.structuredClone = globalThis.structuredClone || ((v) => JSON.parse(JSON.stringify(v)));
 
 class __TextEncoder {
@@ -156,8 +265,8 @@ globalThis.crypto = {
 // ---- product API, fetch and storage stand-ins ----------------------------------------------------
 
 function __canary() {
-  __h.sequence += 1;
-  return `${__h.tenant ? __h.tenant.canary : "CANARY-NONE"}-${__h.sequence}`;
+  H.sequence += 1;
+  return `${H.tenant ? H.tenant.canary : "CANARY-NONE"}-${H.sequence}`;
 }
 
 // Endpoints whose success response is a JSON array or map (from the bundled catalog), by product.
@@ -208,15 +317,22 @@ function __body(path, product, method) {
 let __SHARED = [];
 let __KEYISH = /$^/;
 let __KEYISH_CASED = /$^/;
+let __PER_INVOCATION = /$^/;
 function __setSharedRules(rules) {
   __SHARED = rules.shared.map(([pattern, value]) => [new RegExp(pattern, "i"), value]);
   __KEYISH = new RegExp(rules.keyish, "i");
   __KEYISH_CASED = new RegExp(rules.keyishCased);
+  __PER_INVOCATION = new RegExp(rules.perInvocation, "i");
 }
-function __keyish(name) { return __KEYISH.test(name) || __KEYISH_CASED.test(name); }
+// Per-invocation identifiers (job, request, trace ids...) never coincide between tenants.
+function __keyish(name) {
+  return (__KEYISH.test(name) || __KEYISH_CASED.test(name)) && !__PER_INVOCATION.test(name);
+}
 function __sharedValue(name) {
-  for (const [re, v] of __SHARED) if (re.test(name)) return v;
-  return /key$/i.test(name) ? "KEY-1" : "1001";
+  let value = /key$/i.test(name) ? "KEY-1" : "1001";
+  for (const [re, v] of __SHARED) if (re.test(name)) { value = v; break; }
+  mapSet(H.shared, name, value);
+  return value;
 }
 const __ARRAY_METHODS = new Set(["map", "filter", "find", "findIndex", "some", "every", "forEach", "reduce", "flatMap",
   "includes", "indexOf", "join", "slice", "concat", "sort", "entries", "keys", "values", "at", "flat"]);
@@ -225,7 +341,7 @@ function __last(path) { return String(path).split(/[.\[]/).pop(); }
 
 function __anything(path, canary) {
   const value = `${canary}:${path}`;
-  return new Proxy(function () {}, {
+  return __made(canary, new Proxy(function () {}, {
     get(_, prop) {
       if (prop === Symbol.toPrimitive) return (hint) => (hint === "number" ? 1 : value);
       if (prop === "toString" || prop === "valueOf" || prop === "toJSON") return () => value;
@@ -240,33 +356,39 @@ function __anything(path, canary) {
     construct() { return __anything(`new ${path}`, canary); },
     has() { return false; },
     ownKeys() { return ["prototype"]; },
-  });
+  }));
+}
+
+// Fields of these proxies are made up when read, so a state holding one holds that tenant's data.
+function __made(canary, proxy) {
+  weakSet(H.made, proxy, canary);
+  return proxy;
 }
 
 function __lenient(value, path, canary) {
   if (value === null || typeof value !== "object") return value;
   const wrapped = Array.isArray(value) ? [] : {};
   for (const [k, v] of Object.entries(value)) wrapped[k] = __lenient(v, `${path}.${k}`, canary);
-  return new Proxy(wrapped, {
+  return __made(canary, new Proxy(wrapped, {
     get(t, prop, r) {
       if (typeof prop === "symbol" || prop in t) return Reflect.get(t, prop, r);
       if (prop === "then" || prop === "toJSON" || prop.startsWith("__") || /^\d+$/.test(prop)) return undefined;
       if (__keyish(prop)) return __sharedValue(`${__last(path)}.${prop}`);
       return __anything(`${path}.${prop}`, canary);
     },
-  });
+  }));
 }
 
 function __response(kind, detail) {
   __record(kind, detail);
   const body = __body(detail.path || detail.url || "", detail.product, detail.method);
-  const json = JSON.stringify(body);
-  return Promise.resolve({
+  const json = JSONstringify(body);
+  return resolved({
     ok: true, status: 200, statusText: "OK",
     headers: { get: (name) => (String(name).toLowerCase() === "content-type" ? "application/json" : null) },
-    json: () => Promise.resolve(__lenient(JSON.parse(json), "response", __h.tenant ? __h.tenant.canary : "CANARY")),
-    text: () => Promise.resolve(json),
-    arrayBuffer: () => Promise.resolve(new __TextEncoder().encode(json).buffer),
+    json: () => resolved(__lenient(JSONparse(json), "response", H.tenant ? H.tenant.canary : "CANARY")),
+    text: () => resolved(json),
+    arrayBuffer: () => resolved(new __TextEncoder().encode(json).buffer),
   });
 }
 
@@ -295,28 +417,40 @@ function __product() {
 }
 
 function __store() {
-  const id = __h.tenant ? __h.tenant.installation : "none";
-  return (__h.storage[id] = __h.storage[id] || {});
+  const id = H.tenant ? H.tenant.installation : "none";
+  if (!mapHas(H.storage, id)) mapSet(H.storage, id, new SafeMap());
+  return mapGet(H.storage, id);
 }
 const __kvs = {
-  get: (k) => { __record("storage", { op: "get", key: k }); return Promise.resolve(__store()[k]); },
-  set: (k, v) => { __record("storage", { op: "set", key: k, value: JSON.stringify(v) }); __store()[k] = v; return Promise.resolve(); },
-  delete: (k) => { __record("storage", { op: "delete", key: k }); delete __store()[k]; return Promise.resolve(); },
-  getSecret: (k) => Promise.resolve(__store()["secret:" + k] !== undefined ? __store()["secret:" + k] : { clientId: __canary(), clientSecret: __canary() }),
-  setSecret: (k, v) => { __store()["secret:" + k] = v; return Promise.resolve(); },
-  deleteSecret: (k) => { delete __store()["secret:" + k]; return Promise.resolve(); },
+  get: (k) => { __record("storage", { op: "get", key: String(k) }); return resolved(mapGet(__store(), String(k))); },
+  set: (k, v) => {
+    __record("storage", { op: "set", key: String(k), value: __safeJson(v) });
+    mapSet(__store(), String(k), v);
+    return resolved();
+  },
+  delete: (k) => { __record("storage", { op: "delete", key: String(k) }); mapDelete(__store(), String(k)); return resolved(); },
+  getSecret: (k) => {
+    const stored = mapGet(__store(), "secret:" + k);
+    return resolved(stored !== undefined ? stored : { clientId: __canary(), clientSecret: __canary() });
+  },
+  setSecret: (k, v) => { mapSet(__store(), "secret:" + k, v); return resolved(); },
+  deleteSecret: (k) => { mapDelete(__store(), "secret:" + k); return resolved(); },
   query: () => { const q = { where: () => q, limit: () => q, cursor: () => q, index: () => q,
-    getMany: () => Promise.resolve({ results: Object.entries(__store()).map(([key, value]) => ({ key, value })) }),
-    getOne: () => Promise.resolve(undefined) }; return q; },
+    getMany: () => {
+      const results = [];
+      for (const [key, value] of mapEntries(__store())) push(results, { key, value });
+      return resolved({ results });
+    },
+    getOne: () => resolved(undefined) }; return q; },
   entity: () => ({ get: __kvs.get, set: __kvs.set, delete: __kvs.delete, query: __kvs.query }),
-  transact: () => { const t = { set: () => t, delete: () => t, check: () => t, execute: () => Promise.resolve() }; return t; },
+  transact: () => { const t = { set: () => t, delete: () => t, check: () => t, execute: () => resolved() }; return t; },
 };
 
 function __appContext() {
-  const t = __h.tenant || {};
+  const t = H.tenant || {};
   return {
     appAri: { appId: "app-1" }, appVersion: "1.0.0", environmentAri: { environmentId: "env-1" },
-    environmentType: "PRODUCTION", invocationId: `inv-${__h.sequence}`, moduleKey: "module",
+    environmentType: "PRODUCTION", invocationId: `inv-${t.id}-${H.now}`, moduleKey: "module",
     invocationRemainingTimeInMillis: () => 10000,
     installationAri: { installationId: t.installation, toString: () => `ari:cloud:ecosystem::installation/${t.installation}` },
     installation: { ari: { installationId: t.installation }, contexts: [{ cloudId: t.cloudId }] },
@@ -333,7 +467,7 @@ const __api = Object.assign(__product(), {
   route: __route, assumeTrustedRoute: (s) => String(s),
 });
 const __forgeApi = Object.assign({}, __api, {
-  default: __api, getAppContext: __appContext, privacy: { reportPersonalData: () => Promise.resolve([]) },
+  default: __api, getAppContext: __appContext, privacy: { reportPersonalData: () => resolved([]) },
   startsWith: (s) => ({ condition: "STARTS_WITH", value: s }), WhereConditions: {}, FilterConditions: {},
   __esModule: true,
 });
@@ -354,8 +488,8 @@ class __Resolver {
 
 class __Queue {
   constructor(options = {}) { this.key = options.key; }
-  push(events) { __record("queue", { queue: this.key, body: JSON.stringify(events) }); return Promise.resolve({ jobId: "job-1" }); }
-  getJob(id) { return { getStats: () => Promise.resolve({ success: 1, inProgress: 0, failed: 0 }), cancel: () => Promise.resolve(), id }; }
+  push(events) { __record("queue", { queue: this.key, body: JSON.stringify(events) }); return resolved({ jobId: `job-${H.tenant ? H.tenant.id : "none"}-${H.sequence}` }); }
+  getJob(id) { return { getStats: () => resolved({ success: 1, inProgress: 0, failed: 0 }), cancel: () => resolved(), id }; }
 }
 
 class __AsyncLocalStorage {
@@ -401,6 +535,8 @@ const __builtin = {
   "lru-cache": Object.assign(__MapCache, { LRUCache: __MapCache, default: __MapCache }),
   "node-cache": __MapCache,
   "quick-lru": { default: __MapCache, __esModule: true },
+  "lodash": __withMemoize("lodash"),
+  "lodash-es": __withMemoize("lodash-es"),
   "lodash.memoize": __memoize,
   "lodash/memoize": __memoize,
   "memoizee": __memoize,
@@ -428,6 +564,13 @@ function __recordingStub(name) {
   return new Proxy(target, handler);
 }
 
+// lodash without node_modules: its memoize works (a cache is what a leak needs), the rest is recorded.
+function __withMemoize(name) {
+  const stub = __recordingStub(name);
+  const lodash = new Proxy(stub, { get: (t, prop) => (prop === "memoize" ? __memoize : stub[prop]) });
+  return lodash;
+}
+
 function __default(m) { return m && m.__esModule ? m.default : m; }
 function __exportStar(target, source) {
   for (const k of Object.keys(source)) {
@@ -449,7 +592,7 @@ function __resolve(from, spec) {
   const base = __normalize(spec.startsWith("/") ? spec : `${dir}/${spec}`);
   const stem = base.replace(/\.(js|jsx|mjs|cjs)$/, "");
   const candidates = [base].concat(__extensions.map((e) => stem + e), __extensions.map((e) => `${base}/index${e}`));
-  return candidates.find((c) => c in __h.files);
+  return candidates.find((c) => mapHas(H.files, c) || mapHas(H.broken, c));
 }
 
 function __require(from, spec) {
@@ -463,7 +606,7 @@ function __require(from, spec) {
     __record("forbidden", { module: bare });
     throw new Error(`module '${bare}' is not available in the replay sandbox`);
   }
-  if (bare in __h.packages) return __load(__h.packages[bare]);
+  if (mapHas(H.packages, bare)) return __load(mapGet(H.packages, bare));
   if (bare in __builtin) return __builtin[bare];
   if (bare.startsWith("@forge/")) { __note(`no stand-in for ${bare}: used a recording stub`); }
   else __note(`needs package ${bare}: not in node_modules, used a recording stub`);
@@ -471,68 +614,213 @@ function __require(from, spec) {
 }
 
 function __load(path) {
-  if (__h.cache[path]) return __h.cache[path].exports;
+  if (mapHas(H.cache, path)) return mapGet(H.cache, path).exports;
+  if (mapHas(H.broken, path)) throw new SyntaxError(`${path} does not compile: ${mapGet(H.broken, path)}`);
   const module = { exports: {}, id: path, loaded: false };
-  __h.cache[path] = module;
+  mapSet(H.cache, path, module);
   const dirname = path.replace(/\/[^/]*$/, "");
   const require = (spec) => __require(path, spec);
-  const importer = (spec) => Promise.resolve().then(() => require(spec));
+  const importer = (spec) => resolved().then(() => require(spec));
   try {
-    __h.files[path].call(module.exports, module.exports, require, module, path, dirname, importer);
+    apply(mapGet(H.files, path), module.exports, [module.exports, require, module, path, dirname, importer, __probe]);
   } catch (e) {
-    delete __h.cache[path];  // as Node does: a module that threw while loading is not cached
+    mapDelete(H.cache, path);  // as Node does: a module that threw while loading is not cached
     throw e;
   }
   module.loaded = true;
   return module.exports;
 }
 
-function __define(path, factory) { __h.files[path] = factory; }
+// ---- state probes ----------------------------------------------------------------------------------
+// The replay instruments the declaration of each module-level state it judges with
+// `__forgeAuditProbe(id, get, set)` and its initialiser with `__forgeAuditProbe.init(id, make)` (see
+// runtime_harness/probes.py): the harness can look into the state and reset it to a fresh value. A
+// confirmation must show that the canary travelled through that state, not through something else.
+
+function __probe(id, get, set) {
+  if (typeof id === "string" && typeof get === "function") {
+    mapSet(H.probes, id, { get, set: typeof set === "function" ? set : null });
+  }
+}
+__probe.init = (id, make) => {
+  const value = make();
+  if (typeof id === "string" && typeof make === "function") mapSet(H.inits, id, { make, value });
+  return value;
+};
+freeze(__probe);
+
+function __probeOf(id) {
+  if (mapHas(H.probes, id)) return mapGet(H.probes, id);
+  if (mapHas(H.inits, id)) return { get: () => mapGet(H.inits, id).value, set: null };  // an unnamed default export
+  if (id.startsWith("global:")) return { get: () => G[id.slice(7)], set: null };
+  return undefined;
+}
+
+const INSPECT_NODES = 20000;
+const INSPECT_DEPTH = 12;
+
+function __inspect(id, canary) {
+  const probe = __probeOf(id);
+  if (probe === undefined) return { registered: false, holds: false, pending: 0 };
+  let value;
+  try { value = probe.get(); } catch (e) { return { registered: true, holds: false, pending: 0, error: __describe(e) }; }
+  const seen = new SafeSet();
+  let budget = INSPECT_NODES, pending = 0, excerpt = null;
+  const visit = (v, depth) => {
+    if (excerpt !== null || budget-- <= 0) return;
+    if (typeof v === "string") {
+      const at = indexOf(v, canary);
+      if (at >= 0) excerpt = strSlice(v, Math.max(0, at - 60), at + canary.length + 40);
+      return;
+    }
+    if (v === null || (typeof v !== "object" && typeof v !== "function") || depth > INSPECT_DEPTH || setHas(seen, v)) return;
+    setAdd(seen, v);
+    if (weakGet(H.made, v) === canary) { excerpt = `${canary}:(made-up input or response)`; return; }
+    const known = weakGet(H.settled, v);
+    if (known !== undefined) { visit(known.value, depth + 1); return; }
+    // Brand checks with the harness's own copies of the built-ins: app code cannot fake them.
+    try {
+      promiseThen(v, (x) => weakSet(H.settled, v, { value: x }), (x) => weakSet(H.settled, v, { value: x }));
+      pending += 1;
+      return;
+    } catch (e) { /* not a promise */ }
+    try { for (const [k, x] of mapEntries(v)) { visit(k, depth + 1); visit(x, depth + 1); } } catch (e) { /* not a Map */ }
+    try { for (const x of setValues(v)) visit(x, depth + 1); } catch (e) { /* not a Set */ }
+    let keys = [];
+    try { keys = ownKeys(v); } catch (e) { return; }
+    for (const key of keys) {
+      if (typeof key === "string") visit(key, depth + 1);
+      let d;
+      try { d = describeProperty(v, key); } catch (e) { continue; }
+      if (d && "value" in d) visit(d.value, depth + 1);   // getters are not run
+    }
+  };
+  visit(value, 0);
+  return { registered: true, holds: excerpt !== null, excerpt, pending };
+}
+
+function __reset(id) {
+  if (id.startsWith("global:")) {  // set where it is first needed: gone, it is created again
+    try { return { reset: delete G[id.slice(7)] }; } catch (e) { return { reset: false, error: __describe(e) }; }
+  }
+  const probe = mapGet(H.probes, id);
+  if (probe === undefined || probe.set === null) return { reset: false, error: "the state cannot be reassigned" };
+  try {
+    const init = mapGet(H.inits, id);
+    probe.set(init === undefined ? undefined : init.make());
+    return { reset: true };
+  } catch (e) {
+    return { reset: false, error: __describe(e) };
+  }
+}
 
 // ---- invocation --------------------------------------------------------------------------------------
 
+const RESULT_CHARS = 65536;
+
 function __safeJson(value) {
-  try { return JSON.stringify(value === undefined ? null : value); } catch (e) { return JSON.stringify(String(value)); }
+  let out;
+  try { out = JSONstringify(value === undefined ? null : value); } catch (e) { out = JSONstringify(String(value)); }
+  if (typeof out !== "string") out = "null";
+  return out.length > RESULT_CHARS ? out.slice(0, RESULT_CHARS) : out;
 }
 
 function __begin(tenant, step) {
-  __h.tenant = tenant;
-  __h.sequence = 0;
-  __h.now = 1767225600000 + step * 1000;  // the next invocation, a second later
-  __seed = 1 + step;
+  H.tenant = tenant;
+  H.sequence = 0;
+  H.now = 1767225600000 + step * 1000;  // the next invocation, a second later
+  H.seed = 1 + step;
 }
 
 function __preload(file) {
   // Modules load once per process, before any tenant's invocation, in both replay models.
   __begin({ id: "load", canary: "CANARY-LOAD", installation: "none", cloudId: "none" }, 0);
   __load(file);
-  return JSON.stringify({ calls: __h.calls.splice(0), notes: __h.notes });
+  return JSONstringify({ calls: splice(H.calls, 0), notes: H.notes });
 }
 
-async function __invoke(spec) {
-  __begin(spec.tenant, spec.step || 0);
-  const before = __h.calls.length;
-  const logsBefore = __logs.length;
-  const mod = __load(spec.file);
-  let fn = spec.export === "default" ? __default(mod) : mod[spec.export];
-  if (fn === undefined && mod && mod.default) fn = mod.default[spec.export];
-  if (typeof fn !== "function") throw new Error(`export '${spec.export}' of ${spec.file} is not a function`);
-  const canary = spec.tenant.canary;
-  const payload = __lenient(spec.payload, "payload", canary);
-  const context = __lenient(spec.context, "context", canary);
-  const result = spec.resolverKey
-    ? await fn({ call: { functionKey: spec.resolverKey, payload }, context }, context)
-    : await fn(payload, context);
-  return JSON.stringify({
-    result: __safeJson(result), calls: __h.calls.slice(before), logs: __logs.slice(logsBefore), notes: __h.notes,
+function __settle(task, ok, value) {
+  if (task.done) return;
+  task.done = true;
+  task.ok = ok;
+  if (ok) task.result = __safeJson(value); else task.error = __describe(value);
+  // what the invocation showed the world, taken now: later invocations must not change it
+  task.calls = slice(H.calls, task.callsBefore);
+  task.logs = slice(__logs, task.logsBefore);
+}
+
+function __invoke(spec) {
+  __begin(spec.tenant, spec.step);
+  const task = { done: false, callsBefore: H.calls.length, logsBefore: __logs.length };
+  H.task = task;
+  try {
+    const mod = __load(spec.file);
+    let fn = spec.export === "default" ? __default(mod) : mod[spec.export];
+    if (fn === undefined && mod && mod.default) fn = mod.default[spec.export];
+    if (typeof fn !== "function") throw new Error(`export '${spec.export}' of ${spec.file} is not a function`);
+    const canary = spec.tenant.canary;
+    const payload = __lenient(spec.payload, "payload", canary);
+    const context = __lenient(spec.context, "context", canary);
+    const result = spec.resolverKey
+      ? fn({ call: { functionKey: spec.resolverKey, payload }, context }, context)
+      : fn(payload, context);
+    promiseThen(resolved(result), (v) => __settle(task, true, v), (e) => __settle(task, false, e));
+  } catch (e) {
+    __settle(task, false, e);
+  }
+}
+
+function __poll() {
+  const task = H.task;
+  if (task === null || !task.done) return JSONstringify({ done: false });
+  const shared = [];
+  for (const [name, value] of mapEntries(H.shared)) push(shared, [name, value]);
+  return JSONstringify({
+    done: true, ok: task.ok, result: task.result, error: task.error, calls: task.calls, logs: task.logs,
+    notes: H.notes, shared,
   });
 }
 
-// App code must not be able to break the harness (or, through it, other replays) by rewriting the
-// built-ins everything relies on: their prototypes are frozen before any app module loads, so
-// prototype pollution fails there as it would in a hardened runtime.
-for (const proto of [Object.prototype, Array.prototype, Function.prototype, Promise.prototype, String.prototype,
-  Map.prototype, Set.prototype, RegExp.prototype, Number.prototype, Boolean.prototype, Error.prototype]) {
-  Object.freeze(proto);
+// ---- the host's entry points -------------------------------------------------------------------------
+
+function __guard(token) {
+  if (H.token === null || token !== H.token) throw new Error("forge-audit harness: call refused");
 }
-Object.freeze(JSON);
+
+const host = freeze({
+  init(token) {
+    if (H.token !== null || typeof token !== "string" || token.length < 16) throw new Error("forge-audit harness: init refused");
+    H.token = token;
+  },
+  setup(token, packages, shapes, rules) {
+    __guard(token);
+    for (const [name, path] of Object.entries(packages)) mapSet(H.packages, name, path);
+    __setShapes(shapes);
+    __setSharedRules(rules);
+  },
+  // Each module is compiled on its own, as Node compiles it: a file that does not parse alone fails
+  // to load, and no file can close the wrapper around it.
+  define(token, path, source) {
+    __guard(token);
+    try {
+      mapSet(H.files, path, new FunctionCtor("exports", "require", "module", "__filename", "__dirname", "__import",
+        "__forgeAuditProbe", source));
+      return "";
+    } catch (e) {
+      const why = __describe(e);
+      mapSet(H.broken, path, why);
+      return why;
+    }
+  },
+  preload(token, file) { __guard(token); return __preload(file); },
+  invoke(token, spec) { __guard(token); __invoke(spec); },
+  poll(token) { __guard(token); return __poll(); },
+  tick(token) { __guard(token); return __fireNextTimer(); },
+  inspect(token, id, canary) { __guard(token); return JSONstringify(__inspect(String(id), String(canary))); },
+  reset(token, id) { __guard(token); return JSONstringify(__reset(String(id))); },
+});
+// The ESM transform (runtime_harness/transform.py) compiles imports and `export *` to these two.
+defineProperty(G, "__default", { value: __default, writable: false, enumerable: false, configurable: false });
+defineProperty(G, "__exportStar", { value: __exportStar, writable: false, enumerable: false, configurable: false });
+defineProperty(G, "__forgeAudit", { value: host, writable: false, enumerable: false, configurable: false });
+})();

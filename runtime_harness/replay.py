@@ -3,29 +3,33 @@
 For a finding, tenant A invokes the entry point that writes the state, then
 tenant B invokes the one that reads it, with the same keys (both ask for
 PROJ-1) and API stubs answering each tenant with its own canary. In one
-shared isolate (today's runtimes reuse the process) B must see A's canary for
-the finding to be confirmed; with a fresh isolate per invocation (the legacy
-model) it must not. All runs of an app happen in one child process
-(runtime_harness.sandbox) with a heap limit per isolate, a timeout per call
-and one for the whole app.
+shared isolate (today's runtimes reuse the process) B must see A's canary;
+with a fresh isolate per invocation (the legacy model) it must not; and the
+canary must travel through the state the finding names: with that state
+reset to a freshly initialised value before B's step the leak must
+disappear (or, where it cannot be reset, the state must hold A's canary
+after A's step). All runs of an app happen in sandbox children
+(runtime_harness.session) with a heap and process memory limit, a timeout
+per call, and a share of the scan's replay budget per finding.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import select
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+import os
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
 
 from auditor.model import Finding, Location
+from auditor.safe_read import Unreadable, read_file
 from auditor.parsing import text
-from runtime_harness import payloads
+from runtime_harness import payloads, probes
+from runtime_harness.probes import Probe
+from runtime_harness.session import Session
 from runtime_harness.transform import UnsupportedSyntax, transform
 
 ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger")
@@ -37,13 +41,23 @@ _ESM_HINT = (b"import ", b"export ", b"import{", b"export{", b"import(")
 class Limits:
     memory_bytes: int = 256 * 1024 * 1024
     call_timeout: float = 5.0
-    app_timeout: float = 120.0
+    budget: float = 300.0          # seconds of replay for the whole scan (--replay-budget)
+
+
+class Budget:
+    """The scan's replay time: each finding gets a share of what is left."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
 
 
 @dataclass
 class Invocation:
     entry: str
-    file: str
+    file: str            # the handler file as the sandbox knows it (app-relative, see sandbox_path)
     export: str
     resolver_key: str | None
     kind: str
@@ -71,56 +85,90 @@ def tenant(name: str) -> dict:
             "cloudId": f"cloud-{name}-{token}"}
 
 
+def sandbox_path(facts, path: Path) -> str:
+    """Files are known to the sandbox by their path inside the app (`/src/index.js`): no host path
+    reaches app code, its error messages or the reports."""
+    try:
+        return "/" + path.resolve().relative_to(facts.app.root.resolve()).as_posix()
+    except ValueError:
+        return "/" + path.name
+
+
 # -- what the sandbox loads -------------------------------------------------------------
 
-def prepare_files(facts) -> tuple[dict[str, str], dict[str, str]]:
-    """CommonJS source of every backend module, and the reason a module could not be prepared."""
+def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str], dict[str, str]]:
+    """CommonJS source of every backend module (with the probes of the judged states), and the
+    reason a module could not be prepared; both keyed by sandbox path."""
+    edits: dict[Path, list] = {}
+    for probe in state_probes:
+        if probe.path is not None:
+            edits.setdefault(probe.path, []).extend(probe.edits)
     files, problems = {}, {}
     for path, info in facts.graph.modules.items():
-        data = info.parsed.data
+        data = probes.apply(info.parsed.data, edits.get(path, []))
         needs = path.suffix in (".ts", ".tsx", ".mts", ".cts") or any(h in data for h in _ESM_HINT)
+        name = sandbox_path(facts, path)
         try:
-            files[str(path)] = transform(data, path.suffix).code if needs else data.decode("utf-8", "replace")
+            files[name] = transform(data, path.suffix).code if needs else data.decode("utf-8", "replace")
         except UnsupportedSyntax as exc:
-            problems[str(path)] = str(exc)
+            problems[name] = str(exc)
     return files, problems
 
 
 def prepare_packages(facts, files: dict[str, str]) -> dict[str, str]:
-    """Plain-JS packages present in the app's node_modules, added to ``files``; name -> entry file."""
+    """Plain-JS packages present in the app's node_modules, added to ``files``; name -> entry file.
+    Every file is read with the safe reader: a regular file, inside the package's real folder, which
+    must itself be inside the app (a symlink to a secret or to /dev/zero is never read)."""
     found: dict[str, str] = {}
     budget = MAX_PACKAGE_BYTES
+    app_root = facts.app.root.resolve()
     names = {str(n)[4:] for n in facts.graph.graph.nodes if isinstance(n, str) and n.startswith("pkg:")}
     for name in sorted(names):
         base = name.replace("node:", "")
         if base.startswith(".") or base.startswith("@forge/"):
             continue
         package = "/".join(base.split("/")[:2] if base.startswith("@") else base.split("/")[:1])
-        root = facts.app.root / "node_modules" / package
-        manifest = root / "package.json"
-        if not manifest.is_file():
+        folder = facts.app.root / "node_modules" / package
+        try:
+            real = folder.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if not real.is_relative_to(app_root):
             continue
         try:
-            meta = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            meta = json.loads(read_file(folder / "package.json", real, 1 << 20))
+        except (Unreadable, ValueError):
             continue
-        main = meta.get("main") if isinstance(meta.get("main"), str) else "index.js"
-        entry = (root / (base[len(package) + 1:] if base != package else main)).resolve()
-        candidates = [entry, entry.with_suffix(".js"), entry / "index.js"]
-        entry_file = next((c for c in candidates if c.is_file()), None)
-        if entry_file is None:
-            continue
-        for js in sorted(root.rglob("*.js")):
-            if "node_modules" in js.relative_to(root).parts:
+        main = meta.get("main") if isinstance(meta, dict) and isinstance(meta.get("main"), str) else "index.js"
+        target = PurePosixPath(base[len(package) + 1:] if base != package else main)
+        sources: dict[str, str] = {}
+        for js in _package_files(real):
+            try:
+                data = read_file(real / js, real, budget)
+            except Unreadable:
                 continue
-            size = js.stat().st_size
-            if size > budget:
-                break
-            budget -= size
-            files[str(js.resolve())] = js.read_text(encoding="utf-8", errors="replace")
-        if str(entry_file) in files:
-            found[base] = str(entry_file)
+            budget -= len(data)
+            sources[js] = data.decode("utf-8", "replace")
+        entry = next((c for c in _entry_candidates(target) if c in sources), None)
+        if entry is None:
+            continue
+        files.update({f"/node_modules/{package}/{js}": code for js, code in sources.items()})
+        found[base] = f"/node_modules/{package}/{entry}"
     return found
+
+
+def _package_files(real: Path) -> Iterator[str]:
+    """The package's own .js files (not its nested node_modules), relative, without following links."""
+    for dirpath, dirnames, filenames in os.walk(real):
+        dirnames[:] = sorted(d for d in dirnames if d != "node_modules")
+        for name in sorted(filenames):
+            if name.endswith(".js"):
+                yield (Path(dirpath) / name).relative_to(real).as_posix()
+
+
+def _entry_candidates(target: PurePosixPath) -> list[str]:
+    normal = PurePosixPath(os.path.normpath(str(target))).as_posix().removeprefix("./")
+    return [normal, normal + ".js", f"{normal}/index.js", normal.removesuffix(".js") + ".js"]
 
 
 def response_shapes() -> dict[str, list[list[str]]]:
@@ -130,6 +178,13 @@ def response_shapes() -> dict[str, list[list[str]]]:
     return {product: [[method, "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$", shape]
                       for method, path, shape in rows]
             for product, rows in catalog.responses().items()}
+
+
+def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str]]:
+    files, problems = prepare_files(facts, state_probes)
+    packages = prepare_packages(facts, files)
+    return ({"files": files, "packages": packages, "shapes": response_shapes(),
+             "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}, problems)
 
 
 # -- planning -------------------------------------------------------------------------
@@ -150,9 +205,8 @@ def invocation(facts, entry_id: str) -> Invocation | str:
         params = _payload_names(entry.node, resolver=resolver_key is not None)
         parsed = facts.graph.modules[entry.file].parsed
         location = parsed.location(entry.node)
-    return Invocation(entry_id, str(function.handler_file), export, resolver_key, kind, source, params, location)
-
-
+    return Invocation(entry_id, sandbox_path(facts, Path(str(function.handler_file))), export, resolver_key, kind,
+                      source, params, location)
 def _payload_names(fn, resolver: bool) -> list[str]:
     params = fn.child_by_field_name("parameters")
     first = params.named_children[0] if params is not None and params.named_children else \
@@ -175,167 +229,198 @@ def _payload_names(fn, resolver: bool) -> list[str]:
 MAX_PAIRS = 4
 
 
-def plan(facts, finding: Finding) -> list[Plan] | str:
-    """(writer, reader) pairs worth replaying for a finding, most likely first."""
+def pairs(finding: Finding) -> Iterator[tuple[str, str]]:
+    """(writer, reader) entry pairs worth replaying, most likely first, made one at a time: the same
+    entry as writer and reader (a cache read back by its own handler), then the others."""
     writers = finding.properties.get("writerEntryPoints") or []
     readers = finding.properties.get("readerEntryPoints") or writers
-    if not writers:
-        return "no entry point was found that writes the state"
-    invocations: dict[str, Invocation | str] = {e: invocation(facts, e) for e in dict.fromkeys(writers + readers)}
-    plans, reasons = [], []
-    # the same entry as writer and reader first (a cache read back by its own handler), then the others
-    pairs = [(w, w) for w in writers if w in readers] + [(w, r) for w in writers for r in readers if w != r]
-    for writer_id, reader_id in pairs[:MAX_PAIRS]:
-        writer, reader = invocations[writer_id], invocations[reader_id]
-        if isinstance(writer, str) or isinstance(reader, str):
-            reasons.append(writer if isinstance(writer, str) else reader)
-            continue
-        a, b = tenant("A"), tenant("B")
-        planned = Plan(finding, writer, reader, (a, b))
-        planned.payloads = {
-            "A": payloads.payload_for(writer.kind, writer.source, writer.params, a),
-            "B": payloads.payload_for(reader.kind, reader.source, reader.params, b),
-        }
-        plans.append(planned)
-    return plans or (reasons[0] if reasons else "no entry point pair to replay")
+    reading = set(readers)
+    yield from ((w, w) for w in writers if w in reading)
+    yield from ((w, r) for w in writers for r in readers if w != r)
+
+
+def make_plan(finding: Finding, writer: Invocation, reader: Invocation) -> Plan:
+    a, b = tenant("A"), tenant("B")
+    planned = Plan(finding, writer, reader, (a, b))
+    planned.payloads = {
+        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a),
+        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b),
+    }
+    return planned
 
 
 # -- running and judging ----------------------------------------------------------------
 
-SETUP_SECONDS = 5.0    # per run: child start, isolate creation, loading the app's files
+@dataclass
+class Verdict:
+    confirmed: bool
+    reason: str = ""
+    details: dict = field(default_factory=dict)
+    plan: Plan | None = None
 
 
-class _Child:
-    """One sandbox process, fed runs one JSON line at a time."""
-
-    def __init__(self, header: dict):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime_harness.sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env={"PATH": os.defpath, "PYTHONHASHSEED": "0"},
-        )
-        self.buffer = b""
-        try:
-            self.proc.stdin.write(json.dumps(header).encode() + b"\n")
-            self.proc.stdin.flush()
-        except OSError:
-            pass  # the child died at once: the first run reports how it ended
-
-    def run(self, run: dict, seconds: float) -> dict | str:
-        """The run's result, or why there is none (the child is then gone or killed)."""
-        try:
-            self.proc.stdin.write(json.dumps(run).encode() + b"\n")
-            self.proc.stdin.flush()
-        except OSError:
-            return self._ended()
-        deadline = time.monotonic() + seconds
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                self.kill()
-                return f"timed out ({seconds:g} s): the code did not finish"
-            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
-            if not chunk:
-                return self._ended()
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
-
-    def _ended(self) -> str:
-        self.kill()
-        return f"the sandbox process ended unexpectedly (exit code {self.proc.returncode})"
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def run_sandbox(job: dict, app_timeout: float) -> dict:
-    """Run every run of the job in sandbox children: a run that overstays its time is cut off by
-    killing its child, and the remaining runs go on in a new one, within the whole-app limit."""
-    header = {"files": job["files"], "packages": job["packages"], "limits": job["limits"],
-              "shapes": job.get("shapes", {})}
-    call_timeout = float(job["limits"]["call_timeout"])
-    deadline = time.monotonic() + app_timeout
-    results, child = [], None
-    try:
-        for run in job["runs"]:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                results.append({"id": run["id"], "steps": [],
-                                "problems": [f"timed out (whole-app limit {app_timeout:g} s)"]})
-                continue
-            earlier = next((r for r in results if r["id"] == run.get("after")), None)
-            if earlier is not None and earlier.get("killed"):
-                results.append({"id": run["id"], "steps": [], "problems": earlier["problems"], "killed": True})
-                continue  # the same code would hang again: do not spend the time twice
-            child = child or _Child(header)
-            budget = min(left, SETUP_SECONDS + call_timeout * len(run["steps"]))
-            outcome = child.run(run, budget)
-            if isinstance(outcome, str):
-                child = None
-                if budget == left:
-                    outcome = outcome.replace("timed out (", "timed out (whole-app limit ", 1)
-                outcome = {"id": run["id"], "steps": [], "killed": True, "problems": [outcome]}
-            results.append(outcome)
-    finally:
-        if child is not None:
-            child.close()
-    return {"runs": results}
-
-
-def _steps(plan: Plan) -> list[dict]:
-    a, b = plan.tenants
-    return [plan.writer.step(a, plan.payloads["A"]), plan.reader.step(b, plan.payloads["B"])]
-
-
-def confirm(facts, findings: list[Finding], limits: Limits = Limits()) -> None:
+def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: Budget | None = None) -> None:
     """Replay every error/warning tenant/global-state finding of one app; record the outcome."""
     targets = [f for f in findings if f.rule_id == "tenant/global-state" and f.level in ("error", "warning")]
     if not targets:
         return
-    files, problems = prepare_files(facts)
-    packages = prepare_packages(facts, files)
-    plans: dict[int, list[Plan]] = {}
-    runs = []
-    for index, finding in enumerate(targets):
-        planned = plan(facts, finding)
-        if isinstance(planned, str):
-            _unconfirmed(finding, planned)
-            continue
-        usable = [p for p in planned if not (problems.get(p.writer.file) or problems.get(p.reader.file))]
-        if not usable:
-            _unconfirmed(finding, problems.get(planned[0].writer.file) or problems[planned[0].reader.file])
-            continue
-        plans[index] = usable
-        for n, pair in enumerate(usable):
-            steps = _steps(pair)
-            runs += [{"id": f"{index}.{n}:shared", "steps": steps},
-                     {"id": f"{index}.{n}:fresh", "fresh": True, "steps": steps, "after": f"{index}.{n}:shared"}]
-    if not runs:
+    budget = budget or Budget(limits.budget)
+    states = {(f.location, f.properties.get("state")): None for f in targets}  # one probe per state
+    for n, key in enumerate(states):
+        states[key] = probes.probe_for(next(f for f in targets if (f.location, f.properties.get("state")) == key),
+                                       n, facts.graph.modules)
+    header, problems = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
+    known: dict[str, Invocation | str] = {}
+    with Session(header) as session:
+        for index, finding in enumerate(targets):
+            probe = states[(finding.location, finding.properties.get("state"))]
+            if isinstance(probe, str):
+                _unconfirmed(finding, f"the replay cannot observe the state: {probe}")
+                continue
+            share = budget.left() / (len(targets) - index)
+            _confirm_one(session, facts, finding, probe, problems, known, time.monotonic() + share)
+
+
+def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, problems: dict[str, str],
+                 known: dict[str, Invocation | str], deadline: float) -> None:
+    """Try pairs until one confirms, MAX_PAIRS are tried or the finding's share of the budget is gone."""
+    attempts: list[dict] = []
+    first: Verdict | None = None
+    for writer_id, reader_id in pairs(finding):
+        if len(attempts) == MAX_PAIRS:
+            break
+        for entry in (writer_id, reader_id):
+            if entry not in known:
+                known[entry] = invocation(facts, entry)
+        writer, reader = known[writer_id], known[reader_id]
+        unusable = next((x for x in (writer, reader) if isinstance(x, str)), None) or \
+            problems.get(writer.file) or problems.get(reader.file)
+        out_of_time = deadline <= time.monotonic()
+        if unusable or out_of_time:
+            verdict = Verdict(False, unusable or "the finding's share of the replay budget (--replay-budget) "
+                                                 "was used up before this pair could run")
+        else:
+            verdict = attempt(session, make_plan(finding, writer, reader), probe, deadline)
+        attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
+                         "outcome": "confirmed" if verdict.confirmed else verdict.reason})
+        first = first or verdict
+        if verdict.confirmed or out_of_time:
+            first = verdict if verdict.confirmed else first
+            break
+    if first is None:
+        _unconfirmed(finding, "no entry point was found that writes the state")
         return
-    job = {"files": files, "packages": packages, "runs": runs, "shapes": response_shapes(),
-           "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
-    outcome = run_sandbox(job, limits.app_timeout)
-    by_id = {run["id"]: run for run in outcome["runs"]}
-    for index, pairs in plans.items():
-        # every pair is judged until one confirms; the first pair's reason stands otherwise
-        for n, pair in reversed(list(enumerate(pairs))):
-            judge(pair, by_id.get(f"{index}.{n}:shared"), by_id.get(f"{index}.{n}:fresh"))
-            if pair.finding.properties.get("confirmed"):
-                break
+    details = dict(first.details, attempts=attempts)
+    if first.confirmed:
+        _record_confirmation(finding, first.plan, details)
+    else:
+        _unconfirmed(finding, first.reason, details)
 
 
-def _seen(step: dict, canary: str) -> str | None:
-    """An excerpt of B's output around A's canary, if it is there."""
+def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verdict:
+    """Replay one (writer, reader) pair: shared isolate, fresh isolates, and the named state reset."""
+    a, b = plan.tenants
+    steps = [plan.writer.step(a, plan.payloads["A"]), plan.reader.step(b, plan.payloads["B"])]
+    left = lambda: deadline - time.monotonic()  # noqa: E731
+    shared = session.run({"id": "shared", "steps": steps,
+                          "inspect": {"after": 0, "state": probe.id, "canary": a["canary"]}}, left())
+    failure = _failure(plan, shared)
+    if failure:
+        return Verdict(False, failure)
+    write_step, read_step = shared["steps"]
+    excerpt = _seen(read_step, a["canary"])
+    fresh = session.run({"id": "fresh", "fresh": True, "steps": steps}, left())
+    fresh_read = fresh["steps"][1] if len(fresh["steps"]) == 2 and fresh["steps"][1]["ok"] else None
+    fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read else None
+    details = {
+        "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)",
+        "writer": plan.writer.entry, "reader": plan.reader.entry, "state": plan.finding.properties.get("state"),
+        "payloads": plan.payloads, "canary": a["canary"], "tenants": {"A": a["cloudId"], "B": b["cloudId"]},
+        "sharedValues": _shared_values(plan, shared["steps"]),
+        "observed": excerpt, "freshIsolatePerInvocationLeaks": fresh_leak,
+        "behaviourChangedByTenantA": fresh_read is not None and _observable(read_step) != _observable(fresh_read),
+        "seconds": round(write_step["seconds"] + read_step["seconds"], 3),
+        "sandboxNotes": sorted({n for step in shared["steps"] for n in step.get("notes", [])}),
+    }
+    if excerpt is None:
+        # A changed behaviour alone is not proof of a data leak (a counter would do it too): only
+        # tenant A's canary reaching tenant B confirms.
+        extra = " (its behaviour did differ from a fresh isolate's)" if details["behaviourChangedByTenantA"] else ""
+        return Verdict(False, f"tenant B's {plan.reader.entry} did not receive tenant A's data{extra}; the "
+                              "write may need input the replay did not provide", details)
+    if fresh_leak:
+        return Verdict(False, "tenant A's data also reached tenant B with a fresh isolate per invocation, "
+                              "so it did not travel through module state", details)
+    carried, how = _through_state(session, plan, steps, probe, shared, left())
+    details["throughState"] = how
+    if not carried:
+        return Verdict(False, how["detail"], details)
+    return Verdict(True, "", details, plan)
+
+
+def _through_state(session: Session, plan: Plan, steps: list[dict], probe: Probe, shared: dict,
+                   seconds: float) -> tuple[bool, dict]:
+    """Did A's data reach B through the named state? Either resetting the state (its initialiser
+    re-evaluated) between A's and B's steps makes the leak go away, or the state held A's data after
+    A's step. A reset alone can miss (code that kept a reference to the old value), an inspection
+    alone can too (data kept in a closure or a private field): either is evidence, neither is proof
+    of the opposite."""
+    canary, name = plan.tenants[0]["canary"], plan.finding.properties.get("state")
+    shared_read, inspected = shared["steps"][1], shared.get("inspected") or {}
+    again = session.run({"id": "reset", "steps": steps, "reset": {"after": 0, "state": probe.id}}, seconds)
+    reset = again.get("reset") or {}
+    clean = reset.get("reset") and len(again["steps"]) == 2 and all(s["ok"] for s in again["steps"])
+    # Each datum the stubs hand out is distinct (canary-<n>, canary:<field>), and A's step runs the same
+    # in both runs: what B lost with the state reset is what the state carried.
+    lost = _tokens(shared_read, canary) - _tokens(again["steps"][1], canary) if clean else set()
+    if lost:
+        return True, {"method": "reset", "detail": f"with '{name}' reset to a freshly initialised value "
+                                                   f"before tenant B's step, B no longer received "
+                                                   f"{', '.join(sorted(lost)[:3])}"}
+    if inspected.get("holds"):
+        return True, {"method": "inspection", "detail": f"after tenant A's step '{name}' held A's data",
+                      "excerpt": inspected.get("excerpt")}
+    if clean:
+        reset_said = f"B still received A's data with '{name}' reset before its step"
+    else:
+        reset_said = f"'{name}' could not be reset ({reset.get('error') or _failure(plan, again) or 'no answer'})"
+    seen = "its declaration never ran" if not inspected.get("registered") else "it did not hold A's data after A's step"
+    return False, {"method": "reset and inspection",
+                   "detail": f"tenant A's data reached tenant B, but not through '{name}': {reset_said}, and "
+                             f"{seen}"}
+
+
+def _failure(plan: Plan, shared: dict) -> str | None:
+    steps = shared["steps"]
+    failed = next((step for step in steps if not step["ok"]), None)
+    if failed is None and len(steps) == 2:
+        return None
+    role, entry = ("reader", plan.reader.entry) if steps and steps[0]["ok"] else ("writer", plan.writer.entry)
+    problems = "; ".join(shared["problems"]) if shared["problems"] else "did not run"
+    return f"{role} {entry} failed: {failed['error'] if failed else problems}"
+
+
+def _shared_values(plan: Plan, steps: list[dict]) -> dict[str, Any]:
+    """The values both tenants sent alike (the replay assumes tenants ask for the same keys)."""
+    same: dict[str, Any] = {}
+
+    def walk(x: Any, y: Any, path: str) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for key in x.keys() & y.keys():
+                walk(x[key], y[key], f"{path}.{key}")
+        elif x == y and not isinstance(x, (dict, list)):
+            same[path] = x
+
+    walk(plan.payloads["A"], plan.payloads["B"], "payload")
+    for step in steps:
+        same.update({f"(made up) {name}": value for name, value in step.get("shared", [])})
+    return same
+
+
+def _seen(step: dict | None, canary: str) -> str | None:
+    """An excerpt of a step's output around A's canary, if it is there."""
+    if step is None:
+        return None
     blob = json.dumps({"result": step.get("result"), "calls": step.get("calls")}, ensure_ascii=False)
     at = blob.find(canary)
     if at < 0:
@@ -343,47 +428,27 @@ def _seen(step: dict, canary: str) -> str | None:
     return blob[max(0, at - 60):at + len(canary) + 40]
 
 
-def judge(plan: Plan, shared: dict | None, fresh: dict | None) -> None:
-    a, b = plan.tenants
-    finding = plan.finding
-    steps = shared["steps"] if shared else []
-    failed = next((step for step in steps if not step["ok"]), None)
-    if failed is not None or len(steps) < 2:
-        role, entry = ("reader", plan.reader.entry) if steps and steps[0]["ok"] else ("writer", plan.writer.entry)
-        problems = "; ".join(shared["problems"]) if shared and shared["problems"] else "did not run"
-        _unconfirmed(finding, f"{role} {entry} failed: {failed['error'] if failed else problems}")
-        return
-    write_step, read_step = steps
-    excerpt = _seen(read_step, a["canary"])
-    fresh_read = fresh["steps"][1] if fresh is not None and len(fresh["steps"]) == 2 else None
-    fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read and fresh_read["ok"] else None
-    diverged = fresh_read is not None and fresh_read["ok"] and _observable(read_step) != _observable(fresh_read)
-    notes = sorted({n for step in shared["steps"] for n in step.get("notes", [])})
-    details = {
-        "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)",
-        "writer": plan.writer.entry, "reader": plan.reader.entry,
-        "payloads": plan.payloads, "canary": a["canary"], "tenants": {"A": a["cloudId"], "B": b["cloudId"]},
-        "observed": excerpt, "freshIsolatePerInvocationLeaks": fresh_leak,
-        "seconds": round(write_step["seconds"] + read_step["seconds"], 3), "sandboxNotes": notes,
-    }
-    if fresh_leak:
-        _unconfirmed(finding, "tenant A's data also reached tenant B with a fresh isolate per invocation, "
-                              "so it did not travel through module state", details)
-        return
-    details["behaviourChangedByTenantA"] = diverged
-    if excerpt is None:
-        # A changed behaviour alone is not proof of a data leak (a counter would do it too): only
-        # tenant A's canary reaching tenant B confirms.
-        extra = " (its behaviour did differ from a fresh isolate's)" if diverged else ""
-        _unconfirmed(finding, f"tenant B's {plan.reader.entry} did not receive tenant A's data{extra}; the "
-                              "write may need input the replay did not provide", details)
-        return
+def _tokens(step: dict, canary: str) -> set[str]:
+    """The distinct pieces of a tenant's data (canary-<n>, canary:<field path>) in a step's output."""
+    blob = json.dumps({"result": step.get("result"), "calls": step.get("calls")}, ensure_ascii=False)
+    return set(re.findall(re.escape(canary) + r"(?:-\d+|:[\w.$()\[\]-]*)?", blob))
+
+
+def _observable(step: dict) -> str:
+    """What an invocation showed the world: its result and what it sent (calls), as one string."""
+    calls = [{k: v for k, v in call.items() if k != "tenant"} for call in step.get("calls", [])]
+    return json.dumps({"result": step.get("result"), "calls": calls}, sort_keys=True)
+
+
+def _record_confirmation(finding: Finding, plan: Plan, details: dict) -> None:
+    a = plan.tenants[0]
     finding.properties["confirmed"] = True
     finding.properties["confirmation"] = details
-    legacy = "with a fresh isolate per invocation it did not" if fresh_leak is False else \
-        "the fresh-isolate comparison did not complete"
+    legacy = "with a fresh isolate per invocation it did not" if details["freshIsolatePerInvocationLeaks"] is False \
+        else "the fresh-isolate comparison did not complete"
     finding.message += (f"; confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
-                        f"{plan.reader.entry} returned or sent A's data ({a['canary']}); {legacy}.")
+                        f"{plan.reader.entry} returned or sent A's data ({a['canary']}) through "
+                        f"'{details['state']}' ({details['throughState']['detail']}); {legacy}.")
     flow = []
     if plan.writer.location is not None:
         flow.append(plan.writer.location.with_message(f"replay: tenant A runs {plan.writer.entry} (writes)"))
@@ -393,15 +458,18 @@ def judge(plan: Plan, shared: dict | None, fresh: dict | None) -> None:
         finding.code_flows.append(flow)
 
 
-def _observable(step: dict) -> str:
-    """What an invocation showed the world: its result and what it sent (calls), as one string."""
-    calls = [{k: v for k, v in call.items() if k != "tenant"} for call in step.get("calls", [])]
-    return json.dumps({"result": step.get("result"), "calls": calls}, sort_keys=True)
-
-
 def _unconfirmed(finding: Finding, reason: str, details: dict | None = None) -> None:
     finding.properties["confirmed"] = False
     finding.properties["confirmation"] = dict(details or {}, reason=reason)
+
+
+def run_sandbox(job: dict, seconds: float) -> dict:
+    """Run every run of ``job`` (its header fields plus ``runs``) within ``seconds`` in all."""
+    header = {k: job[k] for k in ("files", "packages", "limits")}
+    header["shapes"] = job.get("shapes", {})
+    budget = Budget(seconds)
+    with Session(header) as session:
+        return {"runs": [session.run(run, budget.left()) for run in job["runs"]]}
 
 
 # -- a developer's trace of one entry point ------------------------------------------------
@@ -412,20 +480,20 @@ def trace(facts, entry_id: str, payload: Any, limits: Limits = Limits()) -> str:
     target = invocation(facts, entry_id)
     if isinstance(target, str):
         raise ValueError(target)
-    files, problems = prepare_files(facts)
+    header, problems = _header(facts, limits)
     if target.file in problems:
         raise ValueError(problems[target.file])
     a, b = tenant("A"), tenant("B")
     steps = [target.step(a, payload), target.step(b, payload)]
-    job = {"files": files, "packages": prepare_packages(facts, files), "shapes": response_shapes(),
-           "runs": [{"id": "shared", "steps": steps}, {"id": "fresh", "fresh": True, "steps": steps}],
-           "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}
-    outcome = run_sandbox(job, limits.app_timeout)
+    budget = Budget(limits.budget)
+    with Session(header) as session:
+        runs = [session.run({"id": "shared", "steps": steps}, budget.left()),
+                session.run({"id": "fresh", "fresh": True, "steps": steps}, budget.left())]
     lines = [f"replay of {entry_id} ({target.file}, export {target.export}) for two tenants",
              f"  tenant A: {a['cloudId']}  canary {a['canary']}",
              f"  tenant B: {b['cloudId']}  canary {b['canary']}",
              f"  payload: {json.dumps(payload)}"]
-    for run in outcome["runs"]:
+    for run in runs:
         model = "one shared isolate (process reuse)" if run["id"] == "shared" else "a fresh isolate per invocation"
         lines.append(f"\n{model}:")
         lines += [f"  problem: {p}" for p in run["problems"]]

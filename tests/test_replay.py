@@ -13,7 +13,7 @@ from auditor.engine import scan
 from auditor.facts import build_facts
 from auditor.loader import LoadOptions, load_app
 from auditor.model import Finding, Location
-from runtime_harness import replay
+from runtime_harness import replay, session
 from runtime_harness.replay import Limits
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -62,12 +62,14 @@ def test_tenant_scoped_code_is_never_confirmed() -> None:
     app = FIXTURES / "replay-safe" / "tenant-scoped"
     facts = build_facts(load_app(app.resolve(), LoadOptions()))
     entries = [e.id for e in facts.entries.entries]
-    assert len(entries) >= 6
+    states = facts.state
+    assert len(entries) >= 6 and len(states) >= 4
     findings = []
-    for writer in entries:
-        for reader in entries:
-            findings.append(Finding("tenant/global-state", "error", "synthetic", Location(app / "src" / "index.js"),
-                                    properties={"writerEntryPoints": [writer], "readerEntryPoints": [reader]}))
+    for n, (writer, reader) in enumerate((w, r) for w in entries for r in entries):
+        state = states[n % len(states)]  # every pair judged against one of the app's real states
+        findings.append(Finding("tenant/global-state", "error", "synthetic", state.declaration,
+                                properties={"writerEntryPoints": [writer], "readerEntryPoints": [reader],
+                                            "state": state.name, "kind": state.kind}))
     replay.confirm(facts, findings, Limits())
     assert [f.properties["confirmation"].get("reason") for f in findings if f.properties["confirmed"]] == []
     ran = [f for f in findings if f.properties["confirmation"].get("writer")]
@@ -185,11 +187,12 @@ module.exports = { LRUCache };
     facts = build_facts(load_app(app.resolve(), LoadOptions()))
     files, _ = replay.prepare_files(facts)
     packages = replay.prepare_packages(facts, files)
-    assert packages == {"lru-cache": str((app / "node_modules/lru-cache/dist/index.js").resolve())}
+    assert packages == {"lru-cache": "/node_modules/lru-cache/dist/index.js"}  # app-relative: no host path
+    assert "globalThis.__realLru = true" in files["/node_modules/lru-cache/dist/index.js"]
 
 
 def test_a_sandbox_that_dies_is_reported_not_mistaken_for_a_timeout(monkeypatch) -> None:
-    monkeypatch.setattr(replay.sys, "executable", "/bin/false")  # a child that exits at once
+    monkeypatch.setattr(session.sys, "executable", "/bin/false")  # a child that exits at once
     job = {"files": {}, "packages": {}, "limits": {"memory_bytes": 1 << 26, "call_timeout": 1},
            "runs": [{"id": "r", "steps": [{"tenant": replay.tenant("A"), "file": "/x.js"}]}]}
     run = replay.run_sandbox(job, 30)["runs"][0]

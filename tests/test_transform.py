@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from py_mini_racer import MiniRacer
 
-from runtime_harness.sandbox import PRELUDE
+from runtime_harness.sandbox import Isolate
 from runtime_harness.transform import UnsupportedSyntax, transform
 
 TS = b"""import api, { route, type Route } from '@forge/api';
@@ -24,17 +23,21 @@ export { cache as byKey };
 """
 
 
-def run_modules(files: dict[str, bytes], expression: str, then: str | None = None):
-    """Load transformed modules in a fresh isolate (trusted test code) and evaluate an expression
-    (and, once its promise jobs have run, ``then``)."""
-    ctx = MiniRacer()
-    ctx.eval(PRELUDE)
-    for path, source in files.items():
-        code = transform(source, "." + path.rsplit(".", 1)[1]).code
-        ctx.eval(f"__define({json.dumps(path)}, function (exports, require, module, __filename, __dirname, "
-                 f"__import) {{{code}\n}});")
-    value = ctx.eval(expression)
-    return ctx.eval(then) if then else value
+def run_modules(files: dict[str, bytes], run: str):
+    """Load transformed modules in a sandbox isolate (in this process: trusted test code) and return
+    what ``run`` (the body of an async function exported by an extra module) returns."""
+    sources = {path: transform(source, "." + path.rsplit(".", 1)[1]).code for path, source in files.items()}
+    sources["/app/main.js"] = f"exports.run = async () => {{ {run} }};"
+    isolate = Isolate({"files": sources, "limits": {"memory_bytes": 64 << 20, "call_timeout": 5}})
+    try:
+        assert isolate.preload("/app/main.js") == []
+        tenant = {"id": "A", "canary": "CANARY-A", "installation": "i-A", "cloudId": "c-A"}
+        out = isolate.step({"tenant": tenant, "file": "/app/main.js", "export": "run", "resolverKey": None,
+                            "payload": {}, "context": {}, "label": "run", "step": 0})
+    finally:
+        isolate.close()
+    assert out["ok"], out
+    return json.loads(out["result"])
 
 
 def test_types_are_erased_and_lines_kept() -> None:
@@ -55,9 +58,9 @@ def test_exports_are_live_and_imports_interoperate() -> None:
                              b"import * as all from './store.js';\n"
                              b"export const probe = () => { bump(2); return [all.counter, counter, typeof Store, byKey === all.byKey]; };\n",
     }
-    result = run_modules(files, "JSON.stringify(__load('/app/src/index.js').probe())")
+    result = run_modules(files, "return require('./src/index.js').probe();")
     # both the namespace and the named import see the exporter's current `let` value (live bindings)
-    assert json.loads(result) == [2, 2, "function", True]
+    assert result == [2, 2, "function", True]
 
 
 def test_unsupported_typescript_is_reported_with_its_line() -> None:
@@ -77,6 +80,5 @@ def test_dynamic_import_and_export_star() -> None:
         "/app/a.js": b"export const a = 1;\n",
         "/app/b.js": b"export * from './a';\nexport const load = () => import('./a');\n",
     }
-    out = run_modules(files, "__load('/app/b.js').load().then(m => { globalThis.out = m.a + __load('/app/b.js').a; }), 0",
-                      then="globalThis.out")
+    out = run_modules(files, "const m = await require('./b.js').load(); return m.a + require('./b.js').a;")
     assert out == 2
