@@ -494,21 +494,17 @@ class _ModuleAnalyzer:
         """Accesses through `import { cache }` / `require('./cache')` in other modules."""
         if not self._exported(cand):
             return
-        for path, info in self.graph.modules.items():
-            if path == self.parsed.path:
+        for path, local, imported in self.graph.importers(self.parsed.path):
+            if imported not in (cand.name, "*") and not (imported == "default" and cand.name == "default"):
                 continue
-            for local, (specifier, imported) in info.imported_names.items():
-                if imported not in (cand.name, "*") and not (imported == "default" and cand.name == "default"):
-                    continue
-                if self.graph.resolve(specifier, path) != self.parsed.path:
-                    continue
-                decls = self._declarations(local, info.parsed)
-                decl = next((d for d in decls if d.kind in ("import", "const", "var", "let")), None)
-                if imported == "*":
-                    self._namespace_accesses(cand, info.parsed, local, decl, fact)
-                    continue
-                for access in self._binding_accesses(cand, info.parsed, decl, local_name=local):
-                    (fact.writes if access.kind == "write" else fact.reads).append(access)
+            parsed = self.graph.modules[path].parsed
+            decls = self._declarations(local, parsed)
+            decl = next((d for d in decls if d.kind in ("import", "const", "var", "let")), None)
+            if imported == "*":
+                self._namespace_accesses(cand, parsed, local, decl, fact)
+                continue
+            for access in self._binding_accesses(cand, parsed, decl, local_name=local):
+                (fact.writes if access.kind == "write" else fact.reads).append(access)
 
     def _namespace_accesses(self, cand, parsed, local, decl, fact) -> None:
         for ref in self._references(local, parsed, decl):
