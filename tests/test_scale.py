@@ -63,3 +63,30 @@ def test_2000_entry_points_need_one_reachability_walk_per_handler_file(tmp_path,
         assert leak.level == "error"
         assert set(leak.properties["writerEntryPoints"]) == writers, where
         assert set(leak.properties["readerEntryPoints"]) == readers, where
+
+
+def test_2000_function_modules_in_one_file_read_its_exports_once(tmp_path, monkeypatch) -> None:
+    from auditor.facts import entrypoints
+
+    lookups = []
+    esm_export = entrypoints._esm_export
+
+    def counting(statement, export, *args):
+        lookups.append(export)
+        return esm_export(statement, export, *args)
+
+    monkeypatch.setattr(entrypoints, "_esm_export", counting)
+    n = 2_000
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    (app / "manifest.yml").write_text("modules:\n  function:\n" + "".join(
+        f"    - key: f-{i}\n      handler: index.f{i}\n" for i in range(n)))
+    (app / "src" / "index.js").write_text("const seen = [];\n" + "".join(
+        f"export async function f{i}(event) {{\n  seen.push(event.key);\n  return seen.length;\n}}\n"
+        for i in range(n)))
+    result = scan([app], Config(enable=frozenset({"tenant/global-state"})), app)
+
+    assert len(lookups) <= 3 * n  # a few candidate names per export statement, not one lookup per statement per key
+    [leak] = result.findings
+    expected = {f"function:f-{i}" for i in range(n)}
+    assert set(leak.properties["writerEntryPoints"]) == set(leak.properties["readerEntryPoints"]) == expected

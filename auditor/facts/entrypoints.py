@@ -165,16 +165,50 @@ def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
     info = graph.modules.get(path)
     if info is None or depth > 4:
         return None
-    parsed = info.parsed
-    for statement in parsed.tree.root_node.named_children:
-        found = _esm_export(statement, export, graph, path, depth) if statement.type == "export_statement" \
-            else _cjs_export(statement, export)
-        if found is not None:
-            return _follow_local(parsed, path, found, graph, depth)
-    return None
+    if info.exports is None:  # one pass per module: a lookup per function key made N handlers quadratic
+        info.exports = {}
+        for statement in info.parsed.tree.root_node.named_children:
+            for name in _statement_export_names(statement):
+                found = _esm_export(statement, name, graph, path) if statement.type == "export_statement" \
+                    else _cjs_export(statement, name)
+                if found is not None:
+                    info.exports.setdefault(name, found)
+    found = info.exports.get(export)
+    return _follow_local(info.parsed, path, found, graph, depth) if found is not None else None
 
 
-def _esm_export(statement, export, graph, path, depth):
+def _statement_export_names(statement: tree_sitter.Node) -> list[str]:
+    """Every name ``statement`` may export (a superset: _esm_export and _cjs_export decide)."""
+    if statement.type == "export_statement":
+        names = ["default"]
+        declaration = statement.child_by_field_name("declaration")
+        for node in [declaration] + (declaration.named_children if declaration is not None else []):
+            name = node.child_by_field_name("name") if node is not None else None
+            names += [text(name)] if name is not None else []
+        for clause in statement.named_children:
+            if clause.type == "export_clause":
+                names += [text(spec.child_by_field_name("alias") or spec.child_by_field_name("name"))
+                          for spec in clause.named_children if spec.child_by_field_name("name") is not None]
+        return names
+    expr = statement.named_children[0] if statement.type == "expression_statement" and \
+        statement.named_children else None
+    if expr is None or expr.type != "assignment_expression":
+        return []
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    target = text(left) if left is not None else ""
+    for prefix in ("exports.", "module.exports."):
+        if target.startswith(prefix):
+            return [target[len(prefix):]]
+    if target != "module.exports" or right is None or right.type != "object":
+        return []
+    names = []
+    for prop in right.named_children:
+        key, name = prop.child_by_field_name("key"), prop.child_by_field_name("name")
+        names.append(text(key).strip("'\"") if key is not None else text(name or prop))
+    return names
+
+
+def _esm_export(statement, export, graph, path):
     declaration = statement.child_by_field_name("declaration")
     if declaration is not None:
         if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration"):

@@ -35,6 +35,7 @@ class ModuleInfo:
     # local name -> (specifier, imported name: "default" | "*" | name)
     imported_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     specifiers: set[str] = field(default_factory=set)
+    exports: dict[str, Any] | None = None   # export name -> what provides it; filled by entrypoints.py
 
 
 @dataclass

@@ -131,6 +131,7 @@ class _ModuleAnalyzer:
         self._decls: dict[str, Declarations] = {}
         self._refs: dict[str, dict] = {}
         self._exports: dict[str, bool] = {}
+        self._export_words: dict[Path, set[bytes] | None] = {}
 
     # -- entry ------------------------------------------------------------
 
@@ -534,6 +535,15 @@ class _ModuleAnalyzer:
                     or re.search(rb"(?:module\.)?exports(?:\.\w+)?\s*=[^;]*\b" + name + rb"\b", data)
                     or re.search(rb"export\s+default\s+" + name + rb"\b", data))
 
+    def _exported_words(self, parsed: ParsedFile) -> set[bytes] | None:
+        """Identifiers on `export …` lines of ``parsed`` (up to the `;`), collected once per file rather
+        than searched per function; None when the file assigns `exports` (anything may be exported)."""
+        if parsed.path not in self._export_words:
+            data = parsed.data
+            self._export_words[parsed.path] = None if re.search(rb"exports\b", data) else {
+                word for line in re.findall(rb"\bexport\b[^;\n]*", data) for word in re.findall(rb"[\w$]+", line)}
+        return self._export_words[parsed.path]
+
     def _global_accesses(self, cand: _Candidate, fact: StateFact) -> None:
         base, prop = cand.name.split(".", 1)
         for node in self.parsed.occurrences(re.escape(base)):
@@ -612,8 +622,8 @@ def _call_sites_in_file(fn: tree_sitter.Node, parsed: ParsedFile, analyzer) -> l
         name_node = parent.parent.child_by_field_name("name")
     if name_node is None or name_node.type != "identifier":
         return []
-    if re.search(rb"\bexport\b[^;\n]*\b" + re.escape(text(name_node)).encode() + rb"\b|exports\b",
-                 parsed.data):
+    exported = analyzer._exported_words(parsed)
+    if exported is None or text(name_node).encode() in exported:
         return []  # callers elsewhere: treat the parameter as input
     declarations = analyzer._declarations(text(name_node), parsed)
     sites = []
