@@ -3,7 +3,8 @@
 ## What it does
 Checks every declared scope against the bundled list of scope names (Forge
 platform scopes, Jira, Jira Software, Jira Service Management, Confluence,
-Bitbucket, Compass and admin scopes) and suggests the closest real name.
+Bitbucket, Compass and admin scopes) and suggests the closest real name
+(for the first 50 unknown names; later ones are reported without a suggestion).
 App-defined `action:resource:custom` scopes for `apiRoute` are accepted.
 
 ## Why is this bad?
@@ -23,11 +24,11 @@ Use the exact scope name from the Forge scopes reference, e.g. `read:jira-work`.
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from rules import catalog
 from rules.base import Rule
+from rules.suggest import Suggester
 
 CUSTOM_SCOPE = re.compile(r"^[a-z-]+:[a-z0-9.-]+:custom$")
 
@@ -36,13 +37,12 @@ def check(facts):
     if facts.manifest is None:
         return
     known = catalog.scopes()
+    suggest = Suggester(known)
     for scope in facts.manifest.scopes:
         if scope.name in known or CUSTOM_SCOPE.match(scope.name):
             continue
-        close = difflib.get_close_matches(scope.name, list(known), n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        yield RULE.finding(f"unknown scope '{scope.name}'{hint}", scope.location,
-                           properties={"scope": scope.name, "suggestion": close[0] if close else None})
+        yield RULE.finding(f"unknown scope '{scope.name}'{suggest.hint(scope.name)}", scope.location,
+                           properties={"scope": scope.name, "suggestion": suggest.closest(scope.name)})
 
 
 RULE = Rule(

@@ -53,11 +53,14 @@ def check(facts):
     if facts.manifest is None:
         return
     used = frozenset().union(*(need.scopes for need in facts.needs)) if facts.needs else frozenset()
+    by_product: dict[str, list] = {}  # grouped once: not unresolved calls x declared scopes
+    for call in facts.unresolved:
+        by_product.setdefault(call.product, []).append(call)
     for scope in facts.manifest.scopes:
         product = _judged(scope.name)
         if product is None or scope.name in used:
             continue
-        unresolved = [u for u in facts.unresolved if u.product == product]
+        unresolved = by_product.get(product, [])
         message = f"scope '{scope.name}' is declared but no detected call, event or storage use needs it"
         level = None
         if unresolved:

@@ -38,11 +38,25 @@ class Entries:
     entries: list[EntryPoint] = field(default_factory=list)
     # handler file of each function key, for reachability
     files: dict[str, Path] = field(default_factory=dict)
+    # Indexes built on first use, once find_entries is done: answering per access by scanning every
+    # entry (and asking the module graph per entry) made a scan quadratic in entry points.
+    _by_function: dict[tuple[Path, int, int], list[EntryPoint]] | None = field(default=None, repr=False)
+    _by_reached_file: dict[Path, set[str]] | None = field(default=None, repr=False)
+    _reaching: dict[tuple, set[str]] = field(default_factory=dict, repr=False)
 
     def reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int = 0) -> set[str]:
         """Ids of the entries whose invocation can run ``node``: the enclosing entry function, else the
         entries that call the enclosing named helper (followed up to four calls), else every entry
-        whose module graph reaches the file."""
+        whose module graph reaches the file. The answer depends only on the function ``node`` is or is
+        in, so it is computed once per function."""
+        is_function = node.type in FUNCTIONS
+        fn = node if is_function else enclosing_function(node)
+        key = (path, depth, is_function) + ((fn.start_byte, fn.end_byte) if fn is not None else ())
+        if key not in self._reaching:
+            self._reaching[key] = self._compute_reaching(node, path, graph, depth)
+        return self._reaching[key]
+
+    def _compute_reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int) -> set[str]:
         inside = self.at(node, path)
         if inside:
             return {inside[0].id}
@@ -52,14 +66,36 @@ class Entries:
             found |= self.reaching(caller, caller_path, graph, depth + 1)
         if found:
             return found
-        return {e.id for e in self.entries
-                if e.function_key in self.files and path in graph.reachable([self.files[e.function_key]])}
+        return self._reached_by(graph).get(path, set())
 
     def at(self, node: tree_sitter.Node, path: Path) -> list[EntryPoint]:
         """Entries whose function encloses ``node`` (innermost first)."""
-        found = [e for e in self.entries if e.node is not None and e.file == path
-                 and e.node.start_byte <= node.start_byte and node.end_byte <= e.node.end_byte]
-        return sorted(found, key=lambda e: e.node.end_byte - e.node.start_byte)
+        if self._by_function is None:
+            self._by_function = {}
+            for e in self.entries:
+                if e.node is not None:
+                    self._by_function.setdefault((e.file, e.node.start_byte, e.node.end_byte), []).append(e)
+        found = []
+        current = node
+        while current is not None:  # entry nodes are functions: only the enclosing functions can be one
+            if current.type in FUNCTIONS:
+                found += self._by_function.get((path, current.start_byte, current.end_byte), [])
+            current = current.parent
+        return found
+
+    def _reached_by(self, graph: ModuleGraph) -> dict[Path, set[str]]:
+        """File -> ids of the entries whose handler file's module graph reaches it; one graph walk
+        per handler file."""
+        if self._by_reached_file is None:
+            by_handler: dict[Path, list[str]] = {}
+            for e in self.entries:
+                if e.function_key in self.files:
+                    by_handler.setdefault(self.files[e.function_key], []).append(e.id)
+            self._by_reached_file = {}
+            for handler, ids in by_handler.items():
+                for reached in graph.reachable([handler]):
+                    self._by_reached_file.setdefault(reached, set()).update(ids)
+        return self._by_reached_file
 
 
 def find_entries(manifest: ManifestFacts | None, graph: ModuleGraph) -> Entries:
@@ -107,11 +143,10 @@ def _call_sites(node: tree_sitter.Node, path: Path, graph: ModuleGraph) -> list[
     sites = [(n, path) for n in graph.modules[path].parsed.occurrences(re.escape(name))
              if n.type == "identifier" and not (fn.start_byte <= n.start_byte < fn.end_byte)
              and declaration_of(n) is None]
-    for other, info in graph.modules.items():
-        for local, (specifier, imported) in info.imported_names.items():
-            if imported == name and other != path and graph.resolve(specifier, other) == path:
-                sites += [(n, other) for n in info.parsed.occurrences(re.escape(local))
-                          if n.type == "identifier" and declaration_of(n) is None]
+    for other, local, imported in graph.importers(path):
+        if imported == name:
+            sites += [(n, other) for n in graph.modules[other].parsed.occurrences(re.escape(local))
+                      if n.type == "identifier" and declaration_of(n) is None]
     return sites
 
 
@@ -130,16 +165,50 @@ def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
     info = graph.modules.get(path)
     if info is None or depth > 4:
         return None
-    parsed = info.parsed
-    for statement in parsed.tree.root_node.named_children:
-        found = _esm_export(statement, export, graph, path, depth) if statement.type == "export_statement" \
-            else _cjs_export(statement, export)
-        if found is not None:
-            return _follow_local(parsed, path, found, graph, depth)
-    return None
+    if info.exports is None:  # one pass per module: a lookup per function key made N handlers quadratic
+        info.exports = {}
+        for statement in info.parsed.tree.root_node.named_children:
+            for name in _statement_export_names(statement):
+                found = _esm_export(statement, name, graph, path) if statement.type == "export_statement" \
+                    else _cjs_export(statement, name)
+                if found is not None:
+                    info.exports.setdefault(name, found)
+    found = info.exports.get(export)
+    return _follow_local(info.parsed, path, found, graph, depth) if found is not None else None
 
 
-def _esm_export(statement, export, graph, path, depth):
+def _statement_export_names(statement: tree_sitter.Node) -> list[str]:
+    """Every name ``statement`` may export (a superset: _esm_export and _cjs_export decide)."""
+    if statement.type == "export_statement":
+        names = ["default"]
+        declaration = statement.child_by_field_name("declaration")
+        for node in [declaration] + (declaration.named_children if declaration is not None else []):
+            name = node.child_by_field_name("name") if node is not None else None
+            names += [text(name)] if name is not None else []
+        for clause in statement.named_children:
+            if clause.type == "export_clause":
+                names += [text(spec.child_by_field_name("alias") or spec.child_by_field_name("name"))
+                          for spec in clause.named_children if spec.child_by_field_name("name") is not None]
+        return names
+    expr = statement.named_children[0] if statement.type == "expression_statement" and \
+        statement.named_children else None
+    if expr is None or expr.type != "assignment_expression":
+        return []
+    left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+    target = text(left) if left is not None else ""
+    for prefix in ("exports.", "module.exports."):
+        if target.startswith(prefix):
+            return [target[len(prefix):]]
+    if target != "module.exports" or right is None or right.type != "object":
+        return []
+    names = []
+    for prop in right.named_children:
+        key, name = prop.child_by_field_name("key"), prop.child_by_field_name("name")
+        names.append(text(key).strip("'\"") if key is not None else text(name or prop))
+    return names
+
+
+def _esm_export(statement, export, graph, path):
     declaration = statement.child_by_field_name("declaration")
     if declaration is not None:
         if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration"):

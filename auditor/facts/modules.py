@@ -35,6 +35,7 @@ class ModuleInfo:
     # local name -> (specifier, imported name: "default" | "*" | name)
     imported_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     specifiers: set[str] = field(default_factory=set)
+    exports: dict[str, Any] | None = None   # export name -> what provides it; filled by entrypoints.py
 
 
 @dataclass
@@ -42,9 +43,22 @@ class ModuleGraph:
     modules: dict[Path, ModuleInfo]
     graph: Any  # a networkx.DiGraph, imported where built (the import costs ~150 ms of start-up)
     _descendants: dict[Path, set] = field(default_factory=dict)
+    _importers: dict[Path, list[tuple[Path, str, str]]] | None = None
 
     def resolve(self, specifier: str, importer: Path) -> Path | None:
         return resolve_specifier(specifier, importer, self.modules)
+
+    def importers(self, path: Path) -> list[tuple[Path, str, str]]:
+        """(importing module, local name, imported name) of every import of ``path`` by another module.
+        Indexed once: asking every module for every function or state would be quadratic."""
+        if self._importers is None:
+            self._importers = {}
+            for other, info in self.modules.items():
+                for local, (specifier, imported) in info.imported_names.items():
+                    target = self.resolve(specifier, other)
+                    if target is not None and target != other:
+                        self._importers.setdefault(target, []).append((other, local, imported))
+        return self._importers.get(path, [])
 
     def reachable(self, starts: list[Path]) -> set[Path]:
         import networkx as nx

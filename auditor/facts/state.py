@@ -131,6 +131,7 @@ class _ModuleAnalyzer:
         self._decls: dict[str, Declarations] = {}
         self._refs: dict[str, dict] = {}
         self._exports: dict[str, bool] = {}
+        self._export_words: dict[Path, set[bytes] | None] = {}
 
     # -- entry ------------------------------------------------------------
 
@@ -494,21 +495,17 @@ class _ModuleAnalyzer:
         """Accesses through `import { cache }` / `require('./cache')` in other modules."""
         if not self._exported(cand):
             return
-        for path, info in self.graph.modules.items():
-            if path == self.parsed.path:
+        for path, local, imported in self.graph.importers(self.parsed.path):
+            if imported not in (cand.name, "*") and not (imported == "default" and cand.name == "default"):
                 continue
-            for local, (specifier, imported) in info.imported_names.items():
-                if imported not in (cand.name, "*") and not (imported == "default" and cand.name == "default"):
-                    continue
-                if self.graph.resolve(specifier, path) != self.parsed.path:
-                    continue
-                decls = self._declarations(local, info.parsed)
-                decl = next((d for d in decls if d.kind in ("import", "const", "var", "let")), None)
-                if imported == "*":
-                    self._namespace_accesses(cand, info.parsed, local, decl, fact)
-                    continue
-                for access in self._binding_accesses(cand, info.parsed, decl, local_name=local):
-                    (fact.writes if access.kind == "write" else fact.reads).append(access)
+            parsed = self.graph.modules[path].parsed
+            decls = self._declarations(local, parsed)
+            decl = next((d for d in decls if d.kind in ("import", "const", "var", "let")), None)
+            if imported == "*":
+                self._namespace_accesses(cand, parsed, local, decl, fact)
+                continue
+            for access in self._binding_accesses(cand, parsed, decl, local_name=local):
+                (fact.writes if access.kind == "write" else fact.reads).append(access)
 
     def _namespace_accesses(self, cand, parsed, local, decl, fact) -> None:
         for ref in self._references(local, parsed, decl):
@@ -537,6 +534,15 @@ class _ModuleAnalyzer:
                     or re.search(rb"export\s*\{[^}]*\b" + name + rb"\b", data)
                     or re.search(rb"(?:module\.)?exports(?:\.\w+)?\s*=[^;]*\b" + name + rb"\b", data)
                     or re.search(rb"export\s+default\s+" + name + rb"\b", data))
+
+    def _exported_words(self, parsed: ParsedFile) -> set[bytes] | None:
+        """Identifiers on `export …` lines of ``parsed`` (up to the `;`), collected once per file rather
+        than searched per function; None when the file assigns `exports` (anything may be exported)."""
+        if parsed.path not in self._export_words:
+            data = parsed.data
+            self._export_words[parsed.path] = None if re.search(rb"exports\b", data) else {
+                word for line in re.findall(rb"\bexport\b[^;\n]*", data) for word in re.findall(rb"[\w$]+", line)}
+        return self._export_words[parsed.path]
 
     def _global_accesses(self, cand: _Candidate, fact: StateFact) -> None:
         base, prop = cand.name.split(".", 1)
@@ -616,8 +622,8 @@ def _call_sites_in_file(fn: tree_sitter.Node, parsed: ParsedFile, analyzer) -> l
         name_node = parent.parent.child_by_field_name("name")
     if name_node is None or name_node.type != "identifier":
         return []
-    if re.search(rb"\bexport\b[^;\n]*\b" + re.escape(text(name_node)).encode() + rb"\b|exports\b",
-                 parsed.data):
+    exported = analyzer._exported_words(parsed)
+    if exported is None or text(name_node).encode() in exported:
         return []  # callers elsewhere: treat the parameter as input
     declarations = analyzer._declarations(text(name_node), parsed)
     sites = []
