@@ -6,6 +6,7 @@ rules:
 fail-on: warning                # error (default) | warning | note | none
 exclude: ["static/legacy/*"]    # fnmatch globs (`*` also matches `/`), added to the defaults
 max-file-size: 2MB              # bytes, or a number with KB/MB; default 5MB
+allow-incomplete: false         # true: an incomplete scan exits 0/1 like a complete one, not 2
 ```
 Command-line flags win over the file. Any mistake in the file is a usage
 error (exit 2): a config that silently does nothing is worse than none.
@@ -25,7 +26,7 @@ from auditor.model import LEVEL_RANK
 from rules import RULES_BY_ID
 
 CONFIG_NAME = ".forge-audit.yml"
-_KEYS = ("rules", "fail-on", "exclude", "max-file-size")
+_KEYS = ("rules", "fail-on", "exclude", "max-file-size", "allow-incomplete")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _UNITS = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2, "gb": 1024**3, "gib": 1024**3}
 
@@ -41,6 +42,7 @@ class Config:
     fail_on: str = "error"
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    allow_incomplete: bool = False
     source: Path | None = None
 
     def rule_enabled(self, rule_id: str) -> bool:
@@ -116,6 +118,10 @@ def load_config(path: Path) -> Config:
         config = replace(config, exclude=tuple(exclude))
     if "max-file-size" in data:
         config = replace(config, max_file_size=parse_size(data["max-file-size"], f"{where}: max-file-size"))
+    if "allow-incomplete" in data:
+        if not isinstance(data["allow-incomplete"], bool):
+            raise ConfigError(f"{where}: allow-incomplete must be true or false")
+        config = replace(config, allow_incomplete=data["allow-incomplete"])
     return config
 
 
