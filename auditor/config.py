@@ -23,9 +23,11 @@ import yaml
 
 from auditor.loader import DEFAULT_EXCLUDES, DEFAULT_MAX_FILE_SIZE, LoadOptions
 from auditor.model import LEVEL_RANK
+from auditor.safe_read import Unreadable, read_file
 from rules import RULES_BY_ID
 
 CONFIG_NAME = ".forge-audit.yml"
+MAX_CONFIG_SIZE = 1024 * 1024
 _KEYS = ("rules", "fail-on", "exclude", "max-file-size", "allow-incomplete")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _UNITS = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2, "gb": 1024**3, "gib": 1024**3}
@@ -84,9 +86,11 @@ def check_level(value: object, where: str) -> str:
 
 def load_config(path: Path) -> Config:
     where = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # found in the scanned repository: read it as carefully as its code
+        data = yaml.safe_load(read_file(path, path.parent, MAX_CONFIG_SIZE).decode("utf-8"))
+    except Unreadable as exc:
+        raise ConfigError(f"{where}: not read: {exc}") from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{where}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: invalid YAML: {exc}") from None

@@ -454,3 +454,27 @@ def test_text_report_escapes_control_characters_from_the_repository(make_app) ->
     caret = out.splitlines()[out.splitlines().index(snippet) + 1]
     assert snippet.index("api.asApp") == caret.index("^")
     assert not any(line.startswith("0 findings") for line in out.splitlines())
+
+
+def test_import_through_a_symlinked_folder_inside_the_app_is_complete(make_app) -> None:
+    app = make_app({"src/index.js": "import { util } from './lib/util';\n" + MISSING,
+                    "shared/util.js": "export const util = 1;\n"})
+    os.symlink("../shared", app / "src" / "lib")
+    result = scan([app], Config(), app)
+    assert result.notifications == [] and not result.incomplete
+
+
+# -- the config file is repository content too ------------------------------------
+
+def test_config_file_is_read_safely(make_app, tmp_path: Path) -> None:
+    app = make_app({"src/index.js": MISSING})
+    secret = tmp_path / "secret.yml"
+    secret.write_text("password: hunter2\nnot yaml: [\n")
+    os.symlink(secret, app / ".forge-audit.yml")
+    run = CliRunner().invoke(main, ["scan", str(app)])
+    assert run.exit_code == 2
+    assert "not read: symlink points outside the app" in run.output and "hunter2" not in run.output
+    os.unlink(app / ".forge-audit.yml")
+    os.mkfifo(app / ".forge-audit.yml")
+    run = CliRunner().invoke(main, ["scan", str(app), "--config", str(app / ".forge-audit.yml")])
+    assert run.exit_code == 2 and "not read: not a regular file (FIFO)" in run.output

@@ -58,7 +58,11 @@ def _reach(starts: dict[Path, str], graph: ModuleGraph, known: set[Path], on_dis
             reached[path] = key
             info = graph.modules.get(path)
             for specifier in sorted(info.specifiers) if info else ():
-                target = resolve_specifier(specifier, path, known) or resolve_specifier(specifier, path, on_disk)
+                target = resolve_specifier(specifier, path, known)
+                if target is None and (target := resolve_specifier(specifier, path, on_disk)) is not None:
+                    # through a symlinked folder inside the app: the file was loaded under its real path
+                    real = Path(os.path.realpath(target))
+                    target = real if real in known else target
                 if target is not None:
                     todo.append(target)
     return reached
