@@ -21,6 +21,7 @@ from auditor.config import Config, ConfigError, check_level, check_rule_ids, fin
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
 from auditor.report.paths import source_root_for
+from auditor.report.terminal import printable
 from rules import ALL_RULES, RULES_BY_ID
 
 FORMATS = ("json", "sarif", "text")
@@ -137,7 +138,8 @@ def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Con
 
 
 def _fail(message: str) -> None:
-    click.echo(f"forge-audit: {message}", err=True)
+    # Config errors quote the (repository's) config file: escape what would drive the terminal.
+    click.echo(f"forge-audit: {printable(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 

@@ -478,3 +478,11 @@ def test_config_file_is_read_safely(make_app, tmp_path: Path) -> None:
     os.mkfifo(app / ".forge-audit.yml")
     run = CliRunner().invoke(main, ["scan", str(app), "--config", str(app / ".forge-audit.yml")])
     assert run.exit_code == 2 and "not read: not a regular file (FIFO)" in run.output
+
+
+def test_config_errors_are_escaped_on_the_terminal(make_app) -> None:
+    app = make_app()
+    (app / ".forge-audit.yml").write_text("\"\\e]0;pwned\\a\": true\n")
+    run = CliRunner().invoke(main, ["scan", str(app), "--config", str(app / ".forge-audit.yml")])
+    assert run.exit_code == 2
+    assert "unknown key '\\x1b]0;pwned\\x07'" in run.output and "\x1b" not in run.output

@@ -1,14 +1,11 @@
 """Human-readable report: one line per finding, the source line with a caret, a summary.
 
 Everything quoted from the scanned repository (source lines, file names, messages quoting code, notification
-messages, suppression reasons) goes through ``_safe``: control and format characters are shown as escapes, so
-an escape sequence or a newline in a hostile file cannot retitle the terminal, move the cursor, hide text
-behind bidi overrides or fake report lines.
+messages, suppression reasons) goes through ``printable`` (auditor.report.terminal).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -17,28 +14,10 @@ import click
 from auditor.engine import ScanResult
 from auditor.model import Finding, Location
 from auditor.report.paths import display_path
+from auditor.report.terminal import printable
 
 COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
 MAX_SNIPPET = 120
-
-
-_ESCAPED = {"Cc", "Cf", "Zl", "Zp"}
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _safe(text: str) -> str:
-    """``text`` with every control (Cc) and format (Cf) character, and line/paragraph separators, as a
-    visible escape (ESC -> the four characters \\x1b)."""
-    if text.isprintable():  # the common case, checked in C
-        return text
-    return "".join(_escape(char) if unicodedata.category(char) in _ESCAPED else char for char in text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    if char in _NAMED:
-        return _NAMED[char]
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 class _Lines:
@@ -60,7 +39,7 @@ class _Lines:
 def _where(loc: Location) -> str:
     region = loc.region
     suffix = f":{region.start_line}:{region.start_column}" if region else ""
-    return _safe(display_path(loc.path)) + suffix
+    return printable(display_path(loc.path)) + suffix
 
 
 def _near(loc: Location, home: Location) -> str:
@@ -89,9 +68,9 @@ def _snippet(loc: Location, lines: _Lines) -> list[str]:
     # Tabs become one space each (harmless, and the caret stays aligned); other escapes widen the
     # line, so the caret is placed by the escaped lengths.
     source = source.replace("\t", " ")
-    width = len(_safe(source[start:start + width]))
-    start = len(_safe(source[:start]))
-    source = _safe(source)
+    width = len(printable(source[start:start + width]))
+    start = len(printable(source[:start]))
+    source = printable(source)
     width = min(width, max(1, len(source) - start))
     gutter = f"{region.start_line:>6} | "
     return [gutter + source.rstrip(), " " * (len(gutter) - 2) + "| " + " " * start + "^" * min(width, 80)]
@@ -108,7 +87,7 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
         out.append(click.style("notifications", bold=True))
         for note in result.notifications:
             where = _where(Location(note.path, note.region)) + ": " if note.path else ""
-            out.append(f"  {note.level}: {where}{_safe(note.message)}")
+            out.append(f"  {note.level}: {where}{printable(note.message)}")
     out.append("")
     out.append(_summary(result, findings))
     return "\n".join(out) + "\n"
@@ -116,16 +95,16 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
 
 def _finding(finding: Finding, lines: _Lines) -> list[str]:
     level = click.style(finding.level, fg=COLOURS[finding.level], bold=True)
-    head = f"{_where(finding.location)}  {level}  {click.style(finding.rule_id, bold=True)}  {_safe(finding.message)}"
+    head = f"{_where(finding.location)}  {level}  {click.style(finding.rule_id, bold=True)}  {printable(finding.message)}"
     if finding.suppression is not None:
-        head += click.style(f"  [suppressed: {_safe(finding.suppression.reason)}]", dim=True)
+        head += click.style(f"  [suppressed: {printable(finding.suppression.reason)}]", dim=True)
     out = [head] + _snippet(finding.location, lines)
     home = finding.location
     for loc in finding.related:
         out.append(f"       {click.style('related', dim=True)} {_near(loc, home)}"
-                   + (f": {_safe(loc.message)}" if loc.message else ""))
+                   + (f": {printable(loc.message)}" if loc.message else ""))
     for flow in finding.code_flows:
-        steps = " -> ".join(_near(step, home) + (f" ({_safe(step.message)})" if step.message else "")
+        steps = " -> ".join(_near(step, home) + (f" ({printable(step.message)})" if step.message else "")
                             for step in flow)
         out.append(f"       {click.style('flow', dim=True)} {steps}")
     return out
