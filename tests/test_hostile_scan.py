@@ -486,3 +486,10 @@ def test_config_errors_are_escaped_on_the_terminal(make_app) -> None:
     run = CliRunner().invoke(main, ["scan", str(app), "--config", str(app / ".forge-audit.yml")])
     assert run.exit_code == 2
     assert "unknown key '\\x1b]0;pwned\\x07'" in run.output and "\x1b" not in run.output
+
+
+def test_relative_import_of_an_installed_package_is_not_a_gap(make_app) -> None:
+    app = make_app({"src/index.js": "const lib = require('../node_modules/lib/index.js');\n" + MISSING,
+                    "node_modules/lib/index.js": "module.exports = {};\n"})
+    result = scan([app], Config(), app)
+    assert result.notifications == []

@@ -69,13 +69,15 @@ def _reach(starts: dict[Path, str], graph: ModuleGraph, known: set[Path], on_dis
 
 
 class _OnDisk:
-    """A code file inside the app that exists but was not loaded (``in`` is what resolve_specifier asks)."""
+    """A code file inside the app that exists but was not loaded (``in`` is what resolve_specifier asks).
+    Installed packages are not app code, by design never analysed: they are not gaps."""
 
     def __init__(self, root: Path):
         self.root = root
 
     def __contains__(self, path: Path) -> bool:
         return (path.suffix in CODE_SUFFIXES and self.root in path.parents
+                and "node_modules" not in path.relative_to(self.root).parts
                 and os.path.lexists(path) and not path.is_dir())
 
 
