@@ -77,6 +77,11 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
     JS/TS code is read from the app folder, Custom UI resources included.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or
+    configuration error, or an incomplete scan (a file an entry point reaches
+    was skipped, excluded or partly parsed, or an app's analysis failed; the
+    report is still written).
     """
     paths = list(paths) or [Path(".")]
     try:
