@@ -1,7 +1,10 @@
 """The `forge-audit` command line.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
-2 usage or configuration error, or a scan that could not run.
+2 usage or configuration error, a scan that could not run, or an incomplete
+scan (an app's analysis failed, or a file an entry point reaches was not fully
+analysed) unless --allow-incomplete. 2 wins over 1: a gate must not pass, or
+fail for the wrong reason, on a partial picture.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from auditor.config import Config, ConfigError, check_level, check_rule_ids, fin
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
 from auditor.report.paths import source_root_for
+from auditor.report.terminal import printable
 from rules import ALL_RULES, RULES_BY_ID
 
 FORMATS = ("json", "sarif", "text")
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 2
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,6 +59,9 @@ def main() -> None:
               help="Skip files matching GLOB, relative to the app or scanned folder (repeatable).")
 @click.option("--max-file-size", metavar="SIZE",
               help="Skip code files larger than SIZE (e.g. 5MB, 800KB).  [default: 5MB]")
+@click.option("--allow-incomplete", is_flag=True,
+              help="Exit 0/1 by the findings even when the scan is incomplete (an app's analysis failed, or a file "
+                   "an entry point reaches was skipped, excluded or partly parsed) instead of 2.")
 @click.option("--show-suppressed", is_flag=True, help="Also report findings silenced by forge-audit-ignore.")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder SARIF URIs are relative to.  [default: the enclosing git work tree, else the working directory]")
@@ -65,11 +72,16 @@ def main() -> None:
 @click.option("--replay-memory", type=click.IntRange(min=16), default=256, show_default=True,
               help="Heap limit in MB per isolate (with --confirm).")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
-                 show_suppressed, source_root, confirm, replay_timeout, replay_memory) -> None:
+                 allow_incomplete, show_suppressed, source_root, confirm, replay_timeout, replay_memory) -> None:
     """Scan the Forge apps under PATHS (default: the current directory).
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
     JS/TS code is read from the app folder, Custom UI resources included.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or
+    configuration error, or an incomplete scan (a file an entry point reaches
+    was skipped, excluded or partly parsed, or an app's analysis failed; the
+    report is still written).
     """
     paths = list(paths) or [Path(".")]
     try:
@@ -80,6 +92,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
             disable=(config.disable | check_rule_ids(list(disable), "--disable")) if disable else None,
             exclude=(config.exclude + tuple(exclude)) if exclude else None,
             max_file_size=parse_size(max_file_size, "--max-file-size") if max_file_size else None,
+            allow_incomplete=allow_incomplete or None,
         )
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
@@ -102,6 +115,10 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
         click.echo(f"forge-audit: wrote {fmt} report to {output}", err=True)
     else:
         click.echo(report, nl=False, color=None if fmt == "text" else False)
+    if result.incomplete and not config.allow_incomplete:
+        click.echo(f"forge-audit: incomplete scan ({len(result.incomplete)} problem(s), see the report's "
+                   "notifications): exit code 2", err=True)
+        sys.exit(EXIT_INCOMPLETE)
     threshold = LEVEL_RANK[config.fail_on]
     failing = [f for f in result.reported() if threshold and LEVEL_RANK[f.level] >= threshold]
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
@@ -126,7 +143,8 @@ def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Con
 
 
 def _fail(message: str) -> None:
-    click.echo(f"forge-audit: {message}", err=True)
+    # Config errors quote the (repository's) config file: escape what would drive the terminal.
+    click.echo(f"forge-audit: {printable(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 

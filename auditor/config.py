@@ -6,6 +6,7 @@ rules:
 fail-on: warning                # error (default) | warning | note | none
 exclude: ["static/legacy/*"]    # fnmatch globs (`*` also matches `/`), added to the defaults
 max-file-size: 2MB              # bytes, or a number with KB/MB; default 5MB
+allow-incomplete: false         # true: an incomplete scan exits 0/1 like a complete one, not 2
 ```
 Command-line flags win over the file. Any mistake in the file is a usage
 error (exit 2): a config that silently does nothing is worse than none.
@@ -22,10 +23,12 @@ import yaml
 
 from auditor.loader import DEFAULT_EXCLUDES, DEFAULT_MAX_FILE_SIZE, LoadOptions
 from auditor.model import LEVEL_RANK
+from auditor.safe_read import Unreadable, read_file
 from rules import RULES_BY_ID
 
 CONFIG_NAME = ".forge-audit.yml"
-_KEYS = ("rules", "fail-on", "exclude", "max-file-size")
+MAX_CONFIG_SIZE = 1024 * 1024
+_KEYS = ("rules", "fail-on", "exclude", "max-file-size", "allow-incomplete")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _UNITS = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2, "gb": 1024**3, "gib": 1024**3}
 
@@ -41,6 +44,7 @@ class Config:
     fail_on: str = "error"
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    allow_incomplete: bool = False
     source: Path | None = None
 
     def rule_enabled(self, rule_id: str) -> bool:
@@ -82,9 +86,11 @@ def check_level(value: object, where: str) -> str:
 
 def load_config(path: Path) -> Config:
     where = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # found in the scanned repository: read it as carefully as its code
+        data = yaml.safe_load(read_file(path, path.parent, MAX_CONFIG_SIZE).decode("utf-8"))
+    except Unreadable as exc:
+        raise ConfigError(f"{where}: not read: {exc}") from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{where}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: invalid YAML: {exc}") from None
@@ -116,6 +122,10 @@ def load_config(path: Path) -> Config:
         config = replace(config, exclude=tuple(exclude))
     if "max-file-size" in data:
         config = replace(config, max_file_size=parse_size(data["max-file-size"], f"{where}: max-file-size"))
+    if "allow-incomplete" in data:
+        if not isinstance(data["allow-incomplete"], bool):
+            raise ConfigError(f"{where}: allow-incomplete must be true or false")
+        config = replace(config, allow_incomplete=data["allow-incomplete"])
     return config
 
 

@@ -2,18 +2,20 @@
 
 Nothing here prints. A rule that raises does not stop the scan: its failure
 becomes a notification (and the run is marked unsuccessful), the other rules
-and apps still report.
+and apps still report. Whether the scan is complete enough for a CI gate is
+data too (``ScanResult.incomplete``); the command line maps it to an exit code.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.config import Config
 from auditor.facts import AppFacts, build_facts
-from auditor.loader import discover_apps, load_app
+from auditor.loader import App, discover_apps, load_app
 from auditor.model import Finding, Location, Notification, Region
 from rules import ALL_RULES, RULES_BY_ID
 from rules.base import Rule
@@ -31,10 +33,19 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    # The bytes analysed, for each file a finding points into: reports quote and hash these instead of
+    # reading the repository again (the file may have changed, or be a FIFO by now).
+    contents: dict[Path, bytes] = field(default_factory=dict)
 
     @property
     def successful(self) -> bool:
         return not any(n.failure for n in self.notifications)
+
+    @property
+    def incomplete(self) -> list[Notification]:
+        """The notifications that make this scan incomplete for a CI gate: an app's analysis failed, or a
+        file an entry point reaches was skipped, excluded or partly parsed. Empty when complete."""
+        return [n for n in self.notifications if n.blocking]
 
     def reported(self, show_suppressed: bool = False) -> list[Finding]:
         return [f for f in self.findings if show_suppressed or f.suppression is None]
@@ -54,9 +65,8 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
             app = load_app(root, options, other_roots=set(roots) - {root})
             facts = build_facts(app, module_state=config.rule_enabled("tenant/global-state"))
         except Exception as exc:  # one app's surprise must not cost the other apps their findings
-            result.notifications.append(Notification(
-                "error", f"internal error while analysing this app, its findings are missing: "
-                         f"{type(exc).__name__}: {exc}", root / "manifest.yml"))
+            result.notifications.append(_internal_error("internal error while analysing this app, its findings "
+                                                        "are missing", exc, root))
             continue
         result.notifications += facts.notifications
         findings = _apply_suppressions(facts, _run_rules(facts, rules, result.notifications), config)
@@ -64,8 +74,24 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
             budget = _confirm(facts, [f for f in findings if f.suppression is None], confirm, budget,
                               result.notifications)
         result.findings += findings
+        result.contents.update(_contents(app, findings))
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _internal_error(what: str, exc: Exception, root: Path) -> Notification:
+    """A blocking notification for an exception; paths under the app are shown relative to it."""
+    detail = str(exc).replace(str(root) + os.sep, "").replace(str(root), ".")
+    return Notification("error", f"{what}: {type(exc).__name__}: {detail}", root / "manifest.yml", blocking=True)
+
+
+def _contents(app: App, findings: list[Finding]) -> dict[Path, bytes]:
+    files = {source.path: source.data for source in app.sources}
+    if app.manifest_data is not None:
+        files[app.manifest_path] = app.manifest_data
+    wanted = {loc.path for f in findings
+              for loc in [f.location, *f.related, *(step for flow in f.code_flows for step in flow)]}
+    return {path: files[path] for path in wanted if path in files}
 
 
 def _confirm(facts: AppFacts, findings: list[Finding], limits, budget, notes: list[Notification]):
@@ -89,8 +115,7 @@ def _run_rules(facts: AppFacts, rules: list[Rule], notes: list[Notification]) ->
         try:
             produced = list(rule.check(facts))
         except Exception as exc:  # a broken rule must not hide the others' findings
-            notes.append(Notification("error", f"rule {rule.id} failed: {type(exc).__name__}: {exc}",
-                                      facts.app.manifest_path))
+            notes.append(_internal_error(f"rule {rule.id} failed", exc, facts.app.root))
             continue
         for finding in produced:
             key = (finding.rule_id, finding.location, finding.message)

@@ -1,19 +1,24 @@
 """Find Forge apps on disk and read their manifest and code, safely.
 
 Every ``manifest.yml`` under a scanned path is an app; its code is every
-JS/TS file under the app directory. Whatever cannot be read as intended
-(binary, too large, unreadable, a symlink leaving the app, bad YAML) becomes
-a notification, and the scan goes on with the rest.
+JS/TS file under the app directory. Files are read only through
+``auditor.safe_read``; whatever cannot be read as intended (binary, too large,
+not a regular file, a symlink leaving the app or looping, bad YAML) becomes a
+notification, excluded files are recorded in ``App.excluded``, and the scan
+goes on with the rest: the facts stage decides whether a gap makes the scan
+incomplete.
 """
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from auditor.model import Notification, Region
+from auditor.safe_read import Unreadable, read_file
 from auditor.yamldoc import YamlDoc, YamlError, YamlProblem, decode_yaml_bytes, load_yaml
 
 CODE_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -22,6 +27,9 @@ SKIP_DIRS = {"node_modules", ".git"}
 DEFAULT_EXCLUDES = ("*/__tests__/*", "*/__mocks__/*", "*.test.*", "*.spec.*")
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 MANIFEST = "manifest.yml"
+BINARY_WINDOW = 8192
+# C0 controls that never occur in text (tab, LF, VT, FF, CR and ESC do).
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\x0b\x0c\r\x1b") + b"\x7f"
 # Custom UI resources usually point at a build folder; their sources sit beside it.
 BUILD_DIRS = {"build", "dist", "out", "public"}
 
@@ -45,9 +53,16 @@ class App:
     manifest_path: Path
     manifest: YamlDoc | None = None
     manifest_problem: YamlProblem | None = None
-    manifest_lines: list[str] = field(default_factory=list)
+    manifest_data: bytes | None = None
     sources: list[SourceFile] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    frontend_roots: list[Path] = field(default_factory=list)
+    # Files and folders left out by an exclude glob (path -> the glob): no notification unless code
+    # that runs needs them (auditor.facts.completeness).
+    excluded: dict[Path, str] = field(default_factory=dict)
+
+    def is_frontend(self, path: Path) -> bool:
+        return any(path == f or f in path.parents for f in self.frontend_roots)
 
 
 def discover_apps(paths: list[Path], options: LoadOptions) -> list[Path]:
@@ -67,42 +82,28 @@ def discover_apps(paths: list[Path], options: LoadOptions) -> list[Path]:
     return sorted(roots)
 
 
-def _excluded(path: Path, base: Path, patterns: tuple[str, ...]) -> bool:
+def _excluded(path: Path, base: Path, patterns: tuple[str, ...]) -> str | None:
+    """The first glob of ``patterns`` matching ``path`` (relative to ``base``), if any."""
     try:
         rel = "/" + PurePosixPath(path.relative_to(base)).as_posix()
     except ValueError:
-        return False
-    return any(fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, "*/" + pattern.lstrip("/"))
-               for pattern in patterns)
-
-
-def _read_limited(path: Path, options: LoadOptions, notes: list[Notification]) -> bytes | None:
-    try:
-        size = path.stat().st_size
-        if size > options.max_file_size:
-            notes.append(Notification(
-                "warning",
-                f"skipped: file is {size:,} bytes, over the {options.max_file_size:,}-byte limit "
-                "(raise max-file-size in .forge-audit.yml or --max-file-size)",
-                path,
-            ))
-            return None
-        return path.read_bytes()
-    except OSError as exc:
-        notes.append(Notification("error", f"skipped: cannot read file: {exc.strerror or exc}", path))
         return None
+    return next((pattern for pattern in patterns
+                 if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, "*/" + pattern.lstrip("/"))), None)
 
 
 def load_app(root: Path, options: LoadOptions, other_roots: set[Path] = frozenset()) -> App:
     app = App(root=root, manifest_path=root / MANIFEST)
     _load_manifest(app, options)
-    frontend_roots = _frontend_roots(app)
+    app.frontend_roots = _frontend_roots(app)
     for path in _code_files(app, options, other_roots):
-        data = _read_limited(path, options, app.notifications)
-        if data is None:
+        try:
+            data = read_file(path, app.root, options.max_file_size)
+        except Unreadable as exc:
+            _skip(app, path, str(exc))
             continue
-        if b"\0" in data[:8192]:
-            app.notifications.append(Notification("warning", "skipped: binary file (contains NUL bytes)", path))
+        if _looks_binary(data):
+            _skip(app, path, "binary file")
             continue
         try:
             data.decode("utf-8")
@@ -114,24 +115,37 @@ def load_app(root: Path, options: LoadOptions, other_roots: set[Path] = frozense
                 path, Region(line, 1), failure=False,
             ))
             data = data.decode("utf-8", "replace").encode("utf-8")
-        frontend = any(path == f or f in path.parents for f in frontend_roots)
-        app.sources.append(SourceFile(path=path, data=data, frontend=frontend))
+        app.sources.append(SourceFile(path=path, data=data, frontend=app.is_frontend(path)))
     return app
 
 
-def _load_manifest(app: App, options: LoadOptions) -> None:
-    if app.manifest_path.is_symlink() and not _inside(app.manifest_path, app.root.resolve()):
-        app.manifest_problem = YamlProblem("manifest.yml is a symlink to a file outside the app; not read",
-                                           Region(1, 1))
-        return
-    data = _read_limited(app.manifest_path, options, app.notifications)
-    if data is None:
-        app.manifest_problem = YamlProblem("manifest.yml could not be read (see notifications)", Region(1, 1))
-        return
+def _skip(app: App, path: Path, reason: str) -> None:
+    app.notifications.append(Notification("warning", f"skipped: {reason}", path))
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes are legal in JS strings and comments, so a NUL alone does not make a file binary: its
+    first 8 KiB must also be invalid UTF-8 or more than a tenth control bytes (UTF-16 text, images)."""
+    head = data[:BINARY_WINDOW]
+    if b"\0" not in head:
+        return False
     try:
-        text = decode_yaml_bytes(data)
-        app.manifest_lines = text.splitlines()
-        app.manifest = load_yaml(text)
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(data) <= BINARY_WINDOW)
+    except UnicodeDecodeError:
+        return True
+    return sum(head.count(bytes([c])) for c in _CONTROL_BYTES) * 10 > len(head)
+
+
+def _load_manifest(app: App, options: LoadOptions) -> None:
+    try:
+        data = read_file(app.manifest_path, app.root, options.max_file_size)
+    except Unreadable as exc:
+        _skip(app, app.manifest_path, str(exc))
+        app.manifest_problem = YamlProblem(f"manifest.yml was not read: {exc}", Region(1, 1))
+        return
+    app.manifest_data = data
+    try:
+        app.manifest = load_yaml(decode_yaml_bytes(data))
     except YamlError as exc:
         app.manifest_problem = exc.problem
         return
@@ -150,8 +164,8 @@ def _frontend_roots(app: App) -> list[Path]:
         rel = resource.get("path") if isinstance(resource, dict) else None
         if not isinstance(rel, str) or not rel.strip():
             continue
-        target = (app.root / rel).resolve()
-        if app.root.resolve() not in target.parents:
+        target = _real(app.root / rel)
+        if _real(app.root) not in target.parents:
             continue
         roots.append(target)
         if target.name in BUILD_DIRS:
@@ -160,38 +174,38 @@ def _frontend_roots(app: App) -> list[Path]:
 
 
 def _code_files(app: App, options: LoadOptions, other_roots: set[Path]):
+    """Code files to read. Symlinked files are yielded (read_file judges where they lead); symlinked
+    folders are never followed."""
     root = app.root
-    real_root = root.resolve()
+    real_root = _real(root)
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         kept = []
         for d in sorted(dirnames):
             sub = here / d
-            if d in SKIP_DIRS or sub in other_roots or _excluded(sub, root, options.exclude):
+            if d in SKIP_DIRS or sub in other_roots or _exclude(app, sub, options):
                 continue
             if sub.is_symlink():
-                if not _inside(sub, real_root):
+                target = _real(sub)
+                if target != real_root and real_root not in target.parents:
                     app.notifications.append(Notification(
                         "warning", "skipped: symlinked folder points outside the app", sub))
-                continue  # never followed: inside targets are walked on their own
+                continue  # inside targets are walked on their own
             kept.append(d)
         dirnames[:] = kept
         for name in sorted(filenames):
             path = here / name
-            if not name.endswith(CODE_SUFFIXES) or name.endswith(".d.ts"):
-                continue
-            if _excluded(path, root, options.exclude):
-                continue
-            if path.is_symlink() and not _inside(path, real_root):
-                app.notifications.append(Notification(
-                    "warning", "skipped: symlink points outside the app", path))
-                continue
-            yield path
+            if name.endswith(CODE_SUFFIXES) and not name.endswith(".d.ts") and not _exclude(app, path, options):
+                yield path
 
 
-def _inside(path: Path, real_root: Path) -> bool:
-    try:
-        target = path.resolve()
-    except OSError:
-        return False
-    return target == real_root or real_root in target.parents
+def _exclude(app: App, path: Path, options: LoadOptions) -> bool:
+    glob = _excluded(path, app.root, options.exclude)
+    if glob is not None:
+        app.excluded[path] = glob
+    return glob is not None
+
+
+def _real(path: Path) -> Path:
+    # os.path.realpath, unlike Path.resolve on Python 3.11/3.12, does not raise on a symlink loop.
+    return Path(os.path.realpath(path))

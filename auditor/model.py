@@ -74,3 +74,6 @@ class Notification:
     region: Region | None = None
     # True when this means findings may be missing (SARIF executionSuccessful=false).
     failure: bool = True
+    # True when the gap is one a CI gate must not pass: an app's analysis failed, or a file an entry
+    # point reaches was not (fully) analysed. Exit code 2 unless --allow-incomplete.
+    blocking: bool = False

@@ -101,15 +101,21 @@ def text(node: tree_sitter.Node) -> str:
 
 
 _SYNTAX_ERRORS = "(ERROR) @error (MISSING) @missing"
+# Where JavaScript allows a NUL character: inside these tokens (a `${...}` hole in a template is code again).
+_NUL_HOLDERS = {"comment", "string", "template_string", "regex"}
 
 
 def parse_source(source: SourceFile) -> tuple[ParsedFile | None, list[Notification]]:
+    """The parsed file and notifications about it; a notification with ``failure`` set means the tree
+    may be missing code (syntax errors: tree-sitter's error recovery can swallow whole statements)."""
     grammar = GRAMMAR_BY_SUFFIX.get(source.path.suffix)
     if grammar is None:
         return None, []
     parser = tree_sitter.Parser(language(grammar))
+    # tree-sitter stops tokens at a NUL byte even where JavaScript allows one; a space has the same
+    # width and keeps every offset, and NUL bytes anywhere else are reported below.
     try:
-        tree = parser.parse(source.data)
+        tree = parser.parse(source.data.replace(b"\0", b" "))
     except Exception as exc:  # tree-sitter raises plain errors on pathological input
         return None, [Notification("error", f"skipped: could not parse file: {exc}", source.path)]
     parsed = ParsedFile(source, grammar, tree)
@@ -124,4 +130,22 @@ def parse_source(source: SourceFile) -> tuple[ParsedFile | None, list[Notificati
             "facts were taken from the parts that parsed",
             source.path, Region(first.start_line, first.start_column),
         ))
+    stray = _stray_nul(parsed)
+    if stray is not None:
+        line_start = parsed.data.rfind(b"\n", 0, stray) + 1
+        notes.append(Notification(
+            "warning", "NUL byte outside comments and strings: not valid JavaScript, the file may not run as parsed",
+            source.path, Region(parsed.data.count(b"\n", 0, stray) + 1, parsed.column(stray, stray - line_start))))
     return parsed, notes
+
+
+def _stray_nul(parsed: ParsedFile) -> int | None:
+    """Offset of the first NUL byte outside a comment, string, template text or regex."""
+    root = parsed.tree.root_node
+    for match in re.finditer(b"\0", parsed.data):
+        node = root.descendant_for_byte_range(match.start(), match.end())
+        while node is not None and node.type not in _NUL_HOLDERS and node.type != "template_substitution":
+            node = node.parent
+        if node is None or node.type == "template_substitution":
+            return match.start()
+    return None

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
+from auditor.facts.completeness import mark_blocking
 from auditor.facts.entrypoints import Entries, find_entries
 from auditor.facts.manifest import ManifestFacts, read_manifest
 from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.state import StateFact, find_state
 from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_need
-from auditor.facts.suppressions import find_suppressions
+from auditor.facts.suppressions import js_suppressions, yaml_suppressions
 from auditor.loader import App
 from auditor.model import Notification, Suppression
 from auditor.parsing import parse_source
@@ -42,19 +43,19 @@ class AppFacts:
 
 
 def build_facts(app: App, module_state: bool = True) -> AppFacts:
-    """Facts about ``app``; ``module_state`` False skips the module graph, entry points and state
-    (only tenant/global-state and the replay use them)."""
+    """Facts about ``app``; ``module_state`` False skips entry points and state (only tenant/global-state
+    and the replay use them). The module graph is always built: it decides which gaps block a CI gate."""
     manifest = read_manifest(app.manifest, app.manifest_path, app.root) if app.manifest else None
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
-    if app.manifest_lines:
-        facts.suppressions += find_suppressions(app.manifest_path, "\n".join(app.manifest_lines).encode())
+    if app.manifest is not None:
+        facts.suppressions += yaml_suppressions(app.manifest_path, "\n".join(app.manifest.lines))
     backend = []
     for source in app.sources:
         parsed, notes = parse_source(source)
         facts.notifications += notes
-        facts.suppressions += find_suppressions(source.path, source.data)
         if parsed is None:
             continue
+        facts.suppressions += js_suppressions(parsed)
         if not source.frontend:  # Custom UI code runs in one user's browser: no shared state
             backend.append(parsed)
         code = extract(parsed)
@@ -66,8 +67,9 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
     if manifest is not None:
         facts.needs += _manifest_needs(manifest)
+    facts.graph = build_module_graph(backend)
+    facts.notifications = mark_blocking(app, manifest, facts.graph, facts.notifications)
     if module_state:
-        facts.graph = build_module_graph(backend)
         facts.entries = find_entries(manifest, facts.graph)
         starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
         # Without a resolvable entry (broken manifest), every backend module may run.

@@ -7,6 +7,7 @@ exact line a developer has to change. Malformed sections are skipped here
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,12 +207,16 @@ def _function(item: dict, base: tuple, facts: ManifestFacts, loc, app_root: Path
 
 
 def handler_file(app_root: Path, handler: str) -> Path | None:
-    """``index.run`` -> src/index.{ts,tsx,js,...} or src/index/index.*, if one exists."""
+    """``index.run`` -> src/index.{ts,tsx,js,...} or src/index/index.*, if one is there. "There" includes
+    files the loader skips (a FIFO, a symlink leaving the app): the handler exists but was not analysed,
+    which the completeness check reports, rather than "no such file". Never a path outside the app."""
     module = handler.rsplit(".", 1)[0]
-    base = app_root / "src" / module
+    base = Path(os.path.normpath(app_root / "src" / module))
+    if app_root not in base.parents:
+        return None
     for candidate in [base.with_name(base.name + s) for s in HANDLER_SUFFIXES] + \
                      [base / f"index{s}" for s in HANDLER_SUFFIXES]:
-        if candidate.is_file():
+        if os.path.lexists(candidate) and not candidate.is_dir():
             return candidate
     return None
 

@@ -9,13 +9,11 @@ from pathlib import Path
 from auditor import __version__
 from auditor.engine import ScanResult
 from auditor.model import Location
+from auditor.report.paths import relative_path
 
 
 def _path(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return relative_path(path, root) or str(path)
 
 
 def _location(loc: Location, root: Path) -> dict:
@@ -51,7 +49,8 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
             for f in findings
         ],
         "notifications": [
-            {"level": n.level, "message": n.message, **(_location(Location(n.path, n.region), root) if n.path else {})}
+            {"level": n.level, "message": n.message, "blocking": n.blocking,
+             **(_location(Location(n.path, n.region), root) if n.path else {})}
             for n in result.notifications
         ],
         "summary": dict(Counter(f.level for f in findings if f.suppression is None)),

@@ -7,21 +7,32 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 
+def _located(path: Path) -> Path:
+    """``path`` with its folders resolved but not its last component: a symlink in the repository is
+    shown as itself, never as where it points (a loop, or a host path outside the app)."""
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def relative_path(path: Path, root: Path) -> str | None:
+    """POSIX path of ``path`` relative to ``root``, or None when it is not under it."""
+    try:
+        return PurePosixPath(_located(path).relative_to(os.path.realpath(root))).as_posix()
+    except ValueError:
+        return None
+
+
 def uri_for(path: Path, root: Path) -> tuple[str, str | None]:
     """(uri, uriBaseId): relative to %SRCROOT% when under the source root, else a file URI."""
-    try:
-        rel = path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return path.resolve().as_uri(), None
-    return quote(PurePosixPath(rel).as_posix()), "%SRCROOT%"
+    rel = relative_path(path, root)
+    if rel is None:
+        return _located(path).as_uri(), None
+    return quote(rel), "%SRCROOT%"
 
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, else absolute."""
-    try:
-        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
-    except ValueError:
-        return str(path)
+    rel = relative_path(path, Path.cwd())
+    return str(path) if rel is None else os.path.normpath(rel)
 
 
 def source_root_for(paths: list[Path]) -> Path:

@@ -89,11 +89,8 @@ class _Builder:
         if loc.region is None:
             return None
         if loc.path not in self._hashers:
-            try:
-                text = loc.path.read_bytes().decode("utf-8", "replace")
-                self._hashers[loc.path] = LineHasher(text)
-            except OSError:
-                self._hashers[loc.path] = None
+            data = self.result.contents.get(loc.path)
+            self._hashers[loc.path] = LineHasher(data.decode("utf-8", "replace")) if data is not None else None
         hasher = self._hashers[loc.path]
         value = hasher.line_hash(loc.region.start_line) if hasher else None
         return {"primaryLocationLineHash": value} if value else None

@@ -1,4 +1,8 @@
-"""Human-readable report: one line per finding, the source line with a caret, a summary."""
+"""Human-readable report: one line per finding, the source line with a caret, a summary.
+
+Everything quoted from the scanned repository (source lines, file names, messages quoting code, notification
+messages, suppression reasons) goes through ``printable`` (auditor.report.terminal).
+"""
 
 from __future__ import annotations
 
@@ -10,31 +14,32 @@ import click
 from auditor.engine import ScanResult
 from auditor.model import Finding, Location
 from auditor.report.paths import display_path
+from auditor.report.terminal import printable
 
 COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
 MAX_SNIPPET = 120
 
 
 class _Lines:
-    """Source lines, read once per file and only for files that have findings."""
+    """Source lines of the bytes the scan analysed (ScanResult.contents), split once per file."""
 
-    def __init__(self):
-        self._cache: dict[Path, list[str]] = {}
+    def __init__(self, contents: dict[Path, bytes]):
+        self._contents = contents
+        self._cache: dict[Path, list[bytes]] = {}
 
     def get(self, path: Path, line: int) -> str | None:
         if path not in self._cache:
-            try:
-                self._cache[path] = path.read_bytes().decode("utf-8", "replace").splitlines()
-            except OSError:
-                self._cache[path] = []
+            # Only LF ends a line, as for tree-sitter: str.splitlines would also split at \x1c, \u2028, ...
+            data = self._contents.get(path)
+            self._cache[path] = data.split(b"\n") if data is not None else []
         lines = self._cache[path]
-        return lines[line - 1] if 0 < line <= len(lines) else None
+        return lines[line - 1].rstrip(b"\r").decode("utf-8", "replace") if 0 < line <= len(lines) else None
 
 
 def _where(loc: Location) -> str:
     region = loc.region
     suffix = f":{region.start_line}:{region.start_column}" if region else ""
-    return display_path(loc.path) + suffix
+    return printable(display_path(loc.path)) + suffix
 
 
 def _near(loc: Location, home: Location) -> str:
@@ -60,13 +65,19 @@ def _snippet(loc: Location, lines: _Lines) -> list[str]:
         offset = max(0, start - 40)
         source = ("…" if offset else "") + source[offset:offset + MAX_SNIPPET] + "…"
         start = start - offset + (1 if offset else 0)
+    # Tabs become one space each (harmless, and the caret stays aligned); other escapes widen the
+    # line, so the caret is placed by the escaped lengths.
+    source = source.replace("\t", " ")
+    width = len(printable(source[start:start + width]))
+    start = len(printable(source[:start]))
+    source = printable(source)
     width = min(width, max(1, len(source) - start))
     gutter = f"{region.start_line:>6} | "
     return [gutter + source.rstrip(), " " * (len(gutter) - 2) + "| " + " " * start + "^" * min(width, 80)]
 
 
 def render(result: ScanResult, show_suppressed: bool = False) -> str:
-    lines = _Lines()
+    lines = _Lines(result.contents)
     out: list[str] = []
     findings = result.reported(show_suppressed)
     for finding in findings:
@@ -76,7 +87,7 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
         out.append(click.style("notifications", bold=True))
         for note in result.notifications:
             where = _where(Location(note.path, note.region)) + ": " if note.path else ""
-            out.append(f"  {note.level}: {where}{note.message}")
+            out.append(f"  {note.level}: {where}{printable(note.message)}")
     out.append("")
     out.append(_summary(result, findings))
     return "\n".join(out) + "\n"
@@ -84,15 +95,17 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
 
 def _finding(finding: Finding, lines: _Lines) -> list[str]:
     level = click.style(finding.level, fg=COLOURS[finding.level], bold=True)
-    head = f"{_where(finding.location)}  {level}  {click.style(finding.rule_id, bold=True)}  {finding.message}"
+    head = f"{_where(finding.location)}  {level}  {click.style(finding.rule_id, bold=True)}  {printable(finding.message)}"
     if finding.suppression is not None:
-        head += click.style(f"  [suppressed: {finding.suppression.reason}]", dim=True)
+        head += click.style(f"  [suppressed: {printable(finding.suppression.reason)}]", dim=True)
     out = [head] + _snippet(finding.location, lines)
     home = finding.location
     for loc in finding.related:
-        out.append(f"       {click.style('related', dim=True)} {_near(loc, home)}" + (f": {loc.message}" if loc.message else ""))
+        out.append(f"       {click.style('related', dim=True)} {_near(loc, home)}"
+                   + (f": {printable(loc.message)}" if loc.message else ""))
     for flow in finding.code_flows:
-        steps = " -> ".join(_near(step, home) + (f" ({step.message})" if step.message else "") for step in flow)
+        steps = " -> ".join(_near(step, home) + (f" ({printable(step.message)})" if step.message else "")
+                            for step in flow)
         out.append(f"       {click.style('flow', dim=True)} {steps}")
     return out
 
@@ -112,4 +125,8 @@ def _summary(result: ScanResult, findings: list[Finding]) -> str:
     failures = sum(1 for n in result.notifications if n.failure)
     if failures:
         text += f"; {failures} problem(s) prevented a complete scan (see notifications)"
+    if result.incomplete:
+        text += (f"\nINCOMPLETE: {len(result.incomplete)} problem(s) concern code that runs (an app's analysis "
+                 "failed, or a file an entry point reaches was not fully analysed); exit code 2 unless "
+                 "--allow-incomplete")
     return text
