@@ -71,8 +71,11 @@ def main() -> None:
               help="Seconds per replayed call (with --confirm).")
 @click.option("--replay-memory", type=click.IntRange(min=16), default=256, show_default=True,
               help="Heap limit in MB per isolate (with --confirm).")
+@click.option("--replay-budget", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
+              help="Seconds of replay for the whole scan; each finding gets a share of what is left (with --confirm).")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
-                 allow_incomplete, show_suppressed, source_root, confirm, replay_timeout, replay_memory) -> None:
+                 allow_incomplete, show_suppressed, source_root, confirm, replay_timeout, replay_memory,
+                 replay_budget) -> None:
     """Scan the Forge apps under PATHS (default: the current directory).
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
@@ -101,7 +104,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     if confirm:
         from runtime_harness.replay import Limits
 
-        limits = Limits(memory_bytes=replay_memory * 1024 * 1024, call_timeout=replay_timeout)
+        limits = Limits(memory_bytes=replay_memory * 1024 * 1024, call_timeout=replay_timeout, budget=replay_budget)
     try:
         result = scan(paths, config, root, confirm=limits)
     except NoAppsFound as exc:
@@ -178,7 +181,9 @@ def replay_command(app, function_key, resolver_key, payload, timeout) -> None:
     if entry not in known:
         _fail(f"no entry point {entry} in {roots[0]}; known: {', '.join(known) or 'none'}")
     try:
-        click.echo(trace(facts, entry, data, Limits(call_timeout=timeout)), nl=False)
+        report = trace(facts, entry, data, Limits(call_timeout=timeout))
+        # the trace quotes what app code returned and sent: nothing of it may drive the terminal
+        click.echo("".join(printable(line) + "\n" for line in report.split("\n")[:-1]), nl=False)
     except ValueError as exc:
         _fail(str(exc))
 

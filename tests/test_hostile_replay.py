@@ -282,3 +282,21 @@ def test_sandbox_children_get_an_empty_environment_and_working_directory(tmp_pat
     assert cwd.startswith(os.path.realpath(os.environ.get("TMPDIR", "/tmp"))) and "forge-audit-sandbox-" in cwd
     assert b"-I" in cmdline
     assert not Path(cwd).exists(), "the private working directory is removed"
+
+
+def test_replay_budget_option_and_escaped_trace(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    app = write(tmp_path / "app", {"manifest.yml": MANIFEST, "src/index.js": LEAK.replace(
+        "return issues[payload.issueKey];",
+        "await api.asApp().requestJira('/rest/api/3/\\x1b]0;owned\\x07'); return issues[payload.issueKey];")})
+    out = CliRunner().invoke(main, ["scan", str(app), "--no-config", "--format", "json", "--confirm",
+                                    "--replay-budget", "0"])
+    finding = next(f for f in json.loads(out.output)["findings"] if f["rule"] == "tenant/global-state")
+    assert "replay budget" in finding["properties"]["confirmation"]["reason"]
+    traced = CliRunner().invoke(main, ["replay", str(app), "--function", "resolver", "--resolver", "getIssue",
+                                       "--payload", '{"issueKey": "PROJ-1"}'])
+    assert traced.exit_code == 0, traced.output
+    assert "\x1b" not in traced.output and "\x07" not in traced.output and "\\x1b]0;owned" in traced.output
