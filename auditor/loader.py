@@ -62,7 +62,8 @@ class App:
     excluded: dict[Path, str] = field(default_factory=dict)
 
     def is_frontend(self, path: Path) -> bool:
-        return any(path == f or f in path.parents for f in self.frontend_roots)
+        text = str(path)  # string prefixes: Path.parents costs a list of paths per call and root
+        return any(text == root or text.startswith(root + os.sep) for root in map(str, self.frontend_roots))
 
 
 def discover_apps(paths: list[Path], options: LoadOptions) -> list[Path]:
