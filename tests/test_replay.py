@@ -12,7 +12,7 @@ from auditor.config import Config
 from auditor.engine import scan
 from auditor.facts import build_facts
 from auditor.loader import LoadOptions, load_app
-from auditor.model import Finding, Location
+from auditor.model import Finding
 from runtime_harness import replay, session
 from runtime_harness.replay import Limits
 
