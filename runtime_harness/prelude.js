@@ -567,8 +567,7 @@ function __recordingStub(name) {
 // lodash without node_modules: its memoize works (a cache is what a leak needs), the rest is recorded.
 function __withMemoize(name) {
   const stub = __recordingStub(name);
-  const lodash = new Proxy(stub, { get: (t, prop) => (prop === "memoize" ? __memoize : stub[prop]) });
-  return lodash;
+  return new Proxy(stub, { get: (t, prop) => (prop === "memoize" ? __memoize : stub[prop]) });
 }
 
 function __default(m) { return m && m.__esModule ? m.default : m; }

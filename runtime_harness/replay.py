@@ -265,10 +265,8 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
     if not targets:
         return
     budget = budget or Budget(limits.budget)
-    states = {(f.location, f.properties.get("state")): None for f in targets}  # one probe per state
-    for n, key in enumerate(states):
-        states[key] = probes.probe_for(next(f for f in targets if (f.location, f.properties.get("state")) == key),
-                                       n, facts.graph.modules)
+    firsts = {(f.location, f.properties.get("state")): f for f in reversed(targets)}  # one probe per state
+    states = {key: probes.probe_for(f, n, facts.graph.modules) for n, (key, f) in enumerate(firsts.items())}
     header, problems = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
     known: dict[str, Invocation | str] = {}
     with Session(header) as session:
@@ -303,9 +301,8 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
             verdict = attempt(session, make_plan(finding, writer, reader), probe, deadline)
         attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
                          "outcome": "confirmed" if verdict.confirmed else verdict.reason})
-        first = first or verdict
+        first = verdict if verdict.confirmed else first or verdict
         if verdict.confirmed or out_of_time:
-            first = verdict if verdict.confirmed else first
             break
     if first is None:
         _unconfirmed(finding, "no entry point was found that writes the state")
