@@ -12,6 +12,10 @@
   `endpoint:` naming no endpoint module, a handler whose file does not exist
   under `src/`.
 
+An entry reported here gets no other finding (the engine drops what other
+rules say about it: a wildcard in a malformed egress address, an "unknown
+scope" that is two scopes on one line): one finding per problem.
+
 ## Why is this bad?
 `forge deploy` rejects the manifest, or worse, the app deploys with a module
 that can never run. forge-audit also cannot check what it cannot read.
