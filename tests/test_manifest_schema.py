@@ -480,3 +480,46 @@ def test_bad_module_type_name_fails(validator):
     # jsonschema reports a failed propertyNames check with the inner keyword, at the parent object.
     assert_invalid_at(validator, manifest, ["modules"], "pattern")
     assert "jira:issue-panel" in best_match(validator.iter_errors(manifest)).message
+
+
+# --------------------------------------------------------------------------- forms of @forge/manifest 13.7.0
+# Keys the published schema (npm @forge/manifest 13.7.0, out/schema/manifest-schema.json) accepts in sections
+# this schema keeps closed.
+
+MULTI_ENTRY_RESOURCE = {"key": "main", "path": "static/build", "entry": {"panel": "panel.html", "admin": "admin.html"}}
+
+
+def test_resource_with_an_entry_map_passes(validator):
+    manifest = load(UI_KIT_ISSUE_PANEL)
+    manifest["resources"].append(copy.deepcopy(MULTI_ENTRY_RESOURCE) | {"key": "pages"})
+    manifest["resources"][0]["bundler"] = "manual@2026"
+    assert error_paths(validator, manifest) == []
+
+
+@pytest.mark.parametrize("entry", [{}, {"panel": "build/panel.html"}, {"panel": "../panel.html"},
+                                   {"panel view": "panel.html"}])
+def test_malformed_entry_map_fails(validator, entry):
+    manifest = load(UI_KIT_ISSUE_PANEL)
+    manifest["resources"][0]["entry"] = entry
+    assert any(path[:3] == ["resources", 0, "entry"] for path, _ in error_paths(validator, manifest))
+
+
+def test_unknown_resource_key_fails(validator):
+    manifest = load(UI_KIT_ISSUE_PANEL)
+    manifest["resources"][0]["entries"] = {"panel": "panel.html"}
+    assert_invalid_at(validator, manifest, ["resources", 0], "additionalProperties")
+
+
+def test_permissions_enforcement_sandbox_navigation_and_configurable_pass(validator):
+    manifest = load(CUSTOM_UI_APP)
+    manifest["permissions"]["enforcement"] = "app-managed"
+    manifest["permissions"]["sandbox"] = ["allow-storage-access-by-user-activation"]
+    manifest["permissions"]["external"]["navigation"] = ["https://status.example.com", {"address": "*.example.com"}]
+    manifest["permissions"]["external"]["configurable"] = {"enabled": True}
+    assert error_paths(validator, manifest) == []
+
+
+def test_unknown_sandbox_token_fails(validator):
+    manifest = load(CUSTOM_UI_APP)
+    manifest["permissions"]["sandbox"] = ["allow-top-navigation"]
+    assert_invalid_at(validator, manifest, ["permissions", "sandbox", 0], "enum")
