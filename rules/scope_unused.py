@@ -37,7 +37,7 @@ forge-audit cannot follow, suppress with a reason:
 
 from __future__ import annotations
 
-from auditor.facts.scope_needs import describe_set, is_classic, scope_use
+from auditor.facts.scope_needs import Bypass, describe_set, is_classic, scope_use
 from auditor.report.paths import relative_path
 from rules import catalog
 from rules.base import Rule
@@ -58,7 +58,8 @@ def _judged(scope: str) -> str | None:
     return None
 
 
-MAX_NAMED = 2  # calls named in a message; every one is a related location
+MAX_NAMED = 2    # needs named in a message
+MAX_RELATED = 5  # needs (and unresolved calls) given as related locations
 
 
 def check(facts):
@@ -86,22 +87,26 @@ def check(facts):
         yield RULE.finding(
             message, scope.location, level=level,
             related=[b.need.location.with_message(f"{b.need.what} is satisfied by {_set_phrase(b.chosen)}")
-                     for b in bypasses] + [u.location.with_message(u.reason) for u in unresolved[:5]],
+                     for b in bypasses[:MAX_RELATED]]
+            + [u.location.with_message(u.reason) for u in unresolved[:MAX_RELATED]],
             properties={"scope": scope.name, "unresolvedCalls": len(unresolved),
                         "satisfiedOtherwise": sorted({b.need.what for b in bypasses})},
         )
 
 
 def _satisfied_elsewhere(facts, bypasses) -> str:
-    """"GET /x (src/a.ts:12) is satisfied by the classic read:jira-work", for the first calls."""
+    """"GET /x (src/a.ts:12) is satisfied by the classic read:jira-work", for the first distinct needs."""
+    first: dict[str, Bypass] = {}  # the first call of each need, in order
+    for bypass in bypasses:
+        first.setdefault(bypass.need.what, bypass)
     named = []
-    for bypass in bypasses[:MAX_NAMED]:
+    for bypass in list(first.values())[:MAX_NAMED]:
         where = bypass.need.location
         path = relative_path(where.path, facts.app.root) or where.path.name
         line = f":{where.region.start_line}" if where.region else ""
         named.append(f"{bypass.need.what} ({path}{line}) is satisfied by {_set_phrase(bypass.chosen)}")
-    more = len(bypasses) - MAX_NAMED
-    return "; ".join(named) + (f"; and {more} more" if more > 0 else "")
+    more = len(bypasses) - len(named)
+    return "; ".join(named) + (f"; and {more} more call(s) or trigger(s)" if more > 0 else "")
 
 
 def _set_phrase(scopes: frozenset[str]) -> str:

@@ -3,6 +3,8 @@
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from auditor.config import Config
 from auditor.engine import scan
 from auditor.facts.scope_needs import Requirement, ScopeNeed, scope_use
@@ -73,3 +75,8 @@ def test_scope_missing_names_the_rest_of_a_partly_declared_granular_set():
     [finding] = [f for f in scan([app], Config(), app).findings if f.rule_id == "scope/missing"]
     assert finding.message.endswith("does not declare read:comment.property:jira, read:group:jira, "
                                     "read:project-role:jira, read:project:jira")
+
+
+def test_the_former_two_set_constructor_fails_loudly():
+    with pytest.raises(TypeError):
+        Requirement(frozenset({"read:jira-work"}), frozenset({"read:issue:jira"}))

@@ -26,6 +26,11 @@ class Requirement:
     # Inferred, not documented: it satisfies a need, but never alone makes scope/missing report one.
     unverified: bool = False
 
+    def __post_init__(self) -> None:
+        # Requirement(classic, granular), the former shape, would silently read as two wrong fields.
+        if not isinstance(self.alternatives, tuple) or not isinstance(self.unverified, bool):
+            raise TypeError("Requirement takes a tuple of scope sets; use Requirement.of(classic, granular, ...)")
+
     @classmethod
     def of(cls, *scope_sets: Iterable[str], unverified: bool = False) -> Requirement:
         """From scope sets in preference order; empty sets (no classic scope documented) are left out."""
