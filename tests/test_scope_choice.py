@@ -60,6 +60,14 @@ def test_a_call_fitting_several_operations_uses_each_satisfied_one():
     assert use.used == {"read:jira-work", "write:jira-work"}
 
 
+def test_an_unsatisfied_operation_of_a_satisfied_call_keeps_its_declared_scopes():
+    # Method unknown: the call is GET (satisfied by read:jira-work) or DELETE, whose granular set is partly declared.
+    delete = Requirement.of({"write:jira-work"}, {"delete:issue:jira", "write:issue:jira"})
+    use = scope_use([need(ISSUE, delete)], {"read:jira-work", "delete:issue:jira", "read:issue:jira"})
+    assert "delete:issue:jira" in use.used and "delete:issue:jira" not in use.bypassed
+    assert set(use.bypassed) == {"read:issue:jira"}
+
+
 def test_an_unverified_operation_alone_never_raises_scope_missing():
     facts = SimpleNamespace(manifest=SimpleNamespace(scopes_location=None), declared_scopes=set(), needs=[
         need(Requirement.of({"read:build-info:jira"}, {"manage:jira-data-provider"}, unverified=True)),

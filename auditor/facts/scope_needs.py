@@ -78,14 +78,8 @@ class ScopeNeed:
     location: Location
     kind: str                       # call | event | storage | remote
 
-    def chosen(self, declared: set[str]) -> frozenset[str] | None:
-        """The declared scopes this need uses: the chosen alternative of every requirement the declared scopes
-        satisfy (the call may be any of the matched operations), or None when none is satisfied."""
-        picks = [c for r in self.requirements if (c := r.chosen(declared)) is not None]
-        return frozenset().union(*picks) if picks else None
-
     def satisfied_by(self, declared: set[str]) -> bool:
-        return self.chosen(declared) is not None
+        return any(r.satisfied_by(declared) for r in self.requirements)
 
     @property
     def verified(self) -> bool:
@@ -102,7 +96,7 @@ class Bypass:
     """A need that accepts a declared scope in an alternative it does not use."""
 
     need: ScopeNeed
-    chosen: frozenset[str]  # the alternative(s) that satisfy it instead
+    chosen: frozenset[str]  # the alternative(s) that satisfy it instead, of each operation it may be
 
 
 @dataclass
@@ -114,17 +108,18 @@ class ScopeUse:
 
 
 def scope_use(needs: list[ScopeNeed], declared: set[str]) -> ScopeUse:
-    """Per need, the alternative the declared scopes satisfy (classic first) is what it uses. An unsatisfied
-    need uses all its scopes: scope/missing reports it, and the declared part of a set shows intent."""
+    """Per operation, the alternative the declared scopes satisfy (classic first) is what it uses. An
+    operation they do not satisfy uses all its scopes: scope/missing reports it (when no other operation the
+    call may be satisfies it), and the declared part of a set shows intent."""
     use = ScopeUse()
     for need in needs:
-        chosen = need.chosen(declared)
-        if chosen is None:
-            use.used |= need.scopes
-            continue
-        use.used |= chosen
-        for scope in (need.scopes & declared) - chosen:
-            use.bypassed.setdefault(scope, []).append(Bypass(need, chosen))
+        chosen = [(r, r.chosen(declared)) for r in need.requirements]
+        satisfied = frozenset().union(*(c for _, c in chosen if c is not None))
+        uses = satisfied.union(*(r.scopes for r, c in chosen if c is None))
+        use.used |= uses
+        if any(c is not None for _, c in chosen):
+            for scope in (need.scopes & declared) - uses:
+                use.bypassed.setdefault(scope, []).append(Bypass(need, satisfied))
     return use
 
 
