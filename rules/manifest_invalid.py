@@ -7,6 +7,8 @@
   unknown top-level or `permissions` keys (with a "did you mean"), a malformed
   `app.id`, an unknown `app.runtime.name`, a `function` without `key` or
   `handler`, a handler without an export part, a bad trigger interval, ...
+* `permissions.external` addresses the Forge CLI rejects: `http://` URLs, a
+  host with characters a domain cannot have (`*example.com`), no domain at all.
 * Broken references: module keys used twice, a `function:` or `resolver.function`
   naming no declared function, a `resource:` naming no declared resource (or,
   in the `resource: <key>/<entry>` form of resources with several entry points,
@@ -40,6 +42,7 @@ import re
 from auditor.model import Location
 from rules import catalog
 from rules.base import Rule
+from rules.egress import address_problem
 from rules.suggest import Suggester
 
 REFERENCE_TARGETS = {"function": "functions", "resource": "resources", "endpoint": "endpoints"}
@@ -56,6 +59,7 @@ def check(facts):
     yield from _schema_findings(app)
     yield from _duplicate_keys(facts.manifest)
     yield from _references(facts.manifest)
+    yield from _egress_addresses(facts.manifest)
 
 
 @functools.cache
@@ -110,6 +114,15 @@ def _describe(path: tuple) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
+
+
+def _egress_addresses(manifest):
+    """Addresses `forge deploy` rejects, judged as the Forge CLI does (rules/egress.py)."""
+    for entry in manifest.egress:
+        problem = address_problem(entry.address)
+        if problem:
+            yield RULE.finding(f"egress address '{entry.address}' in permissions.external.{entry.kind} {problem}",
+                               entry.location, properties={"address": entry.address, "kind": entry.kind})
 
 
 def _duplicate_keys(manifest):

@@ -16,7 +16,7 @@ from auditor.model import Location
 from auditor.yamldoc import YamlDoc
 
 HANDLER_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")
-EXTERNAL_KINDS = ("images", "media", "scripts", "styles", "fonts", "frames")
+EXTERNAL_KINDS = ("images", "media", "scripts", "styles", "fonts", "frames", "navigation")
 
 
 @dataclass
