@@ -531,3 +531,21 @@ def test_unknown_sandbox_token_fails(validator):
     manifest = load(CUSTOM_UI_APP)
     manifest["permissions"]["sandbox"] = ["allow-top-navigation"]
     assert_invalid_at(validator, manifest, ["permissions", "sandbox", 0], "enum")
+
+
+def test_trigger_event_with_its_own_filter_passes(validator):
+    manifest = load(TRIGGER_APP)
+    events = manifest["modules"]["trigger"][0]["events"]
+    events.append({"eventType": "avi:jira:updated:issue", "filter": {"ignoreSelf": True}})
+    assert error_paths(validator, manifest) == []
+    events[-1]["filter"] = {"ignoreSelf": "yes"}
+    assert error_paths(validator, manifest)
+
+
+def test_webtrigger_invoking_an_endpoint_passes_and_one_invoking_nothing_fails(validator):
+    manifest = load(WEBTRIGGER_APP)
+    hook = manifest["modules"]["webtrigger"][0]
+    del hook["function"]
+    assert_invalid_at(validator, manifest, ["modules", "webtrigger", 0], "required")
+    hook["endpoint"] = "remote-hook"
+    assert not [p for p, _ in error_paths(validator, manifest) if p[:3] == ["modules", "webtrigger", 0]]

@@ -201,6 +201,9 @@ def _modules(doc: YamlDoc, facts: ManifestFacts, loc, app_root: Path) -> None:
                 for j, event in enumerate(item.get("events") or [] if isinstance(item.get("events"), list) else []):
                     if isinstance(event, str):
                         facts.events.append(TriggerEvent(event, str(key), loc(base + ("events", j))))
+                    elif isinstance(event, dict) and isinstance(event.get("eventType"), str):  # an event with its filter
+                        facts.events.append(TriggerEvent(event["eventType"], str(key),
+                                                         loc(base + ("events", j, "eventType"))))
             _references(item, base, facts, loc, module_type, str(key))
 
 
