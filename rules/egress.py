@@ -126,12 +126,12 @@ def wildcard_breadth(address: str) -> str | None:
     entry = address.strip()
     if entry == "*":
         return "allows every domain on the internet"
-    if "*" not in entry:
+    host = host_of(entry)
+    if "*" not in host:  # a '*' in the path widens no host
         return None
-    host = host_of(entry.replace("*", "wildcard-label", 1))
-    if not host.startswith("wildcard-label") or host.count("wildcard-label") != 1:
+    if not host.startswith("*.") or host.count("*") != 1:
         return "uses '*' other than as a leading '*.' label"
-    parent = host.split(".", 1)[1] if "." in host else ""
+    parent = host[2:]
     if not parent or "." not in parent:
         return f"covers every domain under the top-level domain '.{parent}'" if parent else "allows every domain"
     if parent in MULTI_LABEL_SUFFIXES:

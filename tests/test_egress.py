@@ -33,7 +33,8 @@ def test_client_paths_follow_csp_source_matching() -> None:
 @pytest.mark.parametrize("address,broad", [
     ("*", True), ("*.com", True), ("*.co.uk", True), ("*.herokuapp.com", True),
     ("*.s3.eu-west-1.amazonaws.com", True), ("*.example.com", False), ("*.myapp.herokuapp.com", False),
-    ("api.example.com", False),
+    ("api.example.com", False), ("https://*.herokuapp.com", True), ("api.*.example.com", True),
+    ("https://oidc.example.com/org/*/.well-known/jwks.json", False),  # '*' in the path: no wider host
 ])
 def test_wildcard_breadth(address: str, broad: bool) -> None:
     assert (wildcard_breadth(address) is not None) is broad

@@ -549,3 +549,13 @@ def test_webtrigger_invoking_an_endpoint_passes_and_one_invoking_nothing_fails(v
     assert_invalid_at(validator, manifest, ["modules", "webtrigger", 0], "required")
     hook["endpoint"] = "remote-hook"
     assert not [p for p, _ in error_paths(validator, manifest) if p[:3] == ["modules", "webtrigger", 0]]
+
+
+def test_render_default_and_auth_provider_objects_pass(validator):
+    manifest = load(UI_KIT_ISSUE_PANEL)
+    manifest["modules"]["jira:issuePanel"][0]["render"] = "default"
+    manifest["modules"]["function"][0]["providers"] = {
+        "auth": ["google", {"provider": "github", "requiredScopes": ["repo"], "requestAllScopes": False}]}
+    assert error_paths(validator, manifest) == []
+    manifest["modules"]["function"][0]["providers"]["auth"][1] = {"requiredScopes": ["repo"]}
+    assert error_paths(validator, manifest)
