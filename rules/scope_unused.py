@@ -25,7 +25,7 @@ permissions:
   scopes:
     - read:jira-work
     - write:jira-work   # nothing writes
-    - read:issue:jira   # the granular set of reads that read:jira-work already satisfies
+    - read:issue:jira   # part of a granular set; read:jira-work already satisfies the calls
 ```
 
 ## How to fix

@@ -96,7 +96,7 @@ class Bypass:
     """A need that accepts a declared scope in an alternative it does not use."""
 
     need: ScopeNeed
-    chosen: frozenset[str]  # the alternative(s) that satisfy it instead, of each operation it may be
+    chosen: frozenset[str]  # what satisfies it instead (the chosen set of each operation the call may be)
 
 
 @dataclass
