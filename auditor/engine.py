@@ -19,6 +19,7 @@ from auditor.loader import App, discover_apps, load_app
 from auditor.model import Finding, Location, Notification, Region
 from rules import ALL_RULES, RULES_BY_ID
 from rules.base import Rule
+from rules.manifest_invalid import RULE as INVALID_MANIFEST
 from rules.suppressions import INVALID, UNUSED
 
 
@@ -122,7 +123,28 @@ def _run_rules(facts: AppFacts, rules: list[Rule], notes: list[Notification]) ->
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
-    return findings
+    return _one_finding_per_entry(findings)
+
+
+def _one_finding_per_entry(findings: list[Finding]) -> list[Finding]:
+    """A manifest entry ``manifest/invalid`` reports gets no second finding: what another rule says about the
+    entry (a wildcard in a malformed address, an unknown name that is two scopes on one line) rests on a
+    reading of it Forge would not make. "On the entry": inside the reported node, starting on its first line."""
+    invalid = [(f.location.path, f.location.region) for f in findings
+               if f.rule_id == INVALID_MANIFEST.id and f.location.region is not None]
+    if not invalid:
+        return findings
+    return [f for f in findings if f.rule_id == INVALID_MANIFEST.id or f.location.region is None
+            or not any(path == f.location.path and _on_entry(f.location.region, node) for path, node in invalid)]
+
+
+def _on_entry(region: Region, node: Region) -> bool:
+    if region.start_line != node.start_line or region.start_column < node.start_column:
+        return False
+    if node.end_line is None or node.end_column is None:
+        return region.start_column == node.start_column
+    end = (region.end_line or region.start_line, region.end_column or region.start_column)
+    return end <= (node.end_line, node.end_column)
 
 
 def _apply_suppressions(facts: AppFacts, findings: list[Finding], config: Config) -> list[Finding]:

@@ -1,7 +1,11 @@
-"""Reading `permissions.external` addresses: hosts, schemes and wildcard breadth.
+"""Reading `permissions.external` addresses: validity, hosts, schemes and wildcard breadth.
 
-Shared by the egress rules; facts about the documented address formats come
-from the Forge permissions reference (URL, domain, `*.domain`, or `*`).
+Shared by the egress rules and manifest/invalid. The documented formats (Forge
+permissions reference) are a URL, a domain, `*.domain`, or `*`; which strings
+`forge deploy` accepts follows the Forge CLI's own check (npm `@forge/manifest`
+13.7.0, `PermissionsValidator.isValidURL`): it looks at the host of the parsed
+URL, so a scheme before a wildcard (`https://*.example.com`) and paths with
+query strings are accepted, and `http://` is not.
 """
 
 from __future__ import annotations
@@ -25,6 +29,49 @@ SHARED_HOSTING = {
     "workers.dev", "ngrok.io", "ngrok-free.app", "glitch.me", "repl.co", "onrender.com", "fly.dev",
     "blob.core.windows.net", "storage.googleapis.com", "run.app", "trycloudflare.com", "loca.lt",
 }
+
+
+MAX_ADDRESS = 1000
+# The CLI's pattern for the host of a parsed address.
+_CLI_HOST = re.compile(r"^(\*\.)?[.a-zA-Z0-9_\-/:~#%?=&]+$")
+# `name:` at the start reads as an app link (navigation to `slack:`); accepted unless blocked or http(s)/wss.
+_APP_LINK = re.compile(r"^[a-zA-Z]+:")
+_BLOCKED_SCHEMES = ("javascript:", "data:", "vbscript:", "view-source:", "resource:", "about:", "chrome:",
+                    "livescript:", "mocha:", "file:", "mhtml:", "smb:", "http")
+_ACCEPTED_SCHEMES = ("https", "wss")
+
+
+def address_problem(address: str) -> str | None:
+    """Why Forge rejects an address of ``permissions.external``, or None when it accepts it."""
+    if len(address) > MAX_ADDRESS:
+        return f"is longer than {MAX_ADDRESS:,} characters"
+    if address == "*":
+        return None
+    if _APP_LINK.match(address) and not address.startswith(_BLOCKED_SCHEMES + ("https:", "wss:")):
+        return None
+    if "." not in address or " " in address:
+        return "is not a domain or URL"
+    try:
+        parts = urlsplit(address if "://" in address else "https://" + address)
+        host = parts.hostname or ""
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in _ACCEPTED_SCHEMES:
+        fix = "; use https://" if parts.scheme == "http" else ""
+        return f"uses {parts.scheme}://, and Forge accepts only https:// and wss:// addresses{fix}"
+    if not _CLI_HOST.match(_ascii_host(host)):
+        return f"has the host '{host}', which is not a domain ('*.' may only start it)"
+    return None
+
+
+def _ascii_host(host: str) -> str:
+    """An internationalised domain as the URL parser gives it (punycode), '' when it cannot be encoded."""
+    if host.isascii():
+        return host
+    try:
+        return ".".join(label if label == "*" else label.encode("idna").decode("ascii") for label in host.split("."))
+    except UnicodeError:
+        return ""
 
 
 def host_of(address: str) -> str:
@@ -57,11 +104,11 @@ def allows(address: str, url: str, *, match_path: bool = False, partial: bool = 
     entry = address.strip()
     if entry == "*":
         return True
-    host = host_of(url)
-    if entry.startswith("*."):
-        if not host.endswith("." + host_of(entry[2:])):
+    host, entry_host = host_of(url), host_of(entry)
+    if entry_host.startswith("*."):  # `*.example.com` or `https://*.example.com`
+        if not host.endswith(entry_host[1:]):
             return False
-    elif host != host_of(entry):
+    elif host != entry_host:
         return False
     if not match_path:
         return True
@@ -79,12 +126,12 @@ def wildcard_breadth(address: str) -> str | None:
     entry = address.strip()
     if entry == "*":
         return "allows every domain on the internet"
-    if "*" not in entry:
+    host = host_of(entry)
+    if "*" not in host:  # a '*' in the path widens no host
         return None
-    host = host_of(entry.replace("*", "wildcard-label", 1))
-    if not host.startswith("wildcard-label") or host.count("wildcard-label") != 1:
+    if not host.startswith("*.") or host.count("*") != 1:
         return "uses '*' other than as a leading '*.' label"
-    parent = host.split(".", 1)[1] if "." in host else ""
+    parent = host[2:]
     if not parent or "." not in parent:
         return f"covers every domain under the top-level domain '.{parent}'" if parent else "allows every domain"
     if parent in MULTI_LABEL_SUFFIXES:

@@ -1,20 +1,22 @@
-"""Reports `http://` (and `ws://`) addresses in `permissions.external`.
+"""Reports `ws://` (and `http://`) addresses in `permissions.external`.
 
 ## What it does
-Flags egress and content addresses declared with a cleartext scheme.
+Flags egress and content addresses declared with a cleartext scheme. Forge
+rejects `http://` addresses outright, so those are reported once, by
+`manifest/invalid` (this rule reports them only when that rule is turned off);
+`ws://` passes Forge's check.
 
 ## Why is this bad?
-Data sent over plain HTTP can be read and altered on the way. Forge's runtime
-only allows HTTPS for backend fetches, so a backend entry like this is also a
-call that cannot work; in a Custom UI it loads content over cleartext.
+Data sent over a cleartext socket can be read and altered on the way; in a
+Custom UI it also loads content over cleartext.
 
 ## Example
 ```yaml
 permissions:
   external:
     fetch:
-      backend:
-        - 'http://api.example.com'
+      client:
+        - 'ws://live.example.com'
 ```
 
 ## How to fix

@@ -7,10 +7,17 @@
   unknown top-level or `permissions` keys (with a "did you mean"), a malformed
   `app.id`, an unknown `app.runtime.name`, a `function` without `key` or
   `handler`, a handler without an export part, a bad trigger interval, ...
+* `permissions.external` addresses the Forge CLI rejects: `http://` URLs, a
+  host with characters a domain cannot have (`*example.com`), no domain at all.
 * Broken references: module keys used twice, a `function:` or `resolver.function`
-  naming no declared function, a `resource:` naming no declared resource, an
-  `endpoint:` naming no endpoint module, a handler whose file does not exist
-  under `src/`.
+  naming no declared function, a `resource:` naming no declared resource (or,
+  in the `resource: <key>/<entry>` form of resources with several entry points,
+  no entry of the resource's `entry` map), an `endpoint:` naming no endpoint
+  module, a handler whose file does not exist under `src/`.
+
+An entry reported here gets no other finding (the engine drops what other
+rules say about it: a wildcard in a malformed egress address, an "unknown
+scope" that is two scopes on one line): one finding per problem.
 
 ## Why is this bad?
 `forge deploy` rejects the manifest, or worse, the app deploys with a module
@@ -35,6 +42,7 @@ import re
 from auditor.model import Location
 from rules import catalog
 from rules.base import Rule
+from rules.egress import address_problem
 from rules.suggest import Suggester
 
 REFERENCE_TARGETS = {"function": "functions", "resource": "resources", "endpoint": "endpoints"}
@@ -51,6 +59,7 @@ def check(facts):
     yield from _schema_findings(app)
     yield from _duplicate_keys(facts.manifest)
     yield from _references(facts.manifest)
+    yield from _egress_addresses(facts.manifest)
 
 
 @functools.cache
@@ -107,6 +116,15 @@ def _describe(path: tuple) -> str:
     return out
 
 
+def _egress_addresses(manifest):
+    """Addresses `forge deploy` rejects, judged as the Forge CLI does (rules/egress.py)."""
+    for entry in manifest.egress:
+        problem = address_problem(entry.address)
+        if problem:
+            yield RULE.finding(f"egress address '{entry.address}' in permissions.external.{entry.kind} {problem}",
+                               entry.location, properties={"address": entry.address, "kind": entry.kind})
+
+
 def _duplicate_keys(manifest):
     seen: dict[str, tuple[str, Location]] = {}
     for module_type, key, location in manifest.module_keys:
@@ -124,16 +142,19 @@ def _references(manifest):
     # One sorted list and one suggester per kind, not per reference: 20,000 references to 20,000
     # functions must not cost 20,000 sorts, fuzzy matches and listings of every function.
     suggesters = {kind: Suggester(sorted(getattr(manifest, attr))) for kind, attr in REFERENCE_TARGETS.items()}
+    entry_suggesters: dict[str, Suggester] = {}  # per resource, made on its first unknown entry
     for ref in manifest.references:
-        if ref.target in getattr(manifest, REFERENCE_TARGETS[ref.target_kind]):
-            continue
-        suggest = suggesters[ref.target_kind]
-        choices = suggest.choices
-        listed = ", ".join(choices[:MAX_LISTED]) + (f" and {len(choices) - MAX_LISTED} more"
-                                                    if len(choices) > MAX_LISTED else "")
-        hint = suggest.hint(ref.target, f"; declared: {listed}" if choices else f"; no {ref.target_kind} is declared")
-        yield RULE.finding(f"{ref.target_kind} '{ref.target}' is not declared{hint}", ref.location,
-                           properties={"reference": ref.target, "kind": ref.target_kind})
+        target, entry = ref.target, None
+        if ref.target_kind == "resource" and "/" in target:
+            target, _, entry = target.partition("/")
+            if not target or not entry or "/" in entry:
+                yield RULE.finding(f"resource '{ref.target}' is neither '<key>' nor '<key>/<entry>'", ref.location,
+                                   properties={"reference": ref.target, "kind": "resource"})
+                continue
+        if target not in getattr(manifest, REFERENCE_TARGETS[ref.target_kind]):
+            yield _undeclared(ref.target_kind, target, ref.location, suggesters[ref.target_kind])
+        elif entry is not None:
+            yield from _resource_entry(manifest.resources[target], target, entry, ref.location, entry_suggesters)
     for function in manifest.functions.values():
         if function.handler is not None and function.handler_file is None:
             module = function.handler.rsplit(".", 1)[0]
@@ -141,6 +162,36 @@ def _references(manifest):
                 f"handler '{function.handler}' of function '{function.key}': no file src/{module}.(ts|tsx|js|jsx|mjs|cjs) "
                 f"or src/{module}/index.* exists",
                 function.location, properties={"function": function.key, "handler": function.handler})
+
+
+def _undeclared(kind: str, target: str, location, suggest: Suggester):
+    choices = suggest.choices
+    listed = _listed(choices)
+    hint = suggest.hint(target, f"; declared: {listed}" if choices else f"; no {kind} is declared")
+    return RULE.finding(f"{kind} '{target}' is not declared{hint}", location,
+                        properties={"reference": target, "kind": kind})
+
+
+def _resource_entry(resource, key: str, entry: str, location, suggesters: dict[str, Suggester]):
+    """``resource: key/entry`` names one entry point of a resource with an ``entry`` map."""
+    if not resource.entries:
+        yield RULE.finding(f"resource '{key}' has no 'entry' map, so '{key}/{entry}' names no entry point; "
+                           f"declare 'entry: {{{entry}: <file>}}' on the resource or refer to '{key}'", location,
+                           related=[resource.location.with_message(f"resource '{key}'")],
+                           properties={"reference": f"{key}/{entry}", "kind": "resource"})
+    elif entry not in resource.entries:
+        if key not in suggesters:
+            suggesters[key] = Suggester(sorted(resource.entries))
+        suggest = suggesters[key]
+        hint = suggest.hint(entry, f"; its entries: {_listed(suggest.choices)}")
+        yield RULE.finding(f"resource '{key}' does not define entry '{entry}'{hint}", location,
+                           related=[resource.location.with_message(f"resource '{key}'")],
+                           properties={"reference": f"{key}/{entry}", "kind": "resource"})
+
+
+def _listed(choices: list[str]) -> str:
+    return ", ".join(choices[:MAX_LISTED]) + (f" and {len(choices) - MAX_LISTED} more"
+                                              if len(choices) > MAX_LISTED else "")
 
 
 RULE = Rule(

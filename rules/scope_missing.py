@@ -4,8 +4,11 @@
 Resolves each `requestJira` / `requestConfluence` / `requestBitbucket` call
 (from `@forge/api` `asApp()`/`asUser()` or `@forge/bridge`) to a method and an
 endpoint of the bundled catalog, then checks that `permissions.scopes` holds
-all classic scopes or all granular scopes of that operation. Trigger events,
-Forge storage and remote tokens are checked the same way.
+every scope of one set the operation accepts: its classic scopes or its
+granular set (or a further set, where the catalog lists one). Trigger events,
+Forge storage and remote tokens are checked the same way. A catalog row marked
+unverified (inferred, not documented) satisfies a call but is never alone the
+reason for a finding.
 
 ## Why is this bad?
 The call fails with 401/403 at run time, in the customer's site, and often only
@@ -18,8 +21,9 @@ await api.asApp().requestJira(route`/rest/api/3/issue/${key}/comment`, { method:
 ```
 
 ## How to fix
-Add the classic scope the message names (or the whole granular set) to
-`permissions.scopes`. Admins must re-consent after a scope is added.
+Add the scopes the message names to `permissions.scopes`: the classic scope, or
+the rest of the granular set when the manifest already declares part of it.
+Admins must re-consent after a scope is added.
 """
 
 from __future__ import annotations
@@ -33,16 +37,18 @@ def check(facts):
     declared = facts.declared_scopes
     related = [facts.manifest.scopes_location.with_message("declared scopes")] if facts.manifest.scopes_location else []
     for need in facts.needs:
-        if need.satisfied_by(declared):
+        if not need.verified or need.satisfied_by(declared):
             continue
-        first = need.requirements[0]
-        wanted = sorted(first.classic - declared) or sorted(first.granular - declared)
+        first = next(r for r in need.requirements if not r.unverified)
+        # the set the app already declares part of (it is moving to granular scopes), else the classic set
+        closest = next((a for a in first.alternatives if a & declared), first.alternatives[0])
+        wanted = sorted(closest - declared)
         options = " | ".join(dict.fromkeys(r.describe() for r in need.requirements))
         yield RULE.finding(
             f"{need.what} needs {options}; manifest.yml does not declare {', '.join(wanted)}",
             need.location, related=related,
             properties={"needs": need.what, "missingScopes": wanted,
-                        "acceptedScopeSets": [sorted(s) for r in need.requirements for s in (r.classic, r.granular) if s]},
+                        "acceptedScopeSets": [sorted(a) for r in need.requirements for a in r.alternatives]},
         )
 
 

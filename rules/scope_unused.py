@@ -1,13 +1,18 @@
 """Reports a declared scope that no detected API call, event, storage use or remote needs.
 
 ## What it does
-Collects every scope the app's code and manifest need (resolved API calls,
-product-event triggers, Forge storage, remote tokens) and reports each
-declared scope outside that set. Only scopes whose use forge-audit can see are
-judged: product API scopes, `storage:app` and the remote token scopes.
-When some calls to the same product could not be resolved (a path built at
-run time, an endpoint missing from the catalog) the finding is still
-reported, at level `note`, with the count of unresolved calls.
+Collects what the app's code and manifest need (resolved API calls,
+product-event triggers, Forge storage, remote tokens). Most operations accept
+their classic scopes or their granular set; for each need, the set the
+declared scopes satisfy is the one used (the classic set when both are
+declared). Each declared scope outside every used set is reported; when the
+scope belongs to a set some call accepts but does not need, the message names
+that call and the set that satisfies it. A need the declared scopes do not
+satisfy uses all its scopes (`scope/missing` reports it). Only scopes whose use
+forge-audit can see are judged: product API scopes, `storage:app` and the
+remote token scopes. When some calls to the same product could not be resolved
+(a path built at run time, an endpoint missing from the catalog) the finding
+is still reported, at level `note`, with the count of unresolved calls.
 
 ## Why is this bad?
 Least privilege: every scope is a permission an attacker inherits if the app is
@@ -20,16 +25,20 @@ permissions:
   scopes:
     - read:jira-work
     - write:jira-work   # nothing writes
+    - read:issue:jira   # part of a granular set; read:jira-work already satisfies the calls
 ```
 
 ## How to fix
-Remove the scope from `permissions.scopes`. If it is needed by code
+Remove the scope from `permissions.scopes` (keep one set per call: the
+classic scopes or the granular set). If it is needed by code
 forge-audit cannot follow, suppress with a reason:
 `# forge-audit-ignore scope/unused: used by the dynamic export path`.
 """
 
 from __future__ import annotations
 
+from auditor.facts.scope_needs import Bypass, describe_set, is_classic, scope_use
+from auditor.report.paths import relative_path
 from rules import catalog
 from rules.base import Rule
 
@@ -49,19 +58,27 @@ def _judged(scope: str) -> str | None:
     return None
 
 
+MAX_NAMED = 2    # needs named in a message
+MAX_RELATED = 5  # needs (and unresolved calls) given as related locations
+
+
 def check(facts):
     if facts.manifest is None:
         return
-    used = frozenset().union(*(need.scopes for need in facts.needs)) if facts.needs else frozenset()
+    use = scope_use(facts.needs, facts.declared_scopes)
     by_product: dict[str, list] = {}  # grouped once: not unresolved calls x declared scopes
     for call in facts.unresolved:
         by_product.setdefault(call.product, []).append(call)
     for scope in facts.manifest.scopes:
         product = _judged(scope.name)
-        if product is None or scope.name in used:
+        if product is None or scope.name in use.used:
             continue
+        bypasses = use.bypassed.get(scope.name, [])
+        if bypasses:
+            message = f"scope '{scope.name}' is declared but not needed: {_satisfied_elsewhere(facts, bypasses)}"
+        else:
+            message = f"scope '{scope.name}' is declared but no detected call, event or storage use needs it"
         unresolved = by_product.get(product, [])
-        message = f"scope '{scope.name}' is declared but no detected call, event or storage use needs it"
         level = None
         if unresolved:
             level = "note"
@@ -69,9 +86,31 @@ def check(facts):
                         f"might need it (first: {unresolved[0].reason})")
         yield RULE.finding(
             message, scope.location, level=level,
-            related=[u.location.with_message(u.reason) for u in unresolved[:5]],
-            properties={"scope": scope.name, "unresolvedCalls": len(unresolved)},
+            related=[b.need.location.with_message(f"{b.need.what} is satisfied by {_set_phrase(b.chosen)}")
+                     for b in bypasses[:MAX_RELATED]]
+            + [u.location.with_message(u.reason) for u in unresolved[:MAX_RELATED]],
+            properties={"scope": scope.name, "unresolvedCalls": len(unresolved),
+                        "satisfiedOtherwise": sorted({b.need.what for b in bypasses})},
         )
+
+
+def _satisfied_elsewhere(facts, bypasses) -> str:
+    """"GET /x (src/a.ts:12) is satisfied by the classic read:jira-work", for the first distinct needs."""
+    first: dict[str, Bypass] = {}  # the first call of each need, in order
+    for bypass in bypasses:
+        first.setdefault(bypass.need.what, bypass)
+    named = []
+    for bypass in list(first.values())[:MAX_NAMED]:
+        where = bypass.need.location
+        path = relative_path(where.path, facts.app.root) or where.path.name
+        line = f":{where.region.start_line}" if where.region else ""
+        named.append(f"{bypass.need.what} ({path}{line}) is satisfied by {_set_phrase(bypass.chosen)}")
+    more = len(bypasses) - len(named)
+    return "; ".join(named) + (f"; and {more} more call(s) or trigger(s)" if more > 0 else "")
+
+
+def _set_phrase(scopes: frozenset[str]) -> str:
+    return ("the classic " if is_classic(scopes) else "the declared ") + describe_set(scopes)
 
 
 RULE = Rule(

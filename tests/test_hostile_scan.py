@@ -319,16 +319,17 @@ def test_suppressions_in_js_comments_still_work(make_app) -> None:
 
 
 def test_yaml_suppression_only_in_a_comment_not_in_a_quoted_scalar(make_app) -> None:
+    # ws:// entries: Forge accepts them (http:// ones are manifest/invalid), egress/insecure-http reports them
     planted = {
         # a " #" inside a quoted scalar on the finding's line
-        "same line": '      backend: ["http://a.example.com", "https://b.example.com/x '
+        "same line": '      backend: ["ws://a.example.com", "https://b.example.com/x '
                      '# forge-audit-ignore egress/insecure-http: planted"]\n',
         # a line of a multi-line quoted scalar, right above the finding
         "line above": '      backend:\n        - "https://b.example.com/x\n'
-                      '          # forge-audit-ignore egress/insecure-http: planted"\n        - http://a.example.com\n',
+                      '          # forge-audit-ignore egress/insecure-http: planted"\n        - ws://a.example.com\n',
         # a block scalar's content is data too
         "block scalar": '      backend:\n        - |\n          # forge-audit-ignore egress/insecure-http: planted\n'
-                        '        - http://a.example.com\n',
+                        '        - ws://a.example.com\n',
     }
     for shape, backend in planted.items():
         app = make_app({"manifest.yml": MANIFEST + "  external:\n    fetch:\n" + backend}, name=shape.replace(" ", "-"))
@@ -338,7 +339,7 @@ def test_yaml_suppression_only_in_a_comment_not_in_a_quoted_scalar(make_app) -> 
         assert not [f for f in result.findings if f.rule_id.startswith("suppression/")], shape
 
     app = make_app({"manifest.yml": MANIFEST + "  external:\n    fetch:\n      backend:\n"
-                    "        - http://a.example.com  # forge-audit-ignore egress/insecure-http: internal proxy\n"},
+                    "        - ws://a.example.com  # forge-audit-ignore egress/insecure-http: internal proxy\n"},
                    name="comment")
     result = scan([app], Config(), app)
     assert [f.suppression.reason for f in result.findings if f.rule_id == "egress/insecure-http"] == ["internal proxy"]

@@ -78,7 +78,7 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
     if facts.storage_uses:
         use = facts.storage_uses[0]
         facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",
-                                     [Requirement(frozenset({"storage:app"}), frozenset())], use.location, "storage"))
+                                     [Requirement.of({"storage:app"})], use.location, "storage"))
     return facts
 
 
@@ -91,11 +91,11 @@ def _manifest_needs(manifest: ManifestFacts) -> list[ScopeNeed]:
             continue
         needs.append(ScopeNeed(
             f"product event {trigger.event} (trigger {trigger.module_key})",
-            [Requirement(frozenset(event["classic"]), frozenset(event["granular"]))],
+            [Requirement.of(event["classic"], event["granular"])],
             trigger.location, "event",
         ))
     for token, location in manifest.token_remotes.items():
         scope = "read:app-system-token" if token == "appSystemToken" else "read:app-user-token"
-        needs.append(ScopeNeed(f"remote auth.{token}", [Requirement(frozenset({scope}), frozenset())],
+        needs.append(ScopeNeed(f"remote auth.{token}", [Requirement.of({scope})],
                                location, "remote"))
     return needs

@@ -16,7 +16,7 @@ from auditor.model import Location
 from auditor.yamldoc import YamlDoc
 
 HANDLER_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")
-EXTERNAL_KINDS = ("images", "media", "scripts", "styles", "fonts", "frames")
+EXTERNAL_KINDS = ("images", "media", "scripts", "styles", "fonts", "frames", "navigation")
 
 
 @dataclass
@@ -50,6 +50,12 @@ class TriggerEvent:
 
 
 @dataclass
+class ResourceDecl:
+    location: Location                                    # the key
+    entries: dict[str, str] = field(default_factory=dict)  # entry key -> file in the path ('resource: key/entry')
+
+
+@dataclass
 class Reference:
     """A module field naming another declaration (a function or resource key)."""
 
@@ -69,7 +75,7 @@ class ManifestFacts:
     content_scripts: list[tuple[str, Location]] = field(default_factory=list)
     content_styles: list[tuple[str, Location]] = field(default_factory=list)
     functions: dict[str, FunctionDecl] = field(default_factory=dict)
-    resources: dict[str, Location] = field(default_factory=dict)
+    resources: dict[str, ResourceDecl] = field(default_factory=dict)
     endpoints: set[str] = field(default_factory=set)
     references: list[Reference] = field(default_factory=list)
     module_keys: list[tuple[str, str, Location]] = field(default_factory=list)  # (type, key, loc)
@@ -154,7 +160,9 @@ def _app(doc: YamlDoc, facts: ManifestFacts, loc) -> None:
 def _resources(doc: YamlDoc, facts: ManifestFacts, loc) -> None:
     for i, item in _items(doc, ("resources",)):
         if isinstance(item, dict) and isinstance(item.get("key"), str):
-            facts.resources[item["key"]] = loc(("resources", i, "key"))
+            entry = item.get("entry")
+            entries = {str(k): v for k, v in entry.items() if isinstance(v, str)} if isinstance(entry, dict) else {}
+            facts.resources[item["key"]] = ResourceDecl(loc(("resources", i, "key")), entries)
 
 
 def _remotes(doc: YamlDoc, facts: ManifestFacts, loc) -> None:
@@ -193,6 +201,9 @@ def _modules(doc: YamlDoc, facts: ManifestFacts, loc, app_root: Path) -> None:
                 for j, event in enumerate(item.get("events") or [] if isinstance(item.get("events"), list) else []):
                     if isinstance(event, str):
                         facts.events.append(TriggerEvent(event, str(key), loc(base + ("events", j))))
+                    elif isinstance(event, dict) and isinstance(event.get("eventType"), str):  # an event with its filter
+                        facts.events.append(TriggerEvent(event["eventType"], str(key),
+                                                         loc(base + ("events", j, "eventType"))))
             _references(item, base, facts, loc, module_type, str(key))
 
 

@@ -1,51 +1,80 @@
 """What each part of an app needs in OAuth scopes, from code and manifest facts.
 
-A need is satisfied when the app declares every classic scope of one
-alternative, or every granular scope of it. Calls whose endpoint cannot be
-pinned down are kept as ``Unresolved``: they never vanish, they lower the
-confidence of unused-scope findings for the product they reach.
+An operation accepts one or more alternative scope sets (its classic scopes,
+its granular set, and for some APIs further sets); declaring every scope of any
+one alternative satisfies it. Calls whose endpoint cannot be pinned down are
+kept as ``Unresolved``: they never vanish, they lower the confidence of
+unused-scope findings for the product they reach.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Iterable
 
 from auditor.facts import endpoints
 from auditor.facts.api_calls import ApiCall
 from auditor.model import Location
+from rules import catalog
 
 
 @dataclass(frozen=True)
 class Requirement:
-    classic: frozenset[str]
-    granular: frozenset[str]
+    """One operation's accepted scope sets, classic set first, then the granular set, then any others."""
+
+    alternatives: tuple[frozenset[str], ...]
+    # Inferred, not documented: it satisfies a need, but never alone makes scope/missing report one.
+    unverified: bool = False
+
+    def __post_init__(self) -> None:
+        # Requirement(classic, granular), the former shape, would silently read as two wrong fields.
+        if not isinstance(self.alternatives, tuple) or not isinstance(self.unverified, bool):
+            raise TypeError("Requirement takes a tuple of scope sets; use Requirement.of(classic, granular, ...)")
+
+    @classmethod
+    def of(cls, *scope_sets: Iterable[str], unverified: bool = False) -> Requirement:
+        """From scope sets in preference order; empty sets (no classic scope documented) are left out."""
+        return cls(tuple(frozenset(s) for s in scope_sets if s), unverified)
+
+    def chosen(self, declared: set[str]) -> frozenset[str] | None:
+        """The alternative the declared scopes satisfy (the first when several do), or None."""
+        if not self.alternatives:
+            return frozenset()
+        return next((a for a in self.alternatives if a <= declared), None)
 
     def satisfied_by(self, declared: set[str]) -> bool:
-        if not self.classic and not self.granular:
-            return True
-        return bool(self.classic and self.classic <= declared) or bool(self.granular and self.granular <= declared)
+        return self.chosen(declared) is not None
 
     @property
     def scopes(self) -> frozenset[str]:
-        return self.classic | self.granular
+        return frozenset().union(*self.alternatives)
 
     def describe(self) -> str:
-        """Short form for messages: the classic scopes, or the granular set (long sets abridged)."""
-        options = []
-        if self.classic:
-            options.append(", ".join(sorted(self.classic)))
-        if self.granular:
-            # writes and deletes first: they are what distinguishes one operation's set from another's
-            names = sorted(self.granular, key=lambda n: (n.startswith(("read:", "readonly:")), n))
-            shown = ", ".join(names[:3]) + (f", … ({len(names)} granular scopes)" if len(names) > 3 else "")
-            options.append(shown if not self.classic else f"the granular set {shown}")
+        """Short form for messages: each alternative, a later multi-scope granular one as "the granular set"."""
+        options = [describe_set(a, named=i > 0) for i, a in enumerate(self.alternatives)]
         return " or ".join(options) if options else "no scope"
+
+
+def is_classic(scopes: frozenset[str]) -> bool:
+    """Every scope of the set is a classic (or platform) scope: the set is no granular set."""
+    known = catalog.scopes()
+    return all(known.get(s, {}).get("kind") in ("classic", "platform") for s in scopes)
+
+
+def describe_set(scopes: frozenset[str], named: bool = False) -> str:
+    """One alternative for a message; ``named`` prefixes a multi-scope granular set with "the granular set"."""
+    if is_classic(scopes):
+        return ", ".join(sorted(scopes))
+    # writes and deletes first: they are what distinguishes one operation's set from another's
+    names = sorted(scopes, key=lambda n: (n.startswith(("read:", "readonly:")), n))
+    shown = ", ".join(names[:3]) + (f", … ({len(names)} granular scopes)" if len(names) > 3 else "")
+    return f"the granular set {shown}" if named and len(names) > 1 else shown
 
 
 @dataclass
 class ScopeNeed:
     what: str                       # "GET /rest/api/3/issue/{issueIdOrKey}", "event avi:jira:created:issue"
-    requirements: list[Requirement]  # satisfied when any one is
+    requirements: list[Requirement]  # satisfied when any one is (a call whose method is unknown fits several)
     location: Location
     kind: str                       # call | event | storage | remote
 
@@ -53,8 +82,45 @@ class ScopeNeed:
         return any(r.satisfied_by(declared) for r in self.requirements)
 
     @property
+    def verified(self) -> bool:
+        """Some requirement rests on documentation: only then may an unsatisfied need be reported missing."""
+        return any(not r.unverified for r in self.requirements)
+
+    @property
     def scopes(self) -> frozenset[str]:
         return frozenset().union(*(r.scopes for r in self.requirements))
+
+
+@dataclass
+class Bypass:
+    """A need that accepts a declared scope in an alternative it does not use."""
+
+    need: ScopeNeed
+    chosen: frozenset[str]  # what satisfies it instead (the chosen set of each operation the call may be)
+
+
+@dataclass
+class ScopeUse:
+    """Which declared scopes the needs use, given what is declared."""
+
+    used: set[str] = field(default_factory=set)
+    bypassed: dict[str, list[Bypass]] = field(default_factory=dict)  # declared scope -> needs that do not use it
+
+
+def scope_use(needs: list[ScopeNeed], declared: set[str]) -> ScopeUse:
+    """Per operation, the alternative the declared scopes satisfy (classic first) is what it uses. An
+    operation they do not satisfy uses all its scopes: scope/missing reports it (when no other operation the
+    call may be satisfies it), and the declared part of a set shows intent."""
+    use = ScopeUse()
+    for need in needs:
+        chosen = [(r, r.chosen(declared)) for r in need.requirements]
+        satisfied = frozenset().union(*(c for _, c in chosen if c is not None))
+        uses = satisfied.union(*(r.scopes for r, c in chosen if c is None))
+        use.used |= uses
+        if any(c is not None for _, c in chosen):
+            for scope in (need.scopes & declared) - uses:
+                use.bypassed.setdefault(scope, []).append(Bypass(need, satisfied))
+    return use
 
 
 @dataclass
@@ -82,7 +148,7 @@ def call_need(call: ApiCall) -> ScopeNeed | Unresolved:
     methods = "|".join(sorted({op.method for op in ops}))
     return ScopeNeed(
         what=f"{methods} {templates[0]}",
-        requirements=[Requirement(op.classic, op.granular) for op in ops],
+        requirements=[Requirement.of(op.classic, op.granular) for op in ops],
         location=call.location,
         kind="call",
     )
