@@ -32,6 +32,9 @@ BINARY_WINDOW = 8192
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\x0b\x0c\r\x1b") + b"\x7f"
 # Custom UI resources usually point at a build folder; their sources sit beside it.
 BUILD_DIRS = {"build", "dist", "out", "public"}
+# What a frontend project holds beside the code it bundles: never part of the resource.
+TOOLING_DIRS = {"e2e", "cypress", "playwright", "scripts", "tools", "test", "tests", ".storybook"}
+TOOLING_FILES = ("*.config.*", "*.stories.*", "*.story.*", "*.e2e.*", "setupTests.*", "vite-env.d.*")
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,22 @@ class App:
     excluded: dict[Path, str] = field(default_factory=dict)
 
     def is_frontend(self, path: Path) -> bool:
-        text = str(path)  # string prefixes: Path.parents costs a list of paths per call and root
-        return any(text == root or text.startswith(root + os.sep) for root in map(str, self.frontend_roots))
+        return self._frontend_root(path) is not None
+
+    def is_frontend_tooling(self, path: Path) -> bool:
+        """A frontend project's configs, stories, e2e tests and scripts: the bundle holds none of them."""
+        root = self._frontend_root(path)
+        if root is None:
+            return False
+        rel = PurePosixPath(str(path)[len(root) + 1:].replace(os.sep, "/"))
+        return rel.parts[:1] in [(d,) for d in TOOLING_DIRS] or any(fnmatch.fnmatchcase(rel.name, p) for p in TOOLING_FILES)
+
+    def _frontend_root(self, path: Path) -> str | None:
+        """The innermost frontend root holding ``path``. String prefixes: Path.parents costs a list of
+        paths per call and root."""
+        text = str(path)
+        found = [root for root in map(str, self.frontend_roots) if text == root or text.startswith(root + os.sep)]
+        return max(found, key=len, default=None)
 
 
 def discover_apps(paths: list[Path], options: LoadOptions) -> list[Path]:

@@ -20,28 +20,59 @@ from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph, resolve_specifier
 from auditor.loader import CODE_SUFFIXES, App
 from auditor.model import Notification
+from auditor.parsing import SYNTAX_ERRORS
 
 _INCOMPLETE = "the scan is incomplete"
 
 
-def mark_blocking(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
-                  notes: list[Notification]) -> list[Notification]:
-    """``notes`` with the blocking ones marked, plus one blocking note per reached file that nothing
-    else reported (excluded, or outside the folders scanned)."""
-    gaps = {n.path for n in notes if n.failure and n.path is not None}
+def reached_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
+                  notes: list[Notification]) -> dict[Path, str] | None:
+    """Each file the functions' handler files reach, transitively, with the key of the first function
+    reaching it; None when no handler file can be resolved (nothing tells which files run)."""
     starts = {f.handler_file: key for key, f in sorted(manifest.functions.items())
               if f.handler_file is not None} if manifest else {}
-    if starts:
-        known = gaps | set(graph.modules) | {s.path for s in app.sources}
-        reached = _reach(starts, graph, known, _OnDisk(app.root))
+    if not starts:
+        return None
+    known = {n.path for n in notes if n.failure and n.path is not None} | set(graph.modules) | \
+        {s.path for s in app.sources}
+    return _reach(starts, graph, known, _OnDisk(app.root))
+
+
+def deployed_files(app: App, manifest: ManifestFacts | None, reached: dict[Path, str] | None) -> set[Path] | None:
+    """The loaded code files that run once the app is deployed: what the handler files reach, and the
+    Custom UI / UI Kit sources but their tooling (stories, configs, e2e and script folders). The
+    frontend counts by folder, not by import: bundler aliases (`@/components`) and CSS-in-JS imports
+    that resolution cannot follow would otherwise hide code that runs. None when the manifest is
+    broken or a function's handler file cannot be found: then any file may run."""
+    if manifest is None or reached is None or any(f.handler_file is None for f in manifest.functions.values()):
+        return None
+    return set(reached) | {s.path for s in app.sources if s.frontend and not app.is_frontend_tooling(s.path)}
+
+
+def mark_blocking(app: App, reached: dict[Path, str] | None, notes: list[Notification],
+                  partial: set[Path] = frozenset()) -> list[Notification]:
+    """``notes`` with the blocking ones marked, plus one blocking note per reached file that nothing
+    else reported (excluded, or outside the folders scanned). The syntax errors of a file in
+    ``partial`` (parsed with errors) that nothing reaches become a plain warning: its code does not
+    run in the deployed app, so the scan is not the less complete for it."""
+    gaps = {n.path for n in notes if n.failure and n.path is not None}
+    if reached is not None:
         why = {path: f"function '{key}' reaches this file: {_INCOMPLETE}" for path, key in reached.items()}
     else:
-        backend = (gaps | set(graph.modules)) - {app.manifest_path}
+        backend = (gaps | {s.path for s in app.sources if not s.frontend}) - {app.manifest_path}
         why = {path: f"no handler file could be resolved, so every backend file counts as reached: {_INCOMPLETE}"
                for path in backend if not app.is_frontend(path) and path.suffix in CODE_SUFFIXES}
     why[app.manifest_path] = f"the app cannot be analysed without its manifest: {_INCOMPLETE}"
-    marked = [_block(n, why[n.path]) if n.failure and n.path in why else n for n in notes]
-    for path in sorted(set(why) - gaps - set(graph.modules) - {s.path for s in app.sources} - {app.manifest_path}):
+    marked = []
+    for note in notes:
+        if note.failure and note.path in why:
+            note = _block(note, why[note.path])
+        elif note.failure and note.path in partial and note.message.startswith(SYNTAX_ERRORS):
+            note = replace(note, level="warning", failure=False,
+                           message=f"analysed partially: {note.message} (no entry point reaches this file)")
+        marked.append(note)
+    loaded = {s.path for s in app.sources}
+    for path in sorted(set(why) - gaps - loaded - {app.manifest_path}):
         marked.append(_block(Notification("error", "not analysed: " + _unloaded(app, path, gaps), path), why[path]))
     return marked
 
