@@ -111,7 +111,8 @@ def _producer(app, key: str, target: Path) -> Path | None:
     importing @forge/bridge (the one named after ``key`` when there are several)."""
     app_root = _real(app.root)
     around = target.parent if target.name in BUILD_DIRS else None
-    if around is not None and around != app_root and _inside(around, app.repository) and _has_code(around):
+    # not a folder holding the app: the app's own backend is no frontend project
+    if around is not None and not _inside(app_root, around) and _inside(around, app.repository) and _has_code(around):
         return around
     candidates = []
     for base in dict.fromkeys([app_root, app_root.parent, _real(app.repository)]):
@@ -120,8 +121,8 @@ def _producer(app, key: str, target: Path) -> Path | None:
         for name in PROJECT_DIRS:
             for folder in (base / name / key, base / name) if key else (base / name,):
                 folder = _real(folder)
-                if folder not in candidates and _inside(folder, app.repository) and folder.is_dir() \
-                        and _imports_bridge(folder, app.repository):
+                if folder not in candidates and _inside(folder, app.repository) and not _inside(app_root, folder) \
+                        and folder.is_dir() and _imports_bridge(folder, app.repository):
                     candidates.append(folder)
     keyed = [c for c in candidates if key and key in c.parts]
     if keyed:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
+import tree_sitter
+from click.testing import CliRunner
 
+from auditor.cli import main
+from auditor.config import Config
+from auditor.engine import scan
 from auditor.loader import SourceFile
-from auditor.parsing import parse_source, text
+from auditor.parsing import GRAMMAR_BY_SUFFIX, language, parse_source, text
+from tests.annotations import FIXTURES
 
 VALID = [
     ("Panel.tsx", "const Panel = styled.div<{ open: boolean }>`\n  display: ${(p) => (p.open ? 'block' : 'none')};\n`;"),
@@ -80,3 +88,46 @@ def test_lookalikes_in_strings_and_comparisons_are_left_alone() -> None:
     assert fragments == ["<b>", "</b>", "x", "a<b>`"]
     [comparison] = parsed.captures('(binary_expression operator: "&&" @op) @e')["e"]
     assert text(comparison) == "a<b && c>`x`.length"
+
+
+# -- fixture apps ---------------------------------------------------------------
+
+GAP_FIXTURES = {
+    "parsing/styled-components-panel": ["static/triage/src/components/Styled.tsx", "static/triage/src/App.tsx",
+                                        "static/triage/src/components/RouteForm.jsx", "static/triage/src/api/types.ts"],
+    "parsing/sql-tagged-templates": ["src/services/ledger.ts"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GAP_FIXTURES))
+def test_grammar_gap_fixtures_parse_without_notifications(name: str) -> None:
+    app = FIXTURES / name
+    for rel in GAP_FIXTURES[name]:  # what the pinned grammar alone rejects
+        path = app / rel
+        raw = tree_sitter.Parser(language(GRAMMAR_BY_SUFFIX[path.suffix])).parse(path.read_bytes())
+        assert raw.root_node.has_error, rel
+    result = scan([app], Config(), app)
+    assert not [n for n in result.notifications if "syntax" in n.message] and result.successful
+
+
+@pytest.mark.parametrize("name,rel", [("parsing/stray-merge-copy", "src/services/reminders.orig.js"),
+                                      ("parsing/flow-typed-vendor", "static/burndown/src/vendor/sparkline.js")])
+def test_unreached_file_with_syntax_errors_is_analysed_partially(name: str, rel: str) -> None:
+    app = FIXTURES / name
+    result = scan([app], Config(), app)
+    [note] = [n for n in result.notifications if n.path == app / rel]
+    assert note.level == "warning" and note.message.startswith("analysed partially: syntax errors")
+    assert not note.failure and not note.blocking and result.successful and not result.incomplete
+    out = CliRunner().invoke(main, ["scan", str(app), "--no-config", "--format", "sarif"])
+    assert out.exit_code == 1  # the app's one finding, not an incomplete scan
+    assert json.loads(out.output)["runs"][0]["invocations"][0]["executionSuccessful"] is True
+
+
+def test_a_reached_file_with_syntax_errors_still_blocks(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "parsing/stray-merge-copy", app)
+    index = app / "src/index.js"
+    index.write_text(index.read_text().replace("'./services/reminders'", "'./services/reminders.orig'"))
+    result = scan([app], Config(), app)
+    [note] = result.incomplete
+    assert note.path == app / "src/services/reminders.orig.js" and "function 'remind' reaches this file" in note.message
