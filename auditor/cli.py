@@ -84,7 +84,10 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     """Scan the Forge apps under PATHS (default: the current directory).
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
-    JS/TS code is read from the app folder, Custom UI resources included.
+    JS/TS code is read from the app folder, Custom UI resources included (and,
+    when a resource's build folder is not in the repository, the frontend
+    project building it). Only deployed code needs scopes: files no manifest
+    handler reaches (tests, scripts, tooling) raise no scope/missing.
 
     Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or
     configuration error, or an incomplete scan (a file an entry point reaches

@@ -20,6 +20,7 @@ import fnmatch
 import os
 from pathlib import Path, PurePosixPath
 
+from auditor.fspath import inside, real
 from auditor.model import Notification
 from auditor.safe_read import Unreadable, read_file
 
@@ -51,25 +52,25 @@ def frontend_roots(app, options) -> list[Path]:
             continue
         key = key if isinstance(key, str) else ""
         keys.add(key)
-        target = _real(app.root / rel)
-        ignored = _inside(target, app.repository) and os.path.lexists(target) and _git_ignored(target, app.repository)
+        target = real(app.root / rel)
+        ignored = inside(target, app.repository) and os.path.lexists(target) and _git_ignored(target, app.repository)
         if key in named:
             source = _named_source(app, key, named[key])
             if source is not None:
                 roots.append(source)
                 _found(app, key, source, "named in .forge-audit.yml", rel, target, ignored)
                 continue
-        if _inside(target, app.root) and target != _real(app.root) and os.path.lexists(target) and not ignored:
+        if inside(target, app.root) and target != real(app.root) and os.path.lexists(target) and not ignored:
             roots.append(target)
-            if target.name in BUILD_DIRS and target.parent != _real(app.root):
+            if target.name in BUILD_DIRS and target.parent != real(app.root):
                 roots.append(target.parent)
             continue
         why = "git-ignored" if ignored else "missing" if not os.path.lexists(target) else "outside the app folder"
         source = _producer(app, key, target)
         if source is None:
-            if ignored and _inside(target, app.root):
+            if ignored and inside(target, app.root):
                 roots.append(target)  # only the build output is there: read it
-            if why != "missing" or target.name in BUILD_DIRS or not _inside(target, app.root):
+            if why != "missing" or target.name in BUILD_DIRS or not inside(target, app.root):
                 app.notifications.append(Notification(
                     "warning", f"resource '{key}': {rel} is {why} and no frontend project building it was found; "
                     f"its calls are not analysed (name its source folder in .forge-audit.yml: "
@@ -86,7 +87,7 @@ def frontend_roots(app, options) -> list[Path]:
 
 def _found(app, key: str, source: Path, why: str, rel: str, target: Path, ignored: bool) -> None:
     app.frontend_sources[key] = (source, why)
-    if ignored and not _inside(source, target):
+    if ignored and not inside(source, target):
         app.replaced_builds.add(target)
     shown = os.path.relpath(source, app.root).replace(os.sep, "/")
     app.notifications.append(Notification(
@@ -96,10 +97,10 @@ def _found(app, key: str, source: Path, why: str, rel: str, target: Path, ignore
 def _named_source(app, key: str, folder: str) -> Path | None:
     """The folder `.forge-audit.yml` names for ``key``; None (with a blocking notification) when it is
     not a folder of the repository: a setting that silently does nothing is worse than none."""
-    source = _real(app.root / folder)
-    if _inside(source, app.repository) and source.is_dir():
+    source = real(app.root / folder)
+    if inside(source, app.repository) and source.is_dir():
         return source
-    where = "is not a folder" if _inside(source, app.repository) else "lies outside the repository"
+    where = "is not a folder" if inside(source, app.repository) else "lies outside the repository"
     app.notifications.append(Notification(
         "error", f".forge-audit.yml resources: '{key}': {folder} {where} (paths are relative to the app folder)",
         app.manifest_path, blocking=True))
@@ -109,19 +110,19 @@ def _named_source(app, key: str, folder: str) -> Path | None:
 def _producer(app, key: str, target: Path) -> Path | None:
     """The frontend project building ``target``: the folder around it, else one conventional folder
     importing @forge/bridge (the one named after ``key`` when there are several)."""
-    app_root = _real(app.root)
+    app_root = real(app.root)
     around = target.parent if target.name in BUILD_DIRS else None
     # not a folder holding the app: the app's own backend is no frontend project
-    if around is not None and not _inside(app_root, around) and _inside(around, app.repository) and _has_code(around):
+    if around is not None and not inside(app_root, around) and inside(around, app.repository) and _has_code(around):
         return around
     candidates = []
-    for base in dict.fromkeys([app_root, app_root.parent, _real(app.repository)]):
-        if not _inside(base, app.repository):
+    for base in dict.fromkeys([app_root, app_root.parent, real(app.repository)]):
+        if not inside(base, app.repository):
             continue
         for name in PROJECT_DIRS:
             for folder in (base / name / key, base / name) if key else (base / name,):
-                folder = _real(folder)
-                if folder not in candidates and _inside(folder, app.repository) and not _inside(app_root, folder) \
+                folder = real(folder)
+                if folder not in candidates and inside(folder, app.repository) and not inside(app_root, folder) \
                         and folder.is_dir() and _imports_bridge(folder, app.repository):
                     candidates.append(folder)
     keyed = [c for c in candidates if key and key in c.parts]
@@ -172,10 +173,10 @@ def _small(path: Path, repository: Path) -> bytes:
 def _git_ignored(path: Path, repository: Path) -> bool:
     """Whether a .gitignore between ``repository`` and ``path`` ignores it (or a folder holding it).
     The common subset of gitignore: names, anchored paths, `*`/`**` globs, trailing `/`, `!` negation."""
-    parts = path.relative_to(_real(repository)).parts
+    parts = path.relative_to(real(repository)).parts
     ignored = False
     for depth in range(len(parts)):
-        folder = _real(repository).joinpath(*parts[:depth])
+        folder = real(repository).joinpath(*parts[:depth])
         for line in _small(folder / ".gitignore", repository).decode("utf-8", "replace").splitlines():
             pattern = line.strip()
             if not pattern or pattern.startswith("#"):
@@ -201,15 +202,3 @@ def is_tooling(rel: PurePosixPath) -> bool:
     """A path (relative to its frontend project) the bundle holds none of: configs, stories, tests."""
     return (rel.parts[:1] in [(d,) for d in TOOLING_DIRS]
             or any(fnmatch.fnmatchcase(rel.name, p) for p in TOOLING_FILES))
-
-
-def _inside(path: Path, folder: Path | None) -> bool:
-    if folder is None:
-        return False
-    text, base = str(path), str(_real(folder))
-    return text == base or text.startswith(base.rstrip(os.sep) + os.sep)
-
-
-def _real(path: Path) -> Path:
-    # os.path.realpath, unlike Path.resolve on Python 3.11/3.12, does not raise on a symlink loop.
-    return Path(os.path.realpath(path))

@@ -1,7 +1,9 @@
 """Find Forge apps on disk and read their manifest and code, safely.
 
 Every ``manifest.yml`` under a scanned path is an app; its code is every
-JS/TS file under the app directory. Files are read only through
+JS/TS file under the app directory, plus the frontend projects found outside
+it for resources whose build folder is not in the repository
+(``auditor.frontend``). Files are read only through
 ``auditor.safe_read``; whatever cannot be read as intended (binary, too large,
 not a regular file, a symlink leaving the app or looping, bad YAML) becomes a
 notification, excluded files are recorded in ``App.excluded``, and the scan
@@ -19,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from auditor import frontend
 from auditor.frontend import CODE_SUFFIXES
+from auditor.fspath import inside, real
 from auditor.model import Notification, Region
 from auditor.safe_read import Unreadable, read_file
 from auditor.yamldoc import YamlDoc, YamlError, YamlProblem, decode_yaml_bytes, load_yaml
@@ -81,11 +84,8 @@ class App:
         return frontend.is_tooling(PurePosixPath(str(path)[len(root) + 1:].replace(os.sep, "/")))
 
     def _frontend_root(self, path: Path) -> str | None:
-        """The innermost frontend root holding ``path``. String prefixes: Path.parents costs a list of
-        paths per call and root."""
-        text = str(path)
-        found = [root for root in map(str, self.frontend_roots) if text == root or text.startswith(root + os.sep)]
-        return max(found, key=len, default=None)
+        """The innermost frontend root holding ``path``."""
+        return max((str(root) for root in self.frontend_roots if inside(path, root)), key=len, default=None)
 
 
 def discover_apps(paths: list[Path], options: LoadOptions) -> list[Path]:
@@ -134,7 +134,7 @@ def load_app(root: Path, options: LoadOptions, other_roots: set[Path] = frozense
     app.repository = _repository(root, scanned or root)
     app.frontend_roots = frontend.frontend_roots(app, options)
     for path in _code_files(app, options, other_roots):
-        base = app.root if _inside(path, app.root) else app.repository
+        base = app.root if inside(path, app.root) else app.repository
         try:
             data = read_file(path, base, options.max_file_size)
         except Unreadable as exc:
@@ -195,16 +195,16 @@ def _load_manifest(app: App, options: LoadOptions) -> None:
 def _code_files(app: App, options: LoadOptions, other_roots: set[Path]):
     """Code files to read: the app folder's, then those of frontend source folders outside it."""
     yield from _walk(app, app.root, options, other_roots)
-    outside = sorted({folder for folder, _ in app.frontend_sources.values() if not _inside(folder, app.root)})
+    outside = sorted({folder for folder, _ in app.frontend_sources.values() if not inside(folder, app.root)})
     for folder in outside:
-        if not any(_inside(folder, other) for other in outside if other != folder):
+        if not any(inside(folder, other) for other in outside if other != folder):
             yield from _walk(app, folder, options, other_roots)
 
 
 def _walk(app: App, root: Path, options: LoadOptions, other_roots: set[Path]):
     """Symlinked files are yielded (read_file judges where they lead); symlinked folders are never
     followed."""
-    real_root = _real(app.root if _inside(root, app.root) else app.repository)
+    real_root = real(app.root if inside(root, app.root) else app.repository)
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         kept = []
@@ -213,7 +213,7 @@ def _walk(app: App, root: Path, options: LoadOptions, other_roots: set[Path]):
             if d in SKIP_DIRS or sub in other_roots or sub in app.replaced_builds or _exclude(app, sub, options):
                 continue
             if sub.is_symlink():
-                target = _real(sub)
+                target = real(sub)
                 if target != real_root and real_root not in target.parents:
                     app.notifications.append(Notification(
                         "warning", f"skipped: symlinked folder points outside the "
@@ -235,18 +235,8 @@ def _repository(root: Path, scanned: Path) -> Path:
     return scanned
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    text, base = str(path), str(folder)
-    return text == base or text.startswith(base.rstrip(os.sep) + os.sep)
-
-
 def _exclude(app: App, path: Path, options: LoadOptions) -> bool:
     glob = _excluded(path, app.root, options.exclude)
     if glob is not None:
         app.excluded[path] = glob
     return glob is not None
-
-
-def _real(path: Path) -> Path:
-    # os.path.realpath, unlike Path.resolve on Python 3.11/3.12, does not raise on a symlink loop.
-    return Path(os.path.realpath(path))

@@ -61,7 +61,8 @@ def test_named_source_folder_in_config(tmp_path: Path) -> None:
     config = Config(resources=(("main", "../web-client/src"),))
     result = scan([app], config, app)
     assert missing_scope_files(result) == {"../web-client/src/App.js"}
-    out = CliRunner().invoke(main, ["scan", str(app), "-v", "--config", str(_config(tmp_path, "main: ../web-client/src"))])
+    config_file = _config(tmp_path, "main: ../web-client/src")
+    out = CliRunner().invoke(main, ["scan", str(app), "-v", "--config", str(config_file)])
     assert "resource 'main': frontend code read from ../web-client/src (named in .forge-audit.yml)" in out.output
 
 
@@ -124,7 +125,8 @@ def test_several_candidate_projects_are_not_guessed(tmp_path: Path) -> None:
 
 # -- deployed code only -----------------------------------------------------------
 
-E2E = "import api, { route } from '@forge/api';\nexport const seed = () => api.asApp().requestJira(route`/rest/api/3/myself`);\n"
+E2E = "import api, { route } from '@forge/api';\n" \
+      "export const seed = () => api.asApp().requestJira(route`/rest/api/3/myself`);\n"
 
 
 def test_files_nothing_deployed_imports_need_no_scope(tmp_path: Path) -> None:

@@ -18,9 +18,11 @@ from auditor.parsing import GRAMMAR_BY_SUFFIX, language, parse_source, text
 from tests.annotations import FIXTURES
 
 VALID = [
-    ("Panel.tsx", "const Panel = styled.div<{ open: boolean }>`\n  display: ${(p) => (p.open ? 'block' : 'none')};\n`;"),
+    ("Panel.tsx", "const Panel = styled.div<{ open: boolean }>`\n"
+                  "  display: ${(p) => (p.open ? 'block' : 'none')};\n`;"),
     ("Panel.ts", "const Panel = styled.div<{ open: boolean }>`display: none;`;"),
-    ("Button.tsx", "const B = styled(Button)<{ $active?: boolean }>`color: ${({ $active }) => ($active ? 'red' : 'blue')};`;"),
+    ("Button.tsx", "const B = styled(Button)<{ $active?: boolean }>`"
+                   "color: ${({ $active }) => ($active ? 'red' : 'blue')};`;"),
     ("List.tsx", "const L = styled.ul<{ onPick: () => void; items: Array<{ id: string }> }>`\n  margin: 0;\n`;"),
     ("Input.tsx", "const I = styled.input.attrs({ type: 'text' })<{ wide: boolean }>`width: 1px;`;"),
     ("theme.tsx", "const c = css<Props>`color: ${(p) => p.color};`;"),
@@ -54,7 +56,8 @@ def test_locations_after_repairs_are_those_of_the_file() -> None:
         "}>`\n"
         "  color: red;\n"
         "`;\n"
-        "const Note = () => <p title=\"Q&A\">Tom & Jerry – ü</p>; const a = requestJira(route`/rest/api/3/myself`);\n"
+        "const Note = () => <p title=\"Q&A\">Tom & Jerry – ü</p>; "
+        "const a = requestJira(route`/rest/api/3/myself`);\n"
     )
     parsed, notes = parse_source(SourceFile(Path("App.tsx"), code.encode()))
     assert notes == []
