@@ -164,6 +164,8 @@ _TYPE_ONLY_STAR = re.compile(rb"\bexport\s+(type)\s+\*")
 _LITERAL_TEXT = {"comment", "string_fragment", "regex_pattern", "jsx_text", "html_character_reference"}
 _MAX_TYPE_ARGUMENTS = 2000  # bytes scanned back from a `>` for its `<`
 _REPAIR_ROUNDS = 3
+_OPENER_OF = {ord(">"): ord("<"), ord("}"): ord("{"), ord(")"): ord("("), ord("]"): ord("[")}
+_GT, _EQUALS, _BACKTICK = ord(">"), ord("="), ord("`")
 
 
 def repair(parser: tree_sitter.Parser, tree: tree_sitter.Tree, data: bytes) -> tree_sitter.Tree:
@@ -263,23 +265,22 @@ def _patch_type_arguments(tree: tree_sitter.Tree, patched: bytearray) -> int:
 def _type_arguments_start(data: bytearray, close: int) -> int | None:
     """Offset of the `<` matching the `>` at ``close``, when what precedes it can be a tag
     (a name, a call or an index); None otherwise."""
-    closers = {ord(">"): ord("<"), ord("}"): ord("{"), ord(")"): ord("("), ord("]"): ord("[")}
     stack = []
     i = close
     while i >= max(0, close - _MAX_TYPE_ARGUMENTS):
         c = data[i]
-        if c == ord(">") and i > 0 and data[i - 1] == ord("="):
+        if c == _GT and i > 0 and data[i - 1] == _EQUALS:
             i -= 2  # `=>` of a function type
             continue
-        if c in closers:
-            stack.append(closers[c])
+        if c in _OPENER_OF:
+            stack.append(_OPENER_OF[c])
         elif c in b"<{([":
             if not stack or stack.pop() != c:
                 return None
             if not stack:
                 before = data[i - 1:i]
                 return i if before and (before.isalnum() or before in b"_$)]") else None
-        elif c == ord("`"):
+        elif c == _BACKTICK:
             return None
         i -= 1
     return None

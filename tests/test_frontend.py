@@ -149,3 +149,9 @@ def test_an_unresolvable_handler_makes_every_file_count(tmp_path: Path) -> None:
     (app / "src" / "main.js").write_text(HANDLER)
     result = scan([app], Config(), app)
     assert missing_scope_files(result) == {"scripts/seed.js"}
+
+
+def test_a_module_loaded_by_a_computed_name_makes_every_file_count(tmp_path: Path) -> None:
+    dynamic = "export const handler = async ({ task }) => (await import(`./tasks/${task}.js`)).run();\n"
+    app = repo(tmp_path, {"app/src/index.js": dynamic, "app/src/tasks/seed.js": E2E})
+    assert missing_scope_files(scan([app], Config(), app)) == {"src/tasks/seed.js"}

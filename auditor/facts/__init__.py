@@ -72,7 +72,7 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
     reached = reached_files(app, manifest, facts.graph, facts.notifications)
     facts.notifications = mark_blocking(app, reached, facts.notifications, partial)
     # Only code that runs once deployed needs scopes or egress; without a sound answer, all code may run.
-    deployed = deployed_files(app, manifest, reached)
+    deployed = deployed_files(app, manifest, facts.graph, reached)
     if deployed is not None:
         facts.not_deployed = sorted(s.path for s in app.sources if s.path not in deployed)
         skipped = set(facts.not_deployed)

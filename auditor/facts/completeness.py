@@ -13,6 +13,7 @@ reached: nothing tells which ones run.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from auditor.model import Notification
 from auditor.parsing import SYNTAX_ERRORS
 
 _INCOMPLETE = "the scan is incomplete"
+# `require(` / dynamic `import(` (not `x.require(`, `__webpack_require__(`, `require.resolve(`), and an
+# argument that is one string literal.
+_LOAD_CALL = re.compile(rb"(?<![\w$.])(?:require|import)\s*\(\s*")
+_LITERAL_ARGUMENT = re.compile(rb"(?:'[^'\\\n]*'|\"[^\"\\\n]*\"|`[^`\\$]*`)\s*[,)]")
 
 
 def reached_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
@@ -38,15 +43,23 @@ def reached_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
     return _reach(starts, graph, known, _OnDisk(app.root))
 
 
-def deployed_files(app: App, manifest: ManifestFacts | None, reached: dict[Path, str] | None) -> set[Path] | None:
+def deployed_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
+                   reached: dict[Path, str] | None) -> set[Path] | None:
     """The loaded code files that run once the app is deployed: what the handler files reach, and the
     Custom UI / UI Kit sources but their tooling (stories, configs, e2e and script folders). The
     frontend counts by folder, not by import: bundler aliases (`@/components`) and CSS-in-JS imports
-    that resolution cannot follow would otherwise hide code that runs. None when the manifest is
-    broken or a function's handler file cannot be found: then any file may run."""
+    that resolution cannot follow would otherwise hide code that runs. None when nothing sound tells
+    which files run, and then any file may: the manifest is broken, a function's handler file cannot
+    be found, or reached code loads a module by a computed name (`require(name)`, `import(`./${x}`)`)."""
     if manifest is None or reached is None or any(f.handler_file is None for f in manifest.functions.values()):
         return None
+    if any(_loads_computed_module(graph.modules[path].parsed.data) for path in reached if path in graph.modules):
+        return None
     return set(reached) | {s.path for s in app.sources if s.frontend and not app.is_frontend_tooling(s.path)}
+
+
+def _loads_computed_module(data: bytes) -> bool:
+    return any(not _LITERAL_ARGUMENT.match(data, match.end()) for match in _LOAD_CALL.finditer(data))
 
 
 def mark_blocking(app: App, reached: dict[Path, str] | None, notes: list[Notification],
