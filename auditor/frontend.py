@@ -31,6 +31,8 @@ TOOLING_DIRS = {"e2e", "cypress", "playwright", "scripts", "tools", "test", "tes
 TOOLING_FILES = ("*.config.*", "*.stories.*", "*.story.*", "*.e2e.*", "setupTests.*")
 PROJECT_DIRS = ("frontend", "ui", "client", "web", "custom-ui", "static")
 BRIDGE = b"@forge/bridge"
+# Forge packages that only run in the browser (UI Kit 1's @forge/ui renders in a function).
+BROWSER_PACKAGES = frozenset({"@forge/bridge", "@forge/react"})
 _SKIP = {"node_modules", ".git"} | BUILD_DIRS
 _MAX_PEEK_FILES = 200      # code files read to tell whether a folder imports @forge/bridge
 _MAX_SMALL_FILE = 1024 * 1024

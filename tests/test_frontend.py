@@ -155,3 +155,21 @@ def test_a_module_loaded_by_a_computed_name_makes_every_file_count(tmp_path: Pat
     dynamic = "export const handler = async ({ task }) => (await import(`./tasks/${task}.js`)).run();\n"
     app = repo(tmp_path, {"app/src/index.js": dynamic, "app/src/tasks/seed.js": E2E})
     assert missing_scope_files(scan([app], Config(), app)) == {"src/tasks/seed.js"}
+
+
+def test_ui_kit_entries_and_bundle_sources_are_deployed(tmp_path: Path) -> None:
+    from auditor.facts import build_facts
+    from auditor.loader import LoadOptions, load_app
+
+    ui_kit = "import React from 'react';\nimport { Panel } from './components/Panel';\nexport default Panel;\n"
+    app = repo(tmp_path, {
+        "app/src/frontend/index.jsx": ui_kit,  # the resource's entry file: what it imports is bundled
+        "app/src/frontend/components/Panel.jsx": "export const Panel = () => null;\n",
+        # the source of a committed bundle: it imports @forge/bridge, App.jsx imports it
+        "app/web/App.jsx": "import { load } from './api';\nexport const App = () => load();\n",
+        "app/web/api.js": NEEDS_USER.replace("export const me", "export const load"),
+        "app/web/Button.stories.jsx": "import { App } from './App';\nexport default { component: App };\n",
+        "app/tools/cleanup.js": E2E,
+    }, path="src/frontend/index.jsx")
+    facts = build_facts(load_app(app, LoadOptions()))
+    assert [p.relative_to(app).as_posix() for p in facts.not_deployed] == ["tools/cleanup.js", "web/Button.stories.jsx"]

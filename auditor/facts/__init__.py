@@ -53,6 +53,7 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
     if app.manifest is not None:
         facts.suppressions += yaml_suppressions(app.manifest_path, "\n".join(app.manifest.lines))
     backend = []
+    resource_entries = []  # UI Kit resources name their entry file
     partial = set()
     for source in app.sources:
         parsed, notes = parse_source(source)
@@ -64,6 +65,8 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         facts.suppressions += js_suppressions(parsed)
         if not source.frontend:  # Custom UI code runs in one user's browser: no shared state
             backend.append(parsed)
+        elif source.path in app.frontend_roots:
+            resource_entries.append(parsed)
         code = extract(parsed)
         facts.api_calls += code.api_calls
         facts.fetch_calls += code.fetch_calls
@@ -72,7 +75,8 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
     reached = reached_files(app, manifest, facts.graph, facts.notifications)
     facts.notifications = mark_blocking(app, reached, facts.notifications, partial)
     # Only code that runs once deployed needs scopes or egress; without a sound answer, all code may run.
-    deployed = deployed_files(app, manifest, facts.graph, reached)
+    entry_modules = build_module_graph(resource_entries).modules if resource_entries else {}
+    deployed = deployed_files(app, manifest, facts.graph, reached, entry_modules)
     if deployed is not None:
         facts.not_deployed = sorted(s.path for s in app.sources if s.path not in deployed)
         skipped = set(facts.not_deployed)

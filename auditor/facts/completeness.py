@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from auditor.facts.manifest import ManifestFacts
-from auditor.facts.modules import ModuleGraph, resolve_specifier
+from auditor.facts.modules import ModuleGraph, ModuleInfo, resolve_specifier
+from auditor.frontend import BROWSER_PACKAGES, is_tooling
 from auditor.loader import CODE_SUFFIXES, App
 from auditor.model import Notification
 from auditor.parsing import SYNTAX_ERRORS
@@ -43,19 +44,44 @@ def reached_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
     return _reach(starts, graph, known, _OnDisk(app.root))
 
 
-def deployed_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
-                   reached: dict[Path, str] | None) -> set[Path] | None:
-    """The loaded code files that run once the app is deployed: what the handler files reach, and the
-    Custom UI / UI Kit sources but their tooling (stories, configs, e2e and script folders). The
-    frontend counts by folder, not by import: bundler aliases (`@/components`) and CSS-in-JS imports
-    that resolution cannot follow would otherwise hide code that runs. None when nothing sound tells
-    which files run, and then any file may: the manifest is broken, a function's handler file cannot
-    be found, or reached code loads a module by a computed name (`require(name)`, `import(`./${x}`)`)."""
+def deployed_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph, reached: dict[Path, str] | None,
+                   resource_entries: dict[Path, ModuleInfo]) -> set[Path] | None:
+    """The loaded code files that run once the app is deployed: what the handler files reach, what the
+    entry files of UI Kit resources (``path: src/frontend/index.jsx``) reach, the Custom UI sources
+    and the files importing @forge/bridge or @forge/react, but their tooling (stories, configs, e2e and
+    script folders). Resource folders count by folder,
+    not by import: bundler aliases (`@/components`) would otherwise hide code that runs. None when
+    nothing sound tells which files run, and then any file may: the manifest is broken, a function's
+    handler file cannot be found, or reached code loads a module by a computed name (`require(name)`,
+    `import(`./${x}`)`)."""
     if manifest is None or reached is None or any(f.handler_file is None for f in manifest.functions.values()):
         return None
-    if any(_loads_computed_module(graph.modules[path].parsed.data) for path in reached if path in graph.modules):
+    modules = {**graph.modules, **resource_entries}
+    known = set(modules) | {s.path for s in app.sources}
+    bundled = _reach(dict.fromkeys(resource_entries, ""), ModuleGraph(modules, None), known, _OnDisk(app.root))
+    runs = set(reached) | set(bundled)
+    if any(_loads_computed_module(modules[path].parsed.data) for path in runs if path in modules):
         return None
-    return set(reached) | {s.path for s in app.sources if s.frontend and not app.is_frontend_tooling(s.path)}
+    return runs | {s.path for s in app.sources if s.frontend and not app.is_frontend_tooling(s.path)} | \
+        _browser_sources(app, graph)
+
+
+def _browser_sources(app: App, graph: ModuleGraph) -> set[Path]:
+    """Frontend source outside any resource folder: the files importing a browser-only Forge package,
+    the files importing those (up to the frontend's entry) and all these import; tooling aside. The
+    source of a committed bundle (``path: static/`` built from src/frontend), or UI Kit code the
+    manifest's entry file does not reach: their calls are the app's, whichever copy runs."""
+    import networkx as nx
+
+    seeds = {path for path, info in graph.modules.items() if info.specifiers & BROWSER_PACKAGES}
+    roots = set(seeds)
+    for seed in seeds:
+        roots |= nx.ancestors(graph.graph, seed)
+    found = set(roots)
+    for root in roots:
+        found |= nx.descendants(graph.graph, root)
+    return {path for path in found if isinstance(path, Path)
+            and not is_tooling(PurePosixPath(os.path.relpath(path, app.root).replace(os.sep, "/")))}
 
 
 def _loads_computed_module(data: bytes) -> bool:
