@@ -69,14 +69,14 @@ def frontend_roots(app, options) -> list[Path]:
             continue
         why = "git-ignored" if ignored else "missing" if not os.path.lexists(target) else "outside the app folder"
         source = _producer(app, key, target)
+        if source is None and ignored and inside(target, app.root):
+            roots.append(target)  # only the build output is there: read it
+            continue
         if source is None:
-            if ignored and inside(target, app.root):
-                roots.append(target)  # only the build output is there: read it
-            if why != "missing" or target.name in BUILD_DIRS or not inside(target, app.root):
-                app.notifications.append(Notification(
-                    "warning", f"resource '{key}': {rel} is {why} and no frontend project building it was found; "
-                    f"its calls are not analysed (name its source folder in .forge-audit.yml: "
-                    f"resources: {{{key}: <folder>}})", app.manifest_path, failure=False))
+            app.notifications.append(Notification(
+                "warning", f"resource '{key}': {rel} is {why} and no frontend project building it was found; "
+                f"its calls are not analysed (name its source folder in .forge-audit.yml: "
+                f"resources: {{{key}: <folder>}})", app.manifest_path, failure=False))
             continue
         roots.append(source)
         _found(app, key, source, f"{rel} is {why}", rel, target, ignored)
@@ -127,7 +127,8 @@ def _producer(app, key: str, target: Path) -> Path | None:
                 if folder not in candidates and inside(folder, app.repository) and not inside(app_root, folder) \
                         and folder.is_dir() and _imports_bridge(folder, app.repository):
                     candidates.append(folder)
-    keyed = [c for c in candidates if key and key in c.parts]
+    repository = real(app.repository)
+    keyed = [c for c in candidates if key and key in c.relative_to(repository).parts]
     if keyed:
         return keyed[0]
     if len(candidates) == 1:

@@ -236,7 +236,8 @@ def _repository(root: Path, scanned: Path) -> Path:
 
 
 def _exclude(app: App, path: Path, options: LoadOptions) -> bool:
-    glob = _excluded(path, app.root, options.exclude)
+    # a frontend folder outside the app: its globs match from the repository (`*.test.*` alike)
+    glob = _excluded(path, app.root if inside(path, app.root) else app.repository, options.exclude)
     if glob is not None:
         app.excluded[path] = glob
     return glob is not None

@@ -173,3 +173,13 @@ def test_ui_kit_entries_and_bundle_sources_are_deployed(tmp_path: Path) -> None:
     }, path="src/frontend/index.jsx")
     facts = build_facts(load_app(app, LoadOptions()))
     assert [p.relative_to(app).as_posix() for p in facts.not_deployed] == ["tools/cleanup.js", "web/Button.stories.jsx"]
+
+
+def test_default_excludes_apply_to_a_frontend_outside_the_app(tmp_path: Path) -> None:
+    app = repo(tmp_path, {"frontend/package.json": '{"dependencies": {"@forge/bridge": "4"}}',
+                          "frontend/src/App.js": BRIDGE_CALL.format(path="/rest/api/3/project/recent"),
+                          "frontend/src/App.test.js": NEEDS_USER, "frontend/src/__mocks__/bridge.js": NEEDS_USER},
+               path="../frontend/build")
+    result = scan([app], Config(), app)
+    assert missing_scope_files(result) == set()
+    assert not any("App.test.js" in str(n.path) for n in result.notifications)
