@@ -201,7 +201,10 @@ def _gitignore_match(pattern: str, rel: PurePosixPath) -> bool:
         pattern.startswith("**/") and fnmatch.fnmatchcase(text, pattern[3:]))
 
 
-def is_tooling(rel: PurePosixPath) -> bool:
-    """A path (relative to its frontend project) the bundle holds none of: configs, stories, tests."""
-    return (rel.parts[:1] in [(d,) for d in TOOLING_DIRS]
+def is_tooling(rel: PurePosixPath, project: bool = True) -> bool:
+    """A path (relative to its frontend project, or to a source folder when not ``project``) the bundle
+    holds none of: configs and stories anywhere, and the top folders of tests, e2e and scripts of a
+    project (in a source folder, `tools/` may well be code the app imports)."""
+    return ((project and rel.parts[:1] in [(d,) for d in TOOLING_DIRS])
             or any(fnmatch.fnmatchcase(rel.name, p) for p in TOOLING_FILES))
+

@@ -72,6 +72,7 @@ class App:
     # Files and folders left out by an exclude glob (path -> the glob): no notification unless code
     # that runs needs them (auditor.facts.completeness).
     excluded: dict[Path, str] = field(default_factory=dict)
+    _projects: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def is_frontend(self, path: Path) -> bool:
         return self._frontend_root(path) is not None
@@ -81,7 +82,10 @@ class App:
         root = self._frontend_root(path)
         if root is None:
             return False
-        return frontend.is_tooling(PurePosixPath(str(path)[len(root) + 1:].replace(os.sep, "/")))
+        if root not in self._projects:  # a package's root (package.json), not one of its source folders
+            self._projects[root] = os.path.isfile(os.path.join(root, "package.json"))
+        rel = PurePosixPath(str(path)[len(root) + 1:].replace(os.sep, "/"))
+        return frontend.is_tooling(rel, project=self._projects[root])
 
     def _frontend_root(self, path: Path) -> str | None:
         """The innermost frontend root holding ``path``."""

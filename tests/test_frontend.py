@@ -183,3 +183,19 @@ def test_default_excludes_apply_to_a_frontend_outside_the_app(tmp_path: Path) ->
     result = scan([app], Config(), app)
     assert missing_scope_files(result) == set()
     assert not any("App.test.js" in str(n.path) for n in result.notifications)
+
+
+def test_tooling_folders_count_at_a_project_root_only(tmp_path: Path) -> None:
+    from auditor.facts import build_facts
+    from auditor.loader import LoadOptions, load_app
+
+    app = repo(tmp_path, {"app/static/main/package.json": "{}", "app/static/main/src/App.js": NEEDS_USER,
+                          "app/static/main/scripts/release.js": NEEDS_USER,
+                          "web/src/tools/format.js": NEEDS_USER, "web/src/App.js": NEEDS_USER})
+    facts = build_facts(load_app(app, LoadOptions()))
+    assert [p.relative_to(app).as_posix() for p in facts.not_deployed] == ["static/main/scripts/release.js"]
+    # a source folder named in the config: its tools/ is app code
+    facts = build_facts(load_app(app, LoadOptions(resources=(("main", "../web/src"),))))
+    assert "tools/format.js" in {p.relative_to(app.parent / "web/src").as_posix()
+                                 for p in {s.path for s in facts.app.sources} - set(facts.not_deployed)
+                                 if "web" in p.parts}
