@@ -7,7 +7,11 @@ manifest entry point reaches it, as the handler file or through the module
 graph, transitively. Those notifications are marked ``blocking``; a gap no
 entry point reaches stays a plain warning. An unreadable manifest always
 blocks. When no handler file can be resolved, every backend file counts as
-reached: nothing tells which ones run.
+reached: nothing tells which ones run. A file with syntax errors nothing
+reaches is "analysed partially": a warning that is no failure.
+
+The same reach decides which files are deployed (``deployed_files``): only
+their calls need scopes, so tests, scripts and tooling raise no finding.
 """
 
 from __future__ import annotations
