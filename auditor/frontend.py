@@ -100,9 +100,10 @@ def _named_source(app, key: str, folder: str) -> Path | None:
     """The folder `.forge-audit.yml` names for ``key``; None (with a blocking notification) when it is
     not a folder of the repository: a setting that silently does nothing is worse than none."""
     source = real(app.root / folder)
-    if inside(source, app.repository) and source.is_dir():
+    if inside(source, app.repository) and source.is_dir() and not inside(real(app.root), source):
         return source
-    where = "is not a folder" if inside(source, app.repository) else "lies outside the repository"
+    where = ("lies outside the repository" if not inside(source, app.repository) else
+             "is not a folder" if not source.is_dir() else "holds the app folder itself")
     app.notifications.append(Notification(
         "error", f".forge-audit.yml resources: '{key}': {folder} {where} (paths are relative to the app folder)",
         app.manifest_path, blocking=True))

@@ -87,6 +87,7 @@ def test_config_resources_that_lead_nowhere_block_the_scan(tmp_path: Path) -> No
     app = repo(tmp_path, {"frontend/src/App.js": NEEDS_USER})
     for resources, message in ((("main", "../nowhere"),), "../nowhere is not a folder"), \
                               ((("main", "../../.."),), "lies outside the repository"), \
+                              ((("main", ".."),), "holds the app folder itself"), \
                               ((("mian", "../frontend/src"),), "'mian' is not a resource of this app"):
         result = scan([app], Config(resources=resources), app)
         assert any(message in n.message for n in result.incomplete), message
