@@ -10,6 +10,7 @@ fail for the wrong reason, on a partial picture.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -63,6 +64,10 @@ def main() -> None:
               help="Exit 0/1 by the findings even when the scan is incomplete (an app's analysis failed, or a file "
                    "an entry point reaches was skipped, excluded or partly parsed) instead of 2.")
 @click.option("--show-suppressed", is_flag=True, help="Also report findings silenced by forge-audit-ignore.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="On standard error, per app: the code files nothing deployed runs (tests, scripts, tooling no "
+                   "manifest entry reaches: their calls need no scope) and the folder each Custom UI resource's "
+                   "code was read from when it is not the resource path.")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder SARIF URIs are relative to.  [default: the enclosing git work tree, else the working directory]")
 @click.option("--confirm", is_flag=True,
@@ -74,12 +79,15 @@ def main() -> None:
 @click.option("--replay-budget", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
               help="Seconds of replay for the whole scan; each finding gets a share of what is left (with --confirm).")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
-                 allow_incomplete, show_suppressed, source_root, confirm, replay_timeout, replay_memory,
+                 allow_incomplete, show_suppressed, verbose, source_root, confirm, replay_timeout, replay_memory,
                  replay_budget) -> None:
     """Scan the Forge apps under PATHS (default: the current directory).
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
-    JS/TS code is read from the app folder, Custom UI resources included.
+    JS/TS code is read from the app folder, Custom UI resources included (and,
+    when a resource's build folder is not in the repository, the frontend
+    project building it). Only deployed code needs scopes: files no manifest
+    handler reaches (tests, scripts, tooling) raise no scope/missing.
 
     Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or
     configuration error, or an incomplete scan (a file an entry point reaches
@@ -113,6 +121,8 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
         traceback.print_exc()
         _fail("internal error: the scan did not complete")
     report = _renderer(fmt)(result, show_suppressed)
+    if verbose:
+        _print_inventory(result)
     if output:
         output.write_text(click.unstyle(report), encoding="utf-8")
         click.echo(f"forge-audit: wrote {fmt} report to {output}", err=True)
@@ -125,6 +135,20 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     threshold = LEVEL_RANK[config.fail_on]
     failing = [f for f in result.reported() if threshold and LEVEL_RANK[f.level] >= threshold]
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+def _print_inventory(result) -> None:
+    """What was analysed beyond the findings: frontend folders used, files not deployed."""
+    for app in result.apps:
+        def shown(path: Path) -> str:
+            return printable(os.path.relpath(path, app))
+        name = printable(str(app))
+        for key, (folder, why) in sorted(result.frontend_sources.get(app, {}).items()):
+            click.echo(f"forge-audit: {name}: resource '{printable(key)}': frontend code read from "
+                       f"{shown(folder)} ({printable(why)})", err=True)
+        for path in result.not_deployed.get(app, []):
+            click.echo(f"forge-audit: {name}: not deployed (nothing the manifest runs imports it): {shown(path)}",
+                       err=True)
 
 
 def _renderer(fmt: str):

@@ -7,6 +7,8 @@ fail-on: warning                # error (default) | warning | note | none
 exclude: ["static/legacy/*"]    # fnmatch globs (`*` also matches `/`), added to the defaults
 max-file-size: 2MB              # bytes, or a number with KB/MB; default 5MB
 allow-incomplete: false         # true: an incomplete scan exits 0/1 like a complete one, not 2
+resources:                      # resource key -> folder of its frontend source, relative to the app
+  main: ../frontend/src         # folder (for a resource path naming a build folder not in the repository)
 ```
 Command-line flags win over the file. Any mistake in the file is a usage
 error (exit 2): a config that silently does nothing is worse than none.
@@ -28,7 +30,7 @@ from rules import RULES_BY_ID
 
 CONFIG_NAME = ".forge-audit.yml"
 MAX_CONFIG_SIZE = 1024 * 1024
-_KEYS = ("rules", "fail-on", "exclude", "max-file-size", "allow-incomplete")
+_KEYS = ("rules", "fail-on", "exclude", "max-file-size", "allow-incomplete", "resources")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _UNITS = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2, "gb": 1024**3, "gib": 1024**3}
 
@@ -45,6 +47,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     allow_incomplete: bool = False
+    resources: tuple[tuple[str, str], ...] = ()
     source: Path | None = None
 
     def rule_enabled(self, rule_id: str) -> bool:
@@ -53,7 +56,8 @@ class Config:
         return self.enable is None or rule_id in self.enable
 
     def load_options(self) -> LoadOptions:
-        return LoadOptions(max_file_size=self.max_file_size, exclude=DEFAULT_EXCLUDES + self.exclude)
+        return LoadOptions(max_file_size=self.max_file_size, exclude=DEFAULT_EXCLUDES + self.exclude,
+                           resources=self.resources)
 
     def override(self, **changes) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -126,7 +130,23 @@ def load_config(path: Path) -> Config:
         if not isinstance(data["allow-incomplete"], bool):
             raise ConfigError(f"{where}: allow-incomplete must be true or false")
         config = replace(config, allow_incomplete=data["allow-incomplete"])
+    if "resources" in data:
+        config = replace(config, resources=check_resources(data["resources"], f"{where}: resources"))
     return config
+
+
+def check_resources(value: object, where: str) -> tuple[tuple[str, str], ...]:
+    """`{key: folder}`: each folder relative (to the app folder), inside no installed package."""
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"{where} must map resource keys to source folders, e.g. {{main: ../frontend/src}}")
+    for key, folder in value.items():
+        if not isinstance(key, str) or not isinstance(folder, str) or not folder.strip():
+            raise ConfigError(f"{where}: '{key}' must name a folder (a string), e.g. {key}: ../frontend/src")
+        if Path(folder).is_absolute() or folder.startswith("~"):
+            raise ConfigError(f"{where}: '{key}': {folder} must be relative to the app folder")
+        if "node_modules" in Path(folder).parts:
+            raise ConfigError(f"{where}: '{key}': {folder} is an installed package, not the app's source")
+    return tuple(sorted(value.items()))
 
 
 def find_config(paths: list[Path]) -> Path | None:

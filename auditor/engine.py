@@ -15,7 +15,7 @@ from pathlib import Path
 
 from auditor.config import Config
 from auditor.facts import AppFacts, build_facts
-from auditor.loader import App, discover_apps, load_app
+from auditor.loader import App, discover_apps, load_app, scanned_path
 from auditor.model import Finding, Location, Notification, Region
 from rules import ALL_RULES, RULES_BY_ID
 from rules.base import Rule
@@ -37,6 +37,10 @@ class ScanResult:
     # The bytes analysed, for each file a finding points into: reports quote and hash these instead of
     # reading the repository again (the file may have changed, or be a FIFO by now).
     contents: dict[Path, bytes] = field(default_factory=dict)
+    # What -v prints: per app, the loaded code files nothing deployed runs, and each resource's frontend
+    # code folder when it is not the resource path itself (key -> (folder, why)).
+    not_deployed: dict[Path, list[Path]] = field(default_factory=dict)
+    frontend_sources: dict[Path, dict[str, tuple[Path, str]]] = field(default_factory=dict)
 
     @property
     def successful(self) -> bool:
@@ -63,13 +67,15 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
     budget = None  # the replay budget (--replay-budget) is one for the whole scan
     for root in roots:
         try:
-            app = load_app(root, options, other_roots=set(roots) - {root})
+            app = load_app(root, options, other_roots=set(roots) - {root}, scanned=scanned_path(root, paths))
             facts = build_facts(app, module_state=config.rule_enabled("tenant/global-state"))
         except Exception as exc:  # one app's surprise must not cost the other apps their findings
             result.notifications.append(_internal_error("internal error while analysing this app, its findings "
                                                         "are missing", exc, root))
             continue
         result.notifications += facts.notifications
+        result.not_deployed[root] = facts.not_deployed
+        result.frontend_sources[root] = app.frontend_sources
         findings = _apply_suppressions(facts, _run_rules(facts, rules, result.notifications), config)
         if confirm is not None:  # suppressed findings are not worth a replay
             budget = _confirm(facts, [f for f in findings if f.suppression is None], confirm, budget,

@@ -1,7 +1,9 @@
 """Find Forge apps on disk and read their manifest and code, safely.
 
 Every ``manifest.yml`` under a scanned path is an app; its code is every
-JS/TS file under the app directory. Files are read only through
+JS/TS file under the app directory, plus the frontend projects found outside
+it for resources whose build folder is not in the repository
+(``auditor.frontend``). Files are read only through
 ``auditor.safe_read``; whatever cannot be read as intended (binary, too large,
 not a regular file, a symlink leaving the app or looping, bad YAML) becomes a
 notification, excluded files are recorded in ``App.excluded``, and the scan
@@ -17,11 +19,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from auditor import frontend
+from auditor.frontend import CODE_SUFFIXES
+from auditor.fspath import inside, real
 from auditor.model import Notification, Region
 from auditor.safe_read import Unreadable, read_file
 from auditor.yamldoc import YamlDoc, YamlError, YamlProblem, decode_yaml_bytes, load_yaml
 
-CODE_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 SKIP_DIRS = {"node_modules", ".git"}
 # Test code runs against mocks in CI, never in a tenant's invocation.
 DEFAULT_EXCLUDES = ("*/__tests__/*", "*/__mocks__/*", "*.test.*", "*.spec.*")
@@ -30,14 +34,14 @@ MANIFEST = "manifest.yml"
 BINARY_WINDOW = 8192
 # C0 controls that never occur in text (tab, LF, VT, FF, CR and ESC do).
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\x0b\x0c\r\x1b") + b"\x7f"
-# Custom UI resources usually point at a build folder; their sources sit beside it.
-BUILD_DIRS = {"build", "dist", "out", "public"}
 
 
 @dataclass(frozen=True)
 class LoadOptions:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+    # resource key -> folder of its frontend source, relative to the app folder (`.forge-audit.yml` resources)
+    resources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -57,13 +61,35 @@ class App:
     sources: list[SourceFile] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     frontend_roots: list[Path] = field(default_factory=list)
+    # The folder the loader may read beyond the app: the repository (nearest ancestor with .git) or the
+    # scanned path.
+    repository: Path | None = None
+    # Resource key -> (source folder read for it, why): frontend code found beside a build output folder
+    # that is not in the repository. Folders outside the app are read as well.
+    frontend_sources: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    # Git-ignored build output folders replaced by their source: not read (the source holds the calls).
+    replaced_builds: set[Path] = field(default_factory=set)
     # Files and folders left out by an exclude glob (path -> the glob): no notification unless code
     # that runs needs them (auditor.facts.completeness).
     excluded: dict[Path, str] = field(default_factory=dict)
+    _projects: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def is_frontend(self, path: Path) -> bool:
-        text = str(path)  # string prefixes: Path.parents costs a list of paths per call and root
-        return any(text == root or text.startswith(root + os.sep) for root in map(str, self.frontend_roots))
+        return self._frontend_root(path) is not None
+
+    def is_frontend_tooling(self, path: Path) -> bool:
+        """A frontend project's configs, stories, e2e tests and scripts: the bundle holds none of them."""
+        root = self._frontend_root(path)
+        if root is None:
+            return False
+        if root not in self._projects:  # a package's root (package.json), not one of its source folders
+            self._projects[root] = os.path.isfile(os.path.join(root, "package.json"))
+        rel = PurePosixPath(str(path)[len(root) + 1:].replace(os.sep, "/"))
+        return frontend.is_tooling(rel, project=self._projects[root])
+
+    def _frontend_root(self, path: Path) -> str | None:
+        """The innermost frontend root holding ``path``."""
+        return max((str(root) for root in self.frontend_roots if inside(path, root)), key=len, default=None)
 
 
 def discover_apps(paths: list[Path], options: LoadOptions) -> list[Path]:
@@ -93,13 +119,28 @@ def _excluded(path: Path, base: Path, patterns: tuple[str, ...]) -> str | None:
                  if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, "*/" + pattern.lstrip("/"))), None)
 
 
-def load_app(root: Path, options: LoadOptions, other_roots: set[Path] = frozenset()) -> App:
+def scanned_path(root: Path, paths: list[Path]) -> Path:
+    """The scanned path ``root`` (an app folder) was found under."""
+    for path in paths:
+        path = path.resolve()
+        folder = path.parent if path.is_file() else path
+        if folder == root or folder in root.parents:
+            return folder
+    return root
+
+
+def load_app(root: Path, options: LoadOptions, other_roots: set[Path] = frozenset(),
+             scanned: Path | None = None) -> App:
+    """``scanned``: the path the app was found under; it bounds what is read beyond the app folder when
+    no enclosing repository (a folder with .git) is found."""
     app = App(root=root, manifest_path=root / MANIFEST)
     _load_manifest(app, options)
-    app.frontend_roots = _frontend_roots(app)
+    app.repository = _repository(root, scanned or root)
+    app.frontend_roots = frontend.frontend_roots(app, options)
     for path in _code_files(app, options, other_roots):
+        base = app.root if inside(path, app.root) else app.repository
         try:
-            data = read_file(path, app.root, options.max_file_size)
+            data = read_file(path, base, options.max_file_size)
         except Unreadable as exc:
             _skip(app, path, str(exc))
             continue
@@ -155,42 +196,32 @@ def _load_manifest(app: App, options: LoadOptions) -> None:
         app.manifest = None
 
 
-def _frontend_roots(app: App) -> list[Path]:
-    """Files and folders of Custom UI / UI Kit resources: they run in the browser."""
-    if app.manifest is None:
-        return []
-    roots = []
-    resources = app.manifest.get(("resources",)) or []
-    for resource in resources if isinstance(resources, list) else []:
-        rel = resource.get("path") if isinstance(resource, dict) else None
-        if not isinstance(rel, str) or not rel.strip():
-            continue
-        target = _real(app.root / rel)
-        if _real(app.root) not in target.parents:
-            continue
-        roots.append(target)
-        if target.name in BUILD_DIRS:
-            roots.append(target.parent)
-    return roots
-
-
 def _code_files(app: App, options: LoadOptions, other_roots: set[Path]):
-    """Code files to read. Symlinked files are yielded (read_file judges where they lead); symlinked
-    folders are never followed."""
-    root = app.root
-    real_root = _real(root)
+    """Code files to read: the app folder's, then those of frontend source folders outside it."""
+    yield from _walk(app, app.root, options, other_roots)
+    outside = sorted({folder for folder, _ in app.frontend_sources.values() if not inside(folder, app.root)})
+    for folder in outside:
+        if not any(inside(folder, other) for other in outside if other != folder):
+            yield from _walk(app, folder, options, other_roots)
+
+
+def _walk(app: App, root: Path, options: LoadOptions, other_roots: set[Path]):
+    """Symlinked files are yielded (read_file judges where they lead); symlinked folders are never
+    followed."""
+    real_root = real(app.root if inside(root, app.root) else app.repository)
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         kept = []
         for d in sorted(dirnames):
             sub = here / d
-            if d in SKIP_DIRS or sub in other_roots or _exclude(app, sub, options):
+            if d in SKIP_DIRS or sub in other_roots or sub in app.replaced_builds or _exclude(app, sub, options):
                 continue
             if sub.is_symlink():
-                target = _real(sub)
+                target = real(sub)
                 if target != real_root and real_root not in target.parents:
                     app.notifications.append(Notification(
-                        "warning", "skipped: symlinked folder points outside the app", sub))
+                        "warning", f"skipped: symlinked folder points outside the "
+                                   f"{'app' if root == app.root else 'repository'}", sub))
                 continue  # inside targets are walked on their own
             kept.append(d)
         dirnames[:] = kept
@@ -200,13 +231,17 @@ def _code_files(app: App, options: LoadOptions, other_roots: set[Path]):
                 yield path
 
 
+def _repository(root: Path, scanned: Path) -> Path:
+    """The nearest folder holding ``root`` with a .git entry, else the scanned path."""
+    for folder in [root, *root.parents]:
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return scanned
+
+
 def _exclude(app: App, path: Path, options: LoadOptions) -> bool:
-    glob = _excluded(path, app.root, options.exclude)
+    # a frontend folder outside the app: its globs match from the repository (`*.test.*` alike)
+    glob = _excluded(path, app.root if inside(path, app.root) else app.repository, options.exclude)
     if glob is not None:
         app.excluded[path] = glob
     return glob is not None
-
-
-def _real(path: Path) -> Path:
-    # os.path.realpath, unlike Path.resolve on Python 3.11/3.12, does not raise on a symlink loop.
-    return Path(os.path.realpath(path))

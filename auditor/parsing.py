@@ -100,7 +100,8 @@ def text(node: tree_sitter.Node) -> str:
     return node.text.decode("utf-8", "replace")
 
 
-_SYNTAX_ERRORS = "(ERROR) @error (MISSING) @missing"
+_ERROR_QUERY = "(ERROR) @error (MISSING) @missing"
+SYNTAX_ERRORS = "syntax errors"  # how the notification about a partly parsed file starts
 # Where JavaScript allows a NUL character: inside these tokens (a `${...}` hole in a template is code again).
 _NUL_HOLDERS = {"comment", "string", "template_string", "regex"}
 
@@ -116,17 +117,18 @@ def parse_source(source: SourceFile) -> tuple[ParsedFile | None, list[Notificati
     # width and keeps every offset, and NUL bytes anywhere else are reported below.
     try:
         tree = parser.parse(source.data.replace(b"\0", b" "))
+        if tree.root_node.has_error:
+            tree = repair(parser, tree, source.data)
     except Exception as exc:  # tree-sitter raises plain errors on pathological input
         return None, [Notification("error", f"skipped: could not parse file: {exc}", source.path)]
     parsed = ParsedFile(source, grammar, tree)
     notes = []
     if tree.root_node.has_error:
-        errors = parsed.captures(_SYNTAX_ERRORS)
-        nodes = sorted(errors.get("error", []) + errors.get("missing", []), key=lambda n: n.start_byte)
+        nodes = _error_nodes(tree, grammar)
         first = parsed.region(nodes[0]) if nodes else Region(1, 1)
         notes.append(Notification(
             "warning",
-            f"syntax errors ({len(nodes)} place(s), first at line {first.start_line}); "
+            f"{SYNTAX_ERRORS} ({len(nodes)} place(s), first at line {first.start_line}); "
             "facts were taken from the parts that parsed",
             source.path, Region(first.start_line, first.start_column),
         ))
@@ -137,6 +139,172 @@ def parse_source(source: SourceFile) -> tuple[ParsedFile | None, list[Notificati
             "warning", "NUL byte outside comments and strings: not valid JavaScript, the file may not run as parsed",
             source.path, Region(parsed.data.count(b"\n", 0, stray) + 1, parsed.column(stray, stray - line_start))))
     return parsed, notes
+
+
+def _error_nodes(tree: tree_sitter.Tree, grammar: str) -> list[tree_sitter.Node]:
+    errors = tree_sitter.QueryCursor(_query(grammar, _ERROR_QUERY)).captures(tree.root_node)
+    return sorted(errors.get("error", []) + errors.get("missing", []), key=lambda n: n.start_byte)
+
+
+# -- grammar gaps ---------------------------------------------------------------
+# Valid code the pinned grammars reject (tree-sitter-typescript 0.23.2 and tree-sitter-javascript 0.25.0
+# are the newest releases). Each gap is bridged by a patch of the same byte length that keeps every
+# newline, so rows, columns and offsets of the repaired tree are those of the file.
+
+# The `>` closing a tagged template's type arguments: styled.div<{ open: boolean }>`...`, sql<Row[]>`...`
+_TEMPLATE_AFTER_TYPE = re.compile(rb">\s*`")
+# A `&` that starts no character reference: bare in JSX text or inside a JSX string attribute.
+_BARE_AMPERSAND = re.compile(rb"&(?![&=]|#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+# A reserved word as a JSX attribute name (<label for="x">): valid JSX the JavaScript grammar rejects.
+_KEYWORD_ATTRIBUTE = re.compile(
+    rb"(?<=\s)(?:break|case|catch|class|const|continue|debugger|default|delete|do|else|export|extends|false|"
+    rb"finally|for|function|if|import|in|instanceof|new|null|return|super|switch|this|throw|true|try|typeof|"
+    rb"var|void|while|with)(?=\s*=\s*[\"'{]|\s*/?>)")
+_TYPE_ONLY_STAR = re.compile(rb"\bexport\s+(type)\s+\*")
+_LITERAL_TEXT = {"comment", "string_fragment", "regex_pattern", "jsx_text", "html_character_reference"}
+_MAX_TYPE_ARGUMENTS = 2000  # bytes scanned back from a `>` for its `<`
+_REPAIR_ROUNDS = 3
+_OPENER_OF = {ord(">"): ord("<"), ord("}"): ord("{"), ord(")"): ord("("), ord("]"): ord("[")}
+_GT, _EQUALS, _BACKTICK = ord(">"), ord("="), ord("`")
+
+
+def repair(parser: tree_sitter.Parser, tree: tree_sitter.Tree, data: bytes) -> tree_sitter.Tree:
+    """``tree`` (of ``data``, with errors) with the grammar gaps bridged, as far as that leaves fewer errors.
+
+    Patches are found on the tree at hand, so a gap hidden by the error recovery around another one is
+    found on the next round. The patched buffer is parsed, then ``data`` is parsed again with that tree
+    as the old tree and no edit: tree-sitter reuses the whole tree, and node text is the file's own (a
+    JSX `&` stays a `&`). Should that parse fall back into an error, the patched tree is kept: only the
+    text of its patched nodes differs."""
+    clean = data.replace(b"\0", b" ")
+    patched = bytearray(clean)
+    best, best_errors = tree, _error_bytes(tree)
+    for _ in range(_REPAIR_ROUNDS):
+        attempt = bytearray(patched)
+        if not any([patch(best, attempt) for patch in _PATCHES]):
+            break
+        candidate = parser.parse(bytes(attempt))
+        errors = _error_bytes(candidate)
+        if errors >= best_errors:
+            break
+        patched, best, best_errors = attempt, candidate, errors
+        if not errors:
+            break
+    if best is tree:
+        return tree
+    exact = parser.parse(clean, best)
+    return exact if _error_bytes(exact) <= best_errors else best
+
+
+def _error_bytes(tree: tree_sitter.Tree) -> int:
+    """How much of the file tree-sitter could not parse (a MISSING token counts as one byte)."""
+    if not tree.root_node.has_error:
+        return 0
+    total = 0
+    todo = [tree.root_node]
+    while todo:
+        node = todo.pop()
+        if node.is_error:
+            total += max(node.end_byte - node.start_byte, 1)
+        elif node.is_missing:
+            total += 1
+        elif node.has_error:
+            todo.extend(node.children)
+    return total
+
+
+def _in_literal_text(tree: tree_sitter.Tree, offset: int) -> bool:
+    """Whether the byte at ``offset`` is inside a comment, string, regex or template text."""
+    node = tree.root_node.descendant_for_byte_range(offset, offset + 1)
+    return node is not None and node.type in _LITERAL_TEXT
+
+
+def _in_jsx_text(tree: tree_sitter.Tree, offset: int) -> bool:
+    """Whether the byte at ``offset`` is in JSX text, a JSX attribute string or an unparsed region."""
+    node = tree.root_node.descendant_for_byte_range(offset, offset + 1)
+    while node is not None:
+        if node.is_error or node.type == "jsx_text":
+            return True
+        if node.type == "string":
+            return node.parent is not None and node.parent.type == "jsx_attribute"
+        if node.type not in ("&", "string_fragment", "html_character_reference"):
+            return False
+        node = node.parent
+    return False
+
+
+def _blank(patched: bytearray, start: int, end: int) -> None:
+    for i in range(start, end):
+        if patched[i] not in b"\r\n":
+            patched[i] = 0x20
+
+
+def _patch_type_only_export(tree: tree_sitter.Tree, patched: bytearray) -> int:
+    """`export type * from './x'` (TypeScript 5.0) -> `export      * from './x'`."""
+    count = 0
+    for match in _TYPE_ONLY_STAR.finditer(patched):
+        if not _in_literal_text(tree, match.start(1)):
+            _blank(patched, match.start(1), match.end(1))
+            count += 1
+    return count
+
+
+def _patch_type_arguments(tree: tree_sitter.Tree, patched: bytearray) -> int:
+    """Blanks `<...>` between a template tag and its template (the tag stays a call of the template)."""
+    count = 0
+    for match in _TEMPLATE_AFTER_TYPE.finditer(patched):
+        close = match.start()
+        start = _type_arguments_start(patched, close)
+        if start is None or _in_literal_text(tree, start) or _in_literal_text(tree, match.end() - 1):
+            continue
+        _blank(patched, start, close + 1)
+        count += 1
+    return count
+
+
+def _type_arguments_start(data: bytearray, close: int) -> int | None:
+    """Offset of the `<` matching the `>` at ``close``, when what precedes it can be a tag
+    (a name, a call or an index); None otherwise."""
+    stack = []
+    i = close
+    while i >= max(0, close - _MAX_TYPE_ARGUMENTS):
+        c = data[i]
+        if c == _GT and i > 0 and data[i - 1] == _EQUALS:
+            i -= 2  # `=>` of a function type
+            continue
+        if c in _OPENER_OF:
+            stack.append(_OPENER_OF[c])
+        elif c in b"<{([":
+            if not stack or stack.pop() != c:
+                return None
+            if not stack:
+                before = data[i - 1:i]
+                return i if before and (before.isalnum() or before in b"_$)]") else None
+        elif c == _BACKTICK:
+            return None
+        i -= 1
+    return None
+
+
+def _patch_jsx(tree: tree_sitter.Tree, patched: bytearray) -> int:
+    count = 0
+    for match in _BARE_AMPERSAND.finditer(patched):
+        if match.start() > 0 and patched[match.start() - 1] == ord("&"):
+            continue  # the second `&` of `&&`
+        if _in_jsx_text(tree, match.start()):
+            patched[match.start()] = 0x20
+            count += 1
+    for match in _KEYWORD_ATTRIBUTE.finditer(patched):
+        node = tree.root_node.descendant_for_byte_range(match.start(), match.end())
+        while node is not None and not node.is_error:
+            node = node.parent
+        if node is not None:  # only where the grammar failed: the same word elsewhere is code
+            patched[match.start()] = ord("_")
+            count += 1
+    return count
+
+
+_PATCHES = (_patch_type_arguments, _patch_type_only_export, _patch_jsx)
 
 
 def _stray_nul(parsed: ParsedFile) -> int | None:

@@ -4,10 +4,15 @@ Code files carry semgrep-style annotations on the line before the code:
 ``// ruleid: RULE`` (a finding of RULE starts on the next code line) and
 ``// ok: RULE`` (no finding of RULE there). Manifest (and other non-code)
 findings are listed in the app's ``expected.yaml``.
+
+A fixture folder (fixtures/<area>/<name>) is the app, or a small repository holding it
+(``app/manifest.yml`` beside ``frontend/src``): annotations are read from the whole fixture folder and
+files are named relative to the app folder (``../frontend/src/App.tsx``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -23,9 +28,19 @@ def fixture_apps() -> list[Path]:
     return sorted(p.parent for p in FIXTURES.rglob("manifest.yml") if "node_modules" not in p.parts)
 
 
+def fixture_folder(app: Path) -> Path:
+    """fixtures/<area>/<name>: the app folder, or the repository around it."""
+    return FIXTURES.joinpath(*app.resolve().relative_to(FIXTURES).parts[:2])
+
+
+def relative(path: Path, app: Path) -> str:
+    """``path`` relative to the app folder, with `..` for files of the repository around it."""
+    return Path(os.path.relpath(path, app)).as_posix()
+
+
 def code_annotations(app: Path) -> tuple[set, set]:
     expected, ok = set(), set()
-    for path in sorted(app.rglob("*")):
+    for path in sorted(fixture_folder(app).rglob("*")):
         if not path.is_file() or not path.name.endswith(CODE_SUFFIXES) or "node_modules" in path.parts:
             continue
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -37,7 +52,7 @@ def code_annotations(app: Path) -> tuple[set, set]:
                 continue
             if pending and line.strip():
                 for kind, rule in pending:
-                    (expected if kind == "ruleid" else ok).add((path.relative_to(app).as_posix(), number, rule))
+                    (expected if kind == "ruleid" else ok).add((relative(path, app), number, rule))
                 pending = []
     return expected, ok
 

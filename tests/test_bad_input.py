@@ -81,7 +81,7 @@ def test_binary_js_is_skipped_and_the_good_file_still_reports(make_app) -> None:
 def test_two_megabyte_single_line_is_scanned(make_app) -> None:
     filler = "var x = " + "1+" * 1_000_000 + "1;"
     call = "require('@forge/api').default.asApp().requestJira(require('@forge/api').route`/rest/api/3/myself`);"
-    app = make_app({"src/big.js": filler + call + "\n"})
+    app = make_app({"src/big.js": filler + call + "\n", "src/index.js": MISSING_SCOPE_CALL + "import './big.js';\n"})
     result, found = run(app)
     assert ("scope/missing", "big.js", 1) in found
     column = next(f for f in result.reported() if f.location.path.name == "big.js").location.region.start_column
@@ -100,7 +100,7 @@ def test_syntax_error_file_keeps_its_valid_parts_and_neighbours(make_app) -> Non
     broken = "import api, { route } from '@forge/api';\n" \
              "const broken = ;;; {{{\n" \
              "export const b = () => api.asApp().requestJira(route`/rest/api/3/myself`);\n"
-    app = make_app({"src/index.js": MISSING_SCOPE_CALL, "src/broken.js": broken})
+    app = make_app({"src/index.js": MISSING_SCOPE_CALL + "import { b } from './broken.js';\n", "src/broken.js": broken})
     result, found = run(app)
     assert ("scope/missing", "index.js", 3) in found
     assert ("scope/missing", "broken.js", 3) in found

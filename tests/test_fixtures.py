@@ -23,7 +23,7 @@ import pytest
 from auditor.config import Config
 from auditor.engine import scan
 from rules import ALL_RULES
-from tests.annotations import FIXTURES, code_annotations, fixture_apps, manifest_expectations
+from tests.annotations import FIXTURES, code_annotations, fixture_apps, manifest_expectations, relative
 
 
 @pytest.mark.parametrize("app", fixture_apps(), ids=lambda p: p.relative_to(FIXTURES).as_posix())
@@ -31,7 +31,7 @@ def test_fixture(app: Path) -> None:
     result = scan([app], Config(), app)
     actual = {}
     for finding in result.reported():
-        key = (finding.location.path.relative_to(app).as_posix(), finding.location.region.start_line, finding.rule_id)
+        key = (relative(finding.location.path, app), finding.location.region.start_line, finding.rule_id)
         actual.setdefault(key, []).append(finding)
     code_expected, code_ok = code_annotations(app)
     yaml_expected, yaml_ok, details = manifest_expectations(app)

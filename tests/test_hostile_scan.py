@@ -444,7 +444,9 @@ def test_text_report_escapes_control_characters_from_the_repository(make_app) ->
     fake = "\n0 findings in 1 app\n"
     call_line = MISSING.splitlines()[2]
     code = MISSING.replace(call_line, call_line + " /* \x1b[2J\x1b[H\u202e */ // forge-audit-ignore scope/missing: ok\x1b[8m")
-    app = make_app({f"src/{title}.js": MISSING, f"src/a{fake}b.js": MISSING, "src/index.js": code})
+    # the handler imports both (JSON string syntax is JavaScript's: the names travel escaped)
+    imports = "".join(f"import {json.dumps(name)};\n" for name in (f"./{title}.js", f"./a{fake}b.js"))
+    app = make_app({f"src/{title}.js": MISSING, f"src/a{fake}b.js": MISSING, "src/index.js": code + imports})
     out = text_report.render(scan([app], Config(), app), show_suppressed=True)
     for raw in ("\x1b]", "\x07", "\x1b[2J", "\x1b[H", "\x1b[8m", "\u202e"):
         assert raw not in out

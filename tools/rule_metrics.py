@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from auditor.config import Config  # noqa: E402
 from auditor.engine import scan  # noqa: E402
-from tests.annotations import FIXTURES, code_annotations, fixture_apps, manifest_expectations  # noqa: E402
+from tests.annotations import FIXTURES, code_annotations, fixture_apps, manifest_expectations, relative  # noqa: E402
 
 TARGET = 1.0
 
@@ -39,7 +39,7 @@ def measure(rule: str, verbose: bool = False) -> tuple[int, int, int, int, list[
         if not expected and not negatives:
             continue
         result = scan([app], Config(), app)
-        reported = {(f.location.path.relative_to(app).as_posix(), f.location.region.start_line)
+        reported = {(relative(f.location.path, app), f.location.region.start_line)
                     for f in result.reported() if f.rule_id == rule and f.level in ("error", "warning")}
         a_tp, a_fp, a_fn = len(reported & expected), len(reported - expected), len(expected - reported)
         a_tn = len(negatives - reported)

@@ -7,9 +7,10 @@ read only these facts; they never parse or print.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
-from auditor.facts.completeness import mark_blocking
+from auditor.facts.completeness import deployed_files, mark_blocking, reached_files
 from auditor.facts.entrypoints import Entries, find_entries
 from auditor.facts.manifest import ManifestFacts, read_manifest
 from auditor.facts.modules import ModuleGraph, build_module_graph
@@ -34,6 +35,8 @@ class AppFacts:
     suppressions: list[Suppression] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     graph: ModuleGraph | None = None
+    # Loaded code files that nothing deployed runs (tests, scripts, tooling): their calls need no scope.
+    not_deployed: list[Path] = field(default_factory=list)
     entries: Entries = field(default_factory=Entries)
     state: list[StateFact] = field(default_factory=list)
 
@@ -50,25 +53,41 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
     if app.manifest is not None:
         facts.suppressions += yaml_suppressions(app.manifest_path, "\n".join(app.manifest.lines))
     backend = []
+    resource_entries = []  # UI Kit resources name their entry file
+    partial = set()
     for source in app.sources:
         parsed, notes = parse_source(source)
         facts.notifications += notes
         if parsed is None:
             continue
+        if parsed.tree.root_node.has_error:
+            partial.add(source.path)
         facts.suppressions += js_suppressions(parsed)
         if not source.frontend:  # Custom UI code runs in one user's browser: no shared state
             backend.append(parsed)
+        elif source.path in app.frontend_roots:
+            resource_entries.append(parsed)
         code = extract(parsed)
         facts.api_calls += code.api_calls
         facts.fetch_calls += code.fetch_calls
         facts.storage_uses += code.storage_uses
+    facts.graph = build_module_graph(backend)
+    reached = reached_files(app, manifest, facts.graph, facts.notifications)
+    facts.notifications = mark_blocking(app, reached, facts.notifications, partial)
+    # Only code that runs once deployed needs scopes or egress; without a sound answer, all code may run.
+    entry_modules = build_module_graph(resource_entries).modules if resource_entries else {}
+    deployed = deployed_files(app, manifest, facts.graph, reached, entry_modules)
+    if deployed is not None:
+        facts.not_deployed = sorted(s.path for s in app.sources if s.path not in deployed)
+        skipped = set(facts.not_deployed)
+        facts.api_calls = [c for c in facts.api_calls if c.location.path not in skipped]
+        facts.fetch_calls = [c for c in facts.fetch_calls if c.location.path not in skipped]
+        facts.storage_uses = [u for u in facts.storage_uses if u.location.path not in skipped]
     for call in facts.api_calls:
         need = call_need(call)
         (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
     if manifest is not None:
         facts.needs += _manifest_needs(manifest)
-    facts.graph = build_module_graph(backend)
-    facts.notifications = mark_blocking(app, manifest, facts.graph, facts.notifications)
     if module_state:
         facts.entries = find_entries(manifest, facts.graph)
         starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]

@@ -7,41 +7,115 @@ manifest entry point reaches it, as the handler file or through the module
 graph, transitively. Those notifications are marked ``blocking``; a gap no
 entry point reaches stays a plain warning. An unreadable manifest always
 blocks. When no handler file can be resolved, every backend file counts as
-reached: nothing tells which ones run.
+reached: nothing tells which ones run. A file with syntax errors nothing
+reaches is "analysed partially": a warning that is no failure.
+
+The same reach decides which files are deployed (``deployed_files``): only
+their calls need scopes, so tests, scripts and tooling raise no finding.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from auditor.facts.manifest import ManifestFacts
-from auditor.facts.modules import ModuleGraph, resolve_specifier
+from auditor.facts.modules import ModuleGraph, ModuleInfo, resolve_specifier
+from auditor.frontend import BROWSER_PACKAGES, is_tooling
 from auditor.loader import CODE_SUFFIXES, App
 from auditor.model import Notification
+from auditor.parsing import SYNTAX_ERRORS
 
 _INCOMPLETE = "the scan is incomplete"
+# `require(` / dynamic `import(` (not `x.require(`, `__webpack_require__(`, `require.resolve(`), and an
+# argument that is one string literal.
+_LOAD_CALL = re.compile(rb"(?<![\w$.])(?:require|import)\s*\(\s*")
+_LITERAL_ARGUMENT = re.compile(rb"(?:'[^'\\\n]*'|\"[^\"\\\n]*\"|`[^`\\$]*`)\s*[,)]")
 
 
-def mark_blocking(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
-                  notes: list[Notification]) -> list[Notification]:
-    """``notes`` with the blocking ones marked, plus one blocking note per reached file that nothing
-    else reported (excluded, or outside the folders scanned)."""
-    gaps = {n.path for n in notes if n.failure and n.path is not None}
+def reached_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph,
+                  notes: list[Notification]) -> dict[Path, str] | None:
+    """Each file the functions' handler files reach, transitively, with the key of the first function
+    reaching it; None when no handler file can be resolved (nothing tells which files run)."""
     starts = {f.handler_file: key for key, f in sorted(manifest.functions.items())
               if f.handler_file is not None} if manifest else {}
-    if starts:
-        known = gaps | set(graph.modules) | {s.path for s in app.sources}
-        reached = _reach(starts, graph, known, _OnDisk(app.root))
+    if not starts:
+        return None
+    known = {n.path for n in notes if n.failure and n.path is not None} | set(graph.modules) | \
+        {s.path for s in app.sources}
+    return _reach(starts, graph, known, _OnDisk(app.root))
+
+
+def deployed_files(app: App, manifest: ManifestFacts | None, graph: ModuleGraph, reached: dict[Path, str] | None,
+                   resource_entries: dict[Path, ModuleInfo]) -> set[Path] | None:
+    """The loaded code files that run once the app is deployed: what the handler files reach, what the
+    entry files of UI Kit resources (``path: src/frontend/index.jsx``) reach, the Custom UI sources
+    and the files importing @forge/bridge or @forge/react, but their tooling (stories, configs, e2e and
+    script folders). Resource folders count by folder,
+    not by import: bundler aliases (`@/components`) would otherwise hide code that runs. None when
+    nothing sound tells which files run, and then any file may: the manifest is broken, a function's
+    handler file cannot be found, or reached code loads a module by a computed name (`require(name)`,
+    `import(`./${x}`)`)."""
+    if manifest is None or reached is None or any(f.handler_file is None for f in manifest.functions.values()):
+        return None
+    modules = {**graph.modules, **resource_entries}
+    known = set(modules) | {s.path for s in app.sources}
+    bundled = _reach(dict.fromkeys(resource_entries, ""), ModuleGraph(modules, None), known, _OnDisk(app.root))
+    runs = set(reached) | set(bundled)
+    if any(_loads_computed_module(modules[path].parsed.data) for path in runs if path in modules):
+        return None
+    return runs | {s.path for s in app.sources if s.frontend and not app.is_frontend_tooling(s.path)} | \
+        _browser_sources(app, graph)
+
+
+def _browser_sources(app: App, graph: ModuleGraph) -> set[Path]:
+    """Frontend source outside any resource folder: the files importing a browser-only Forge package,
+    the files importing those (up to the frontend's entry) and all these import; tooling aside. The
+    source of a committed bundle (``path: static/`` built from src/frontend), or UI Kit code the
+    manifest's entry file does not reach: their calls are the app's, whichever copy runs."""
+    import networkx as nx
+
+    seeds = {path for path, info in graph.modules.items() if info.specifiers & BROWSER_PACKAGES}
+    roots = set(seeds)
+    for seed in seeds:
+        roots |= nx.ancestors(graph.graph, seed)
+    found = set(roots)
+    for root in roots:
+        found |= nx.descendants(graph.graph, root)
+    return {path for path in found if isinstance(path, Path)
+            and not is_tooling(PurePosixPath(os.path.relpath(path, app.root).replace(os.sep, "/")))}
+
+
+def _loads_computed_module(data: bytes) -> bool:
+    return any(not _LITERAL_ARGUMENT.match(data, match.end()) for match in _LOAD_CALL.finditer(data))
+
+
+def mark_blocking(app: App, reached: dict[Path, str] | None, notes: list[Notification],
+                  partial: set[Path] = frozenset()) -> list[Notification]:
+    """``notes`` with the blocking ones marked, plus one blocking note per reached file that nothing
+    else reported (excluded, or outside the folders scanned). The syntax errors of a file in
+    ``partial`` (parsed with errors) that nothing reaches become a plain warning: its code does not
+    run in the deployed app, so the scan is not the less complete for it."""
+    gaps = {n.path for n in notes if n.failure and n.path is not None}
+    if reached is not None:
         why = {path: f"function '{key}' reaches this file: {_INCOMPLETE}" for path, key in reached.items()}
     else:
-        backend = (gaps | set(graph.modules)) - {app.manifest_path}
+        backend = (gaps | {s.path for s in app.sources if not s.frontend}) - {app.manifest_path}
         why = {path: f"no handler file could be resolved, so every backend file counts as reached: {_INCOMPLETE}"
                for path in backend if not app.is_frontend(path) and path.suffix in CODE_SUFFIXES}
     why[app.manifest_path] = f"the app cannot be analysed without its manifest: {_INCOMPLETE}"
-    marked = [_block(n, why[n.path]) if n.failure and n.path in why else n for n in notes]
-    for path in sorted(set(why) - gaps - set(graph.modules) - {s.path for s in app.sources} - {app.manifest_path}):
+    marked = []
+    for note in notes:
+        if note.failure and note.path in why:
+            note = _block(note, why[note.path])
+        elif note.failure and note.path in partial and note.message.startswith(SYNTAX_ERRORS):
+            note = replace(note, level="warning", failure=False,
+                           message=f"analysed partially: {note.message} (no entry point reaches this file)")
+        marked.append(note)
+    loaded = {s.path for s in app.sources}
+    for path in sorted(set(why) - gaps - loaded - {app.manifest_path}):
         marked.append(_block(Notification("error", "not analysed: " + _unloaded(app, path, gaps), path), why[path]))
     return marked
 
