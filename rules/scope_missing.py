@@ -33,7 +33,7 @@ def check(facts):
     declared = facts.declared_scopes
     related = [facts.manifest.scopes_location.with_message("declared scopes")] if facts.manifest.scopes_location else []
     for need in facts.needs:
-        if need.satisfied_by(declared):
+        if not need.verified or need.satisfied_by(declared):
             continue
         first = need.requirements[0]
         wanted = sorted(first.classic - declared) or sorted(first.granular - declared)

@@ -4,7 +4,11 @@
 Collects every scope the app's code and manifest need (resolved API calls,
 product-event triggers, Forge storage, remote tokens) and reports each
 declared scope outside that set. Only scopes whose use forge-audit can see are
-judged: product API scopes, `storage:app` and the remote token scopes.
+judged: scopes some catalogued API operation, product event, SDK helper
+(property hooks and the Properties API, privacy, realtime, Teamwork Graph,
+`authorize()`, Compass GraphQL methods) names, `storage:app` and the remote
+token scopes. Legacy `*:connect-jira` scopes and other names only the Forge
+CLI list knows, with no catalogued use, are not judged.
 When some calls to the same product could not be resolved (a path built at
 run time, an endpoint missing from the catalog) the finding is still
 reported, at level `note`, with the count of unresolved calls.
@@ -36,17 +40,16 @@ from rules.base import Rule
 JUDGED_PLATFORM = {"storage:app", "read:app-system-token", "read:app-user-token"}
 
 
-def _judged(scope: str) -> str | None:
-    """The request product a scope belongs to, or None if its use is not visible to us."""
-    info = catalog.scopes().get(scope)
-    if info is None:
-        return None
+def _judged(scope: str) -> tuple[str, ...]:
+    """The request products whose calls may need a scope; empty if its use is not visible to us
+    (no detectable call, event or helper can need it, e.g. a legacy `*:connect-jira` scope)."""
     if scope in JUDGED_PLATFORM:
-        return "platform"
-    for product, scope_products in catalog.REQUEST_PRODUCTS.items():
-        if info["product"] in scope_products:
-            return product
-    return None
+        return ("platform",)
+    info = catalog.scopes().get(scope)
+    if info is None or scope not in catalog.visible_scopes():
+        return ()
+    return tuple(product for product, scope_products in catalog.REQUEST_PRODUCTS.items()
+                 if info["product"] in scope_products)
 
 
 def check(facts):
@@ -57,15 +60,16 @@ def check(facts):
     for call in facts.unresolved:
         by_product.setdefault(call.product, []).append(call)
     for scope in facts.manifest.scopes:
-        product = _judged(scope.name)
-        if product is None or scope.name in used:
+        products = _judged(scope.name)
+        if not products or scope.name in used:
             continue
-        unresolved = by_product.get(product, [])
+        unresolved = [call for product in products for call in by_product.get(product, [])]
         message = f"scope '{scope.name}' is declared but no detected call, event or storage use needs it"
         level = None
         if unresolved:
             level = "note"
-            message += (f"; {len(unresolved)} {product} call(s) could not be resolved statically and "
+            reached = "/".join(dict.fromkeys(call.product for call in unresolved))
+            message += (f"; {len(unresolved)} {reached} call(s) could not be resolved statically and "
                         f"might need it (first: {unresolved[0].reason})")
         yield RULE.finding(
             message, scope.location, level=level,

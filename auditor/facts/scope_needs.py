@@ -47,7 +47,8 @@ class ScopeNeed:
     what: str                       # "GET /rest/api/3/issue/{issueIdOrKey}", "event avi:jira:created:issue"
     requirements: list[Requirement]  # satisfied when any one is
     location: Location
-    kind: str                       # call | event | storage | remote
+    kind: str                       # call | event | storage | remote | sdk
+    verified: bool = True           # False: the scopes are inferred; they satisfy but never prove a scope missing
 
     def satisfied_by(self, declared: set[str]) -> bool:
         return any(r.satisfied_by(declared) for r in self.requirements)
@@ -82,7 +83,8 @@ def call_need(call: ApiCall) -> ScopeNeed | Unresolved:
     methods = "|".join(sorted({op.method for op in ops}))
     return ScopeNeed(
         what=f"{methods} {templates[0]}",
-        requirements=[Requirement(op.classic, op.granular) for op in ops],
+        requirements=[Requirement(c, g) for op in ops for c, g in ((op.classic, op.granular), *op.alternatives)],
         location=call.location,
         kind="call",
+        verified=any(op.verified for op in ops),
     )
