@@ -31,6 +31,10 @@ SDK_HELPER_FORMS = frozenset(
                                           "authorize().onConfluenceContent", "authorize().onJira",
                                           "authorize().onJiraIssue", "authorize().onJiraProject")]
     + [("@forge/bridge", form) for form in ("realtime.subscribeGlobal", "requestTeamworkGraph")]
+    # the REST calls the hook packages make (counted as use of their scopes)
+    + [("@forge/react", hook) for hook in ("useIssueProperty", "useContentProperty", "useSpaceProperty")]
+    + [("@forge/ui-jira", "useIssueProperty"), ("@forge/ui-confluence", "useContentProperty"),
+       ("@forge/ui-confluence", "useSpaceProperty")]
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditor.facts import sdk_calls
 from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
 from auditor.facts.completeness import mark_blocking
 from auditor.facts.entrypoints import Entries, find_entries
@@ -62,6 +63,9 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         facts.api_calls += code.api_calls
         facts.fetch_calls += code.fetch_calls
         facts.storage_uses += code.storage_uses
+        helpers = sdk_calls.extract(parsed)
+        facts.needs += helpers.needs
+        facts.unresolved += helpers.unresolved
     for call in facts.api_calls:
         need = call_need(call)
         (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
