@@ -1,6 +1,6 @@
 """Bounded "did you mean" hints.
 
-`difflib.get_close_matches` compares a name with every choice: about 3 ms
+`difflib.get_close_matches` compares a name with every choice: a few ms
 against the 682 known scopes, 50 ms against 2,000 declared functions. A
 hostile manifest with 20,000 misspelt names would cost minutes, so one
 `Suggester` computes hints for its first `MAX_SUGGESTIONS` distinct names, and

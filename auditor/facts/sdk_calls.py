@@ -106,10 +106,11 @@ def _call_of(callee: tree_sitter.Node) -> tree_sitter.Node | None:
 
 
 def _member(prop: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The member expression ``x.prop`` whose property is this property_identifier."""
+    """The member expression ``x.prop`` whose property is this property_identifier (with an object:
+    error recovery can leave it out)."""
     parent = prop.parent
     if prop.type == "property_identifier" and parent is not None and parent.type == "member_expression" and \
-            same(parent.child_by_field_name("property"), prop):
+            same(parent.child_by_field_name("property"), prop) and parent.child_by_field_name("object") is not None:
         return parent
     return None
 
@@ -153,9 +154,11 @@ def _method_calls(bindings: FileBindings, value: tree_sitter.Node) -> list[tuple
     return calls
 
 
-def _is_export(bindings: FileBindings, node: tree_sitter.Node, package: str, exports: tuple[str, ...]) -> bool:
+def _is_export(bindings: FileBindings, node: tree_sitter.Node | None, package: str, exports: tuple[str, ...]) -> bool:
     """Is ``node`` one of ``exports`` of @forge/<package>: an import of it, ``<module>.<export>``, or
     ``const { export } = <module>``?"""
+    if node is None:
+        return False
     node = unwrap(node)
     if node.type == "identifier":
         name = text(node)
@@ -239,8 +242,8 @@ def _teamwork_graph(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts)
             call, package, form = _call_of(node), "@forge/bridge", "requestTeamworkGraph"
         elif (member := _member(node)) is not None:
             receiver = unwrap(member.child_by_field_name("object"))
-            if receiver.type == "call_expression" and callee_name(receiver.child_by_field_name("function")) in (
-                    "asUser", "asApp"):
+            context = receiver.child_by_field_name("function") if receiver.type == "call_expression" else None
+            if context is not None and callee_name(context) in ("asUser", "asApp"):
                 package, form = "@forge/api", "asUser().requestTeamworkGraph"
             elif bindings.forge_module(receiver) == "bridge":
                 package, form = "@forge/bridge", "requestTeamworkGraph"
