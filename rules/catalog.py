@@ -64,8 +64,8 @@ def events() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def sdk_helpers() -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """package -> call form -> [{"method", "path", "scopes", "remote", "principal", "verified"}, ...];
-    "scopes" is a list of alternatives (each all-required; [] = no scope) or a keyword string."""
+    """package -> call form -> [{"method", "path", "requirements" | "lookup", "remote", "principal",
+    "verified"}, ...]; "requirements": [[[classic], [granular]], ...], any pair satisfies the helper."""
     return _load("sdk-helpers.json")["helpers"]
 
 
@@ -99,7 +99,7 @@ def visible_scopes() -> frozenset[str]:
         names.update(method["scopes"], method["also"])
     for package, form in SDK_HELPER_FORMS:
         for row in sdk_helpers()[package][form]:
-            names.update(name for alternative in row["scopes"] for name in alternative)
+            names.update(name for pair in row["requirements"] for name in pair[0] + pair[1])
     return frozenset(names)
 
 

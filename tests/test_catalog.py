@@ -54,7 +54,7 @@ def options(product: str, method: str, path: str) -> dict:
 def all_pairs() -> list[tuple[tuple, list[str], list[str]]]:
     """Every (classic, granular) pair of every row, the row's own columns and its alternatives."""
     return [(key, c, g) for key, row in endpoint_rows().items()
-            for c, g in [(row[2], row[3])] + [tuple(p) for p in (row[4].get("alternatives", []) if len(row) == 5 else [])]]
+            for c, g in [(row[2], row[3])] + [tuple(p) for p in options(*key).get("alternatives", [])]]
 
 
 # --------------------------------------------------------------------------- generator
@@ -366,13 +366,21 @@ def test_derived_privileges_agree_with_scopes_tsv():
 
 def test_sdk_helpers():
     helpers = load("sdk-helpers.json")["helpers"]
-    assert helpers["forge lint (any import)"]["useIssueProperty"][0]["scopes"] == [
-        ["read:jira-work", "write:jira-work"], ["read:issue.property:jira"]]
+    # A classic set followed by a granular set is one [classic, granular] pair, as in an endpoint row.
+    assert helpers["forge lint (any import)"]["useIssueProperty"][0]["requirements"] == [
+        [["read:jira-work", "write:jira-work"], ["read:issue.property:jira"]]]
+    assert helpers["forge lint (any import)"]["useSpaceProperty"][0]["requirements"] == [
+        [[], ["read:space:confluence", "write:space:confluence"]]]
     assert [r["method"] for r in helpers["@forge/react"]["useIssueProperty"]] == ["GET", "POST", "PUT", "DELETE"]
-    assert helpers["@forge/api (<4.0.0)"]["properties.onJiraProject().set"][0]["scopes"] == [
-        ["manage:jira-project"], ["write:project.property:jira"]]
-    assert helpers["@forge/api"]["authorize().onJiraIssue"][0]["scopes"] == [[], ["read:permission:jira"]]
-    assert helpers["@forge/api"]["requestJira"][0]["scopes"] == "per-endpoint"
+    assert helpers["@forge/api (<4.0.0)"]["properties.onJiraProject().set"][0]["requirements"] == [
+        [["manage:jira-project"], ["write:project.property:jira"]]]
+    # `none` is a pair that needs nothing; other sets are pairs of their own.
+    assert helpers["@forge/api"]["authorize().onJiraIssue"][0]["requirements"] == [
+        [[], []], [[], ["read:permission:jira"]]]
+    assert helpers["@forge/bridge"]["requestTeamworkGraph"][0]["requirements"] == [
+        [[], ["read:graph:jira"]], [[], ["read:graph:confluence"]]]
+    assert helpers["@forge/api"]["privacy.reportPersonalData"][0]["requirements"] == [[["report:personal-data"], []]]
+    assert helpers["@forge/api"]["requestJira"][0]["lookup"] == "per-endpoint"
     # `|` forms: a bare name replaces the last name of the form before it; `, ` starts a new form.
     assert set(helpers["@forge/kvs"]) >= {"kvs.batchGet", "kvs.batchSet", "kvs.entity().query"}
     assert {"rovo.open", "rovo.isEnabled", "i18n", "cookieConsent"} <= set(helpers["@forge/bridge"])
@@ -381,9 +389,10 @@ def test_sdk_helpers():
     for package, forms in helpers.items():
         for form, rows in forms.items():
             for row in rows:
-                assert set(row) == {"method", "path", "scopes", "remote", "principal", "verified"}
-                if not isinstance(row["scopes"], str):
-                    assert all(name in known for alternative in row["scopes"] for name in alternative), form
+                assert set(row) - {"requirements", "lookup"} == {"method", "path", "remote", "principal", "verified"}
+                assert ("requirements" in row) != ("lookup" in row), form
+                for classic, granular in row.get("requirements", []):
+                    assert all(name in known for name in classic + granular), form
 
 
 def test_every_recognised_helper_form_is_in_the_data():
@@ -391,7 +400,7 @@ def test_every_recognised_helper_form_is_in_the_data():
 
     for package, form in catalog.SDK_HELPER_FORMS:
         rows = catalog.sdk_helper(package, form)
-        assert rows and all(isinstance(r["scopes"], list) for r in rows), (package, form)
+        assert rows and all("requirements" in r for r in rows), (package, form)
     with pytest.raises(KeyError):
         catalog.sdk_helper("@forge/api", "requestJira")  # per-endpoint: not a helper need
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.facts.scope_needs import Requirement
-from auditor.facts.sdk_calls import extract, requirements_of
+from auditor.facts.sdk_calls import extract
 from auditor.loader import SourceFile
 from auditor.parsing import parse_source
 
@@ -117,11 +117,3 @@ def test_compass_methods_and_what_cannot_be_followed() -> None:
 def test_files_without_helper_words_are_skipped() -> None:
     found = helpers("import api from '@forge/api';\nexport const x = () => api.asApp();\n")
     assert found.needs == [] and found.unresolved == []
-
-
-def test_requirements_of_pairs_a_classic_set_with_the_granular_set_after_it() -> None:
-    assert requirements_of([["read:jira-work"], ["read:issue.property:jira"], ["read:graph:jira"]]) == [
-        Requirement(frozenset({"read:jira-work"}), frozenset({"read:issue.property:jira"})),
-        Requirement(frozenset(), frozenset({"read:graph:jira"}))]
-    assert requirements_of([[], ["read:permission:jira"]]) == [
-        Requirement(frozenset(), frozenset()), Requirement(frozenset(), frozenset({"read:permission:jira"}))]

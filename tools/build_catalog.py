@@ -108,14 +108,16 @@ Output shapes (keys sorted; one entry per line for readable diffs):
     {"generator": ..., "sources": ["sdk-helper-scopes.tsv"],
      "helpers": {"@forge/api (<4.0.0)": {"properties.onJiraIssue().get": [
          {"method": "GET", "path": "/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}",
-          "scopes": [["read:jira-work"], ["read:issue.property:jira"]],
+          "requirements": [[["read:jira-work"], ["read:issue.property:jira"]]],
           "remote": "jira", "principal": "app", "verified": true}], ...}, ...}}
 
   Keyed by the ``package`` cell, then by each call form of the ``export`` cell
   (call_forms: arguments dropped, ``|`` forms expanded); one entry per table
-  row.  ``scopes`` is a list of alternatives, each an all-required list (``none``
-  is ``[]``), or one of the keywords "per-endpoint", "per-graphql-field",
-  "unknown".  ``verified`` is false when the row's notes start with "unverified".
+  row.  ``requirements`` lists [classic, granular] pairs, each satisfying the
+  helper like an endpoint row's two columns (requirement_pairs; ``none`` is
+  ``[[], []]``); a row whose ``scopes`` cell is a keyword has ``lookup``
+  ("per-endpoint", "per-graphql-field", "unknown") instead.  ``verified`` is
+  false when the row's notes start with "unverified".
 
 ``compass-graphql.json``::
 
@@ -400,28 +402,27 @@ def as_pair(names: list[str]) -> list[list[str]]:
     return [names, []] if names and not any(is_granular_name(n) for n in names) else [[], names]
 
 
-def endpoint_row(method: str, path: str, alternatives: list[list[str]], verified: bool) -> list:
-    """A catalog row whose first alternative fills the classic and granular columns.
+def requirement_pairs(alternatives: list[list[str]]) -> list[list[list[str]]]:
+    """[classic, granular] pairs from a cell's alternatives (sdk-helper grammar: a classic set first,
+    then the granular set): a classic set followed by a granular one is one pair, either satisfying it
+    as an endpoint's two columns do; any other set is a pair of its own (``none`` -> [[], []])."""
+    pairs, rest = [], list(alternatives)
+    while rest:
+        first = rest.pop(0)
+        if as_pair(first)[0]:
+            second = rest.pop(0) if rest and as_pair(rest[0])[1] else []
+            pairs.append([first, second])
+        else:
+            pairs.append([[], first])
+    return pairs
 
-    The first alternative that is all classic goes to the classic column, then (sdk-helper grammar:
-    classic set first, then granular) the first all-granular one to the granular column; every other
-    alternative is appended, each as its own [classic, granular] pair.
-    """
-    rest = list(alternatives)
-    classic = granular = []
-    if rest and rest[0] and as_pair(rest[0])[0]:
-        classic = rest.pop(0)
-        if rest and rest[0] and as_pair(rest[0])[1]:
-            granular = rest.pop(0)
-    elif rest:
-        granular = rest.pop(0)
-    row = [method, path, classic, granular]
-    extra = {}
-    if rest:
-        extra["alternatives"] = [as_pair(a) for a in rest]
-    if not verified:
-        extra["unverified"] = True
-    return row + [extra] if extra else row
+
+def endpoint_row(method: str, path: str, pairs: list[list[list[str]]], verified: bool) -> list:
+    """A catalog row: the first pair fills the classic and granular columns, the others and the
+    verification mark go to the optional 5th element."""
+    (classic, granular), *rest = pairs
+    extra = ({"alternatives": rest} if rest else {}) | ({} if verified else {"unverified": True})
+    return [method, path, classic, granular] + ([extra] if extra else [])
 
 
 def devops_rows(shared: Path, stats: Counter) -> list[tuple[str, list]]:
@@ -436,7 +437,7 @@ def devops_rows(shared: Path, stats: Counter) -> list[tuple[str, list]]:
         scopes = split_scopes(r["scopes"])
         if not scopes:
             raise CatalogError(f"{DEVOPS_TABLE}: no scope for {r['method']} {r['rest_path']}")
-        alternatives = [as_pair([name]) for name in split_scopes(r["alt_scopes"].replace("|", ","))]
+        pairs = [[[], scopes]] + [as_pair([name]) for name in split_scopes(r["alt_scopes"].replace("|", ","))]
         verified = not r["notes"].startswith("unverified")
         for column, product in DEVOPS_PATH_COLUMNS.items():
             path = r[column]
@@ -444,8 +445,7 @@ def devops_rows(shared: Path, stats: Counter) -> list[tuple[str, list]]:
                 continue
             if not path.startswith("/"):
                 raise CatalogError(f"{DEVOPS_TABLE}: bad {column} {path!r}")
-            extra = ({"alternatives": alternatives} if alternatives else {}) | ({} if verified else {"unverified": True})
-            rows.append((product, [r["method"].upper(), path, [], scopes] + ([extra] if extra else [])))
+            rows.append((product, endpoint_row(r["method"].upper(), path, pairs, verified)))
             stats[f"{file_name(DEVOPS_TABLE)} rows for {product}" + ("" if verified else " (unverified)")] += 1
     return rows
 
@@ -465,7 +465,8 @@ def stargate_rows(shared: Path, stats: Counter) -> list[tuple[str, list]]:
         if r["remote"] != "stargate" or isinstance(scopes, str) or not method.isalpha() \
                 or not path.startswith("/") or path == "/graphql":
             continue
-        rows.append(("stargate", endpoint_row(method.upper(), path, scopes, not r["notes"].startswith("unverified"))))
+        rows.append(("stargate", endpoint_row(method.upper(), path, requirement_pairs(scopes),
+                                              not r["notes"].startswith("unverified"))))
         stats[f"{file_name(SDK_HELPERS_TABLE)} rows for stargate"] += 1
     return rows
 
@@ -611,8 +612,9 @@ def build_sdk_helpers(shared: Path) -> dict:
     helpers: dict[str, dict[str, list]] = {}
     for r in sdk_helper_rows(shared):
         scopes = parse_alternatives(r["scopes"], f"{SDK_HELPERS_TABLE} {r['export']}")
-        entry = {"method": r["rest_method"], "path": r["rest_path"], "scopes": scopes, "remote": r["remote"],
+        entry = {"method": r["rest_method"], "path": r["rest_path"], "remote": r["remote"],
                  "principal": r["principal"], "verified": not r["notes"].startswith("unverified")}
+        entry |= {"lookup": scopes} if isinstance(scopes, str) else {"requirements": requirement_pairs(scopes)}
         for form in call_forms(r["export"]):
             helpers.setdefault(r["package"], {}).setdefault(form, []).append(entry)
     return {"generator": GENERATOR, "sources": [file_name(SDK_HELPERS_TABLE)], "helpers": helpers}

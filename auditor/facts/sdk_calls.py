@@ -57,30 +57,15 @@ def extract(parsed: ParsedFile) -> SdkFacts:
     return found
 
 
-def requirements_of(alternatives: list[list[str]]) -> list[Requirement]:
-    """Requirements from a table cell's alternatives: a classic set followed by a granular set is one
-    Requirement (either satisfies it, as for an endpoint); any other set is a Requirement of its own."""
-    out: list[Requirement] = []
-    rest = [frozenset(a) for a in alternatives]
-    while rest:
-        first = rest.pop(0)
-        if first and not _granular(first):
-            second = rest.pop(0) if rest and rest[0] and _granular(rest[0]) else frozenset()
-            out.append(Requirement(first, second))
-        else:
-            out.append(Requirement(frozenset(), first))
-    return out
-
-
-def _granular(names: frozenset[str]) -> bool:
-    known = catalog.scopes()
-    return any(known.get(name, {}).get("kind") == "granular" for name in names)
+def _requirements(rows: list[dict]) -> list[Requirement]:
+    """The Requirements of helper rows: any one satisfies the helper."""
+    return [Requirement(frozenset(classic), frozenset(granular))
+            for row in rows for classic, granular in row["requirements"]]
 
 
 def _need(what: str, package: str, form: str, location, verified: bool = True) -> ScopeNeed:
     rows = catalog.sdk_helper(package, form)
-    return ScopeNeed(what, [r for row in rows for r in requirements_of(row["scopes"])], location, "sdk",
-                     verified and all(row["verified"] for row in rows))
+    return ScopeNeed(what, _requirements(rows), location, "sdk", verified and all(row["verified"] for row in rows))
 
 
 def _rest_call(package: str, form: str) -> str:
@@ -100,7 +85,8 @@ def _call_of(callee: tree_sitter.Node) -> tree_sitter.Node | None:
             or current.parent.type == "sequence_expression" and same(current.parent.named_children[-1], current)):
         current = current.parent
     parent = current.parent
-    if parent is not None and parent.type == "call_expression" and same(parent.child_by_field_name("function"), current):
+    if parent is not None and parent.type == "call_expression" and \
+            same(parent.child_by_field_name("function"), current):
         return parent
     return None
 
@@ -209,9 +195,9 @@ def _properties(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> 
             found.needs.append(_need(f"properties.{entity}(…).{op}{_rest_call('@forge/api (<4.0.0)', form)}",
                                      "@forge/api (<4.0.0)", form, parsed.location(call)))
         if calls is None:  # which of get/set/delete runs is not visible: each counts as use, none is required
-            rows = [r for op in PROPERTY_OPS for r in catalog.sdk_helper("@forge/api (<4.0.0)", f"properties.{entity}().{op}")]
-            found.needs.append(ScopeNeed(f"properties.{entity}(…) (get, set or delete)",
-                                         [r for row in rows for r in requirements_of(row["scopes"])],
+            rows = [row for op in PROPERTY_OPS
+                    for row in catalog.sdk_helper("@forge/api (<4.0.0)", f"properties.{entity}().{op}")]
+            found.needs.append(ScopeNeed(f"properties.{entity}(…) (get, set or delete)", _requirements(rows),
                                          parsed.location(entity_call), "sdk", verified=False))
 
 
@@ -288,8 +274,9 @@ def _compass(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> Non
         client = _call_of(step[1]) if step is not None and step[0] in ("asApp", "asUser") else None
         calls = _method_calls(bindings, client) if client is not None else None
         if calls is None:
-            found.unresolved.append(Unresolved("compass", parsed.location(member),
-                                               "forge-graphql: a Compass client used where its calls cannot be followed"))
+            found.unresolved.append(Unresolved(
+                "compass", parsed.location(member),
+                "forge-graphql: a Compass client used where its calls cannot be followed"))
             continue
         for method, call in calls:
             entry = methods.get(prefix + method)
