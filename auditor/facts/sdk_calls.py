@@ -57,15 +57,25 @@ def extract(parsed: ParsedFile) -> SdkFacts:
     return found
 
 
-def _requirements(rows: list[dict]) -> list[Requirement]:
-    """The Requirements of helper rows: any one satisfies the helper."""
-    return [Requirement(frozenset(classic), frozenset(granular))
-            for row in rows for classic, granular in row["requirements"]]
+Pair = tuple[frozenset[str], frozenset[str]]  # (classic, granular): declaring either satisfies it
 
 
-def _need(what: str, package: str, form: str, location, verified: bool = True) -> ScopeNeed:
-    rows = catalog.sdk_helper(package, form)
-    return ScopeNeed(what, _requirements(rows), location, "sdk", verified and all(row["verified"] for row in rows))
+def _sdk_need(what: str, operations: list[list[Pair]], location, verified: bool) -> ScopeNeed:
+    """Every need of this module is built here. ``operations``: what the helper may send, each the list
+    of (classic, granular) pairs any of which satisfies it; ``verified`` False: the scopes satisfy and
+    count as use, but never prove a scope missing."""
+    return ScopeNeed(what, [Requirement(c, g) for pairs in operations for c, g in pairs], location, "sdk", verified)
+
+
+def _need(what: str, package: str, forms: list[str], location, verified: bool = True) -> ScopeNeed:
+    """The need of a helper call that is one of ``forms``. A row that needs no scope at all (``none``) but
+    names others (an ``authorize()`` check: no classic scope, a granular one in the spec) makes those
+    use only."""
+    rows = [row for form in forms for row in catalog.sdk_helper(package, form)]
+    operations = [[(frozenset(c), frozenset(g)) for c, g in row["requirements"]] for row in rows]
+    needs_nothing = any(not c and not g for pairs in operations for c, g in pairs)
+    return _sdk_need(what, [[(c, g) for c, g in pairs if c or g] for pairs in operations], location,
+                     verified and not needs_nothing and all(row["verified"] for row in rows))
 
 
 def _rest_call(package: str, form: str) -> str:
@@ -173,10 +183,10 @@ def _hooks(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
         for site in calls or [imported.node]:
             location = parsed.location(site)
             what = f"{hook} (imported from {imported.module})"
-            found.needs.append(_need(what, "forge lint (any import)", hook, location))
+            found.needs.append(_need(what, "forge lint (any import)", [hook], location))
             if imported.module in HOOK_PACKAGES and hook in catalog.sdk_helpers().get(imported.module, {}):
                 # the REST calls the package makes: use of their scopes, never proof one is missing
-                found.needs.append(_need(f"{what}: its REST calls", imported.module, hook, location, verified=False))
+                found.needs.append(_need(f"{what}: its REST calls", imported.module, [hook], location, verified=False))
 
 
 def _properties(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
@@ -193,12 +203,11 @@ def _properties(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> 
         for op, call in ops:
             form = f"properties.{entity}().{op}"
             found.needs.append(_need(f"properties.{entity}(…).{op}{_rest_call('@forge/api (<4.0.0)', form)}",
-                                     "@forge/api (<4.0.0)", form, parsed.location(call)))
+                                     "@forge/api (<4.0.0)", [form], parsed.location(call)))
         if calls is None:  # which of get/set/delete runs is not visible: each counts as use, none is required
-            rows = [row for op in PROPERTY_OPS
-                    for row in catalog.sdk_helper("@forge/api (<4.0.0)", f"properties.{entity}().{op}")]
-            found.needs.append(ScopeNeed(f"properties.{entity}(…) (get, set or delete)", _requirements(rows),
-                                         parsed.location(entity_call), "sdk", verified=False))
+            found.needs.append(_need(f"properties.{entity}(…) (get, set or delete)", "@forge/api (<4.0.0)",
+                                     [f"properties.{entity}().{op}" for op in PROPERTY_OPS],
+                                     parsed.location(entity_call), verified=False))
 
 
 def _namespace_calls(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
@@ -215,7 +224,7 @@ def _namespace_calls(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts
             form, package = "realtime.subscribeGlobal", "@forge/bridge"
         else:
             continue
-        found.needs.append(_need(form + _rest_call(package, form), package, form, parsed.location(call)))
+        found.needs.append(_need(form + _rest_call(package, form), package, [form], parsed.location(call)))
 
 
 def _teamwork_graph(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
@@ -239,7 +248,7 @@ def _teamwork_graph(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts)
         else:
             continue
         if call is not None:
-            found.needs.append(_need(f"requestTeamworkGraph ({package})", package, form, parsed.location(call)))
+            found.needs.append(_need(f"requestTeamworkGraph ({package})", package, [form], parsed.location(call)))
 
 
 def _authorize(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
@@ -252,7 +261,7 @@ def _authorize(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> N
                 not _is_export(bindings, receiver.child_by_field_name("function"), "api", ("authorize",)):
             continue
         form = f"authorize().{text(node)}"
-        found.needs.append(_need(form + _rest_call("@forge/api", form), "@forge/api", form, parsed.location(call)))
+        found.needs.append(_need(form + _rest_call("@forge/api", form), "@forge/api", [form], parsed.location(call)))
 
 
 def _compass(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
@@ -287,9 +296,8 @@ def _compass(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> Non
                                                    "Compass method table"))
                 continue
             what = f"forge-graphql compass.{prefix}{method}"
-            found.needs.append(ScopeNeed(what, [Requirement(frozenset(), frozenset(entry["scopes"]))], location,
-                                         "sdk", entry["verified"]))
+            found.needs.append(_sdk_need(what, [[(frozenset(), frozenset(entry["scopes"]))]], location,
+                                         entry["verified"]))
             if entry["also"]:  # fields the method may also send (e.g. it reads the component back)
-                found.needs.append(ScopeNeed(f"{what}: fields it may also send",
-                                             [Requirement(frozenset(), frozenset(entry["also"]))], location,
-                                             "sdk", verified=False))
+                found.needs.append(_sdk_need(f"{what}: fields it may also send",
+                                             [[(frozenset(), frozenset(entry["also"]))]], location, verified=False))
