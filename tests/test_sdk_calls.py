@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.facts.scope_needs import Requirement
 from auditor.facts.sdk_calls import extract
 from auditor.loader import SourceFile
 from auditor.parsing import parse_source
@@ -29,8 +28,10 @@ def test_a_hook_from_any_import_needs_forge_lints_scopes() -> None:
         };
     """)
     assert summary(found) == [("useIssueProperty (imported from ./hooks/entity-properties)", 4, True)]
-    assert found.needs[0].requirements == [
-        Requirement(frozenset({"read:jira-work", "write:jira-work"}), frozenset({"read:issue.property:jira"}))]
+    (need,) = found.needs
+    assert need.satisfied_by({"read:jira-work", "write:jira-work"})
+    assert need.satisfied_by({"read:issue.property:jira"})
+    assert not need.satisfied_by({"read:jira-work"})
 
 
 def test_forge_react_hook_also_counts_the_packages_rest_calls() -> None:
@@ -96,8 +97,10 @@ def test_authorize_checks_and_privacy() -> None:
     assert [what for what, _, _ in summary(found)] == [
         "authorize().onConfluenceContent (POST /wiki/rest/api/content/{id}/permission/check)",
         "privacy.reportPersonalData (POST /app/report-accounts)"]
-    assert found.needs[0].requirements == [Requirement(frozenset({"read:confluence-content.permission"}),
-                                                       frozenset({"read:content.permission:confluence"}))]
+    check = found.needs[0]
+    assert check.satisfied_by({"read:confluence-content.permission"})
+    assert check.satisfied_by({"read:content.permission:confluence"})
+    assert not check.satisfied_by({"read:confluence-content.summary"})
 
 
 def test_compass_methods_and_what_cannot_be_followed() -> None:
@@ -117,3 +120,15 @@ def test_compass_methods_and_what_cannot_be_followed() -> None:
 def test_files_without_helper_words_are_skipped() -> None:
     found = helpers("import api from '@forge/api';\nexport const x = () => api.asApp();\n")
     assert found.needs == [] and found.unresolved == []
+
+
+def test_teamwork_graph_scopes_of_both_products_count_as_use() -> None:
+    found = helpers("""
+        import { requestTeamworkGraph } from '@forge/bridge';
+        export const related = (query) => requestTeamworkGraph({ query });
+    """)
+    required, per_product = found.needs
+    assert required.verified and not per_product.verified
+    assert required.satisfied_by({"read:graph:confluence"}) and not required.satisfied_by(set())
+    # the docs ask for read:graph:jira and, installed in Confluence, read:graph:confluence as well
+    assert per_product.scopes == {"read:graph:jira", "read:graph:confluence"}

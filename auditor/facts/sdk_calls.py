@@ -248,7 +248,13 @@ def _teamwork_graph(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts)
         else:
             continue
         if call is not None:
-            found.needs.append(_need(f"requestTeamworkGraph ({package})", package, [form], parsed.location(call)))
+            what, location = f"requestTeamworkGraph ({package})", parsed.location(call)
+            found.needs.append(_need(what, package, [form], location))
+            # the docs ask for read:graph:jira and, installed in Confluence, read:graph:confluence too: each
+            # graph scope declared is used, not an alternative made unnecessary by the other
+            found.needs.append(_sdk_need(f"{what}: the graph of each product", [
+                [(frozenset(c), frozenset(g))] for row in catalog.sdk_helper(package, form)
+                for c, g in row["requirements"]], location, verified=False))
 
 
 def _authorize(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
