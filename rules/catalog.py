@@ -10,12 +10,32 @@ import importlib.resources
 import json
 from typing import Any
 
-# Which scope products a request function reaches.
+# Which scope products a request function reaches: the DevOps APIs on api.atlassian.com ("stargate",
+# "connected-data") take Jira scopes; the Forge platform APIs there take platform scopes.
 REQUEST_PRODUCTS = {
     "jira": ("jira", "jira-software", "jira-service-management"),
     "confluence": ("confluence",),
     "bitbucket": ("bitbucket",),
+    "stargate": ("jira", "jira-software", "forge-platform"),
+    "connected-data": ("jira", "jira-software"),
+    "compass": ("compass",),
 }
+
+# The sdk-helpers.json rows auditor/facts/sdk_calls.py turns into scope needs: (package cell, call form).
+SDK_HELPER_FORMS = frozenset(
+    [("forge lint (any import)", hook) for hook in ("useIssueProperty", "useContentProperty", "useSpaceProperty")]
+    + [("@forge/api (<4.0.0)", f"properties.{entity}().{op}")
+       for entity in ("onJiraIssue", "onJiraProject", "onConfluencePage", "onConfluenceSpace")
+       for op in ("get", "set", "delete")]
+    + [("@forge/api", form) for form in ("privacy.reportPersonalData", "asUser().requestTeamworkGraph",
+                                          "authorize().onConfluenceContent", "authorize().onJira",
+                                          "authorize().onJiraIssue", "authorize().onJiraProject")]
+    + [("@forge/bridge", form) for form in ("realtime.subscribeGlobal", "requestTeamworkGraph")]
+    # the REST calls the hook packages make (counted as use of their scopes)
+    + [("@forge/react", hook) for hook in ("useIssueProperty", "useContentProperty", "useSpaceProperty")]
+    + [("@forge/ui-jira", "useIssueProperty"), ("@forge/ui-confluence", "useContentProperty"),
+       ("@forge/ui-confluence", "useSpaceProperty")]
+)
 
 
 def _load(name: str) -> Any:
@@ -25,13 +45,14 @@ def _load(name: str) -> Any:
 
 @functools.cache
 def endpoints() -> dict[str, list[list]]:
-    """product -> [[METHOD, path template, [classic], [granular]], ...]"""
+    """product -> [[METHOD, path template, [classic], [granular]], ...]; a row may end with
+    {"alternatives": [[[classic], [granular]], ...], "unverified": true} (keys optional)."""
     return _load("endpoints.json")["products"]
 
 
 @functools.cache
 def scopes() -> dict[str, dict[str, str]]:
-    """scope -> {"product", "kind", "privilege"}"""
+    """scope -> {"product", "kind", "privilege", "source"}: scopes.tsv ∪ forge-cli-scopes.tsv"""
     return _load("scopes.json")["scopes"]
 
 
@@ -39,6 +60,47 @@ def scopes() -> dict[str, dict[str, str]]:
 def events() -> dict[str, dict[str, Any]]:
     """product event -> {"product", "classic": [...], "granular": [...]}"""
     return _load("events.json")["events"]
+
+
+@functools.cache
+def sdk_helpers() -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """package -> call form -> [{"method", "path", "requirements" | "lookup", "remote", "principal",
+    "verified"}, ...]; "requirements": [[[classic], [granular]], ...], any pair satisfies the helper."""
+    return _load("sdk-helpers.json")["helpers"]
+
+
+def sdk_helper(package: str, form: str) -> list[dict[str, Any]]:
+    """The rows of one helper the code recognises (one of SDK_HELPER_FORMS)."""
+    if (package, form) not in SDK_HELPER_FORMS:
+        raise KeyError(f"{package} {form} is not in SDK_HELPER_FORMS")
+    return sdk_helpers()[package][form]
+
+
+@functools.cache
+def compass_methods() -> dict[str, dict[str, Any]]:
+    """@atlassian/forge-graphql compass method -> {"scopes": [...], "verified": bool, "also": [...]}"""
+    return _load("compass-graphql.json")["methods"]
+
+
+@functools.cache
+def visible_scopes() -> frozenset[str]:
+    """The scopes some need forge-audit can detect may name: endpoint operations, product events,
+    Compass methods and the recognised SDK helpers. Whether any other declared scope is used is
+    not visible to us."""
+    names: set[str] = set()
+    for rows in endpoints().values():
+        for _method, _path, classic, granular, *extra in rows:
+            names.update(classic, granular)
+            for pair in extra[0].get("alternatives", []) if extra else []:
+                names.update(pair[0], pair[1])
+    for event in events().values():
+        names.update(event["classic"], event["granular"])
+    for method in compass_methods().values():
+        names.update(method["scopes"], method["also"])
+    for package, form in SDK_HELPER_FORMS:
+        for row in sdk_helpers()[package][form]:
+            names.update(name for pair in row["requirements"] for name in pair[0] + pair[1])
+    return frozenset(names)
 
 
 @functools.cache

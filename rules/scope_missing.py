@@ -4,11 +4,13 @@
 Resolves each `requestJira` / `requestConfluence` / `requestBitbucket` call
 (from `@forge/api` `asApp()`/`asUser()` or `@forge/bridge`) to a method and an
 endpoint of the bundled catalog, then checks that `permissions.scopes` holds
-every scope of one set the operation accepts: its classic scopes or its
-granular set (or a further set, where the catalog lists one). Trigger events,
-Forge storage and remote tokens are checked the same way. A catalog row marked
-unverified (inferred, not documented) satisfies a call but is never alone the
-reason for a finding.
+all classic scopes or all granular scopes of that operation (or one of its
+further alternatives). Trigger events, Forge storage, remote tokens and the SDK
+helpers that call product APIs for the app (property hooks, the Properties API,
+`privacy`, `realtime.subscribeGlobal`, `requestTeamworkGraph`, `authorize()`,
+`@atlassian/forge-graphql` Compass methods) are checked the same way. Scopes
+the catalog's sources only infer (most DevOps operations, rows marked
+unverified) never raise this finding on their own.
 
 ## Why is this bad?
 The call fails with 401/403 at run time, in the customer's site, and often only

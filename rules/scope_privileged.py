@@ -2,8 +2,9 @@
 
 ## What it does
 Flags scopes classified as `manage:*`, `delete:*`/`redact:*`, admin-level
-(`admin:*`, `*:admin`, writes to configuration or permissions, app tokens) and
-any scope granted with `allowImpersonation: true`.
+(`admin:*`, `*:admin`, writes to configuration or permissions, app tokens, the
+legacy `project-admin:connect-jira` and `act-as-user:connect-jira`) and any
+scope granted with `allowImpersonation: true`.
 
 ## Why is this bad?
 These scopes let the app change site configuration, delete customer data or act

@@ -1,10 +1,12 @@
 """Reports a scope in `permissions.scopes` that is not a real Forge or product scope.
 
 ## What it does
-Checks every declared scope against the bundled list of scope names (Forge
-platform scopes, Jira, Jira Software, Jira Service Management, Confluence,
-Bitbucket, Compass and admin scopes) and suggests the closest real name
-(for the first 50 unknown names; later ones are reported without a suggestion).
+Checks every declared scope against the bundled scope names: the documented
+scopes (Forge platform, Jira, Jira Software, Jira Service Management,
+Confluence, Bitbucket, Compass and admin) together with every name the Forge
+CLI accepts (legacy `*:connect-jira` scopes, `manage:jira-data-provider`,
+Assets `*:cmdb-*` scopes, Teams ...), and suggests the closest real name (for
+the first 50 unknown names; later ones are reported without a suggestion).
 App-defined `action:resource:custom` scopes for `apiRoute` are accepted.
 
 ## Why is this bad?

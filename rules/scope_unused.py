@@ -2,17 +2,22 @@
 
 ## What it does
 Collects what the app's code and manifest need (resolved API calls,
-product-event triggers, Forge storage, remote tokens). Most operations accept
-their classic scopes or their granular set; for each need, the set the
-declared scopes satisfy is the one used (the classic set when both are
-declared). Each declared scope outside every used set is reported; when the
-scope belongs to a set some call accepts but does not need, the message names
-that call and the set that satisfies it. A need the declared scopes do not
-satisfy uses all its scopes (`scope/missing` reports it). Only scopes whose use
-forge-audit can see are judged: product API scopes, `storage:app` and the
-remote token scopes. When some calls to the same product could not be resolved
-(a path built at run time, an endpoint missing from the catalog) the finding
-is still reported, at level `note`, with the count of unresolved calls.
+product-event triggers, Forge storage, remote tokens, and the SDK helpers that
+call product APIs for the app: property hooks and the Properties API,
+`privacy`, `realtime`, Teamwork Graph, `authorize()`, Compass GraphQL methods).
+Most operations accept their classic scopes or their granular set; for each
+need, the set the declared scopes satisfy is the one used (the classic set
+when both are declared). Each declared scope outside every used set is
+reported; when the scope belongs to a set some call accepts but does not need,
+the message names that call and the set that satisfies it. A need the
+declared scopes do not satisfy uses all its scopes (`scope/missing` reports
+it). Only scopes whose use forge-audit can see are judged: scopes some
+catalogued operation, event or helper names, `storage:app` and the remote
+token scopes; legacy `*:connect-jira` scopes and other names only the Forge
+CLI list knows are not judged. When some calls to the same product could not
+be resolved (a path built at run time, an endpoint missing from the catalog)
+the finding is still reported, at level `note`, with the count of unresolved
+calls.
 
 ## Why is this bad?
 Least privilege: every scope is a permission an attacker inherits if the app is
@@ -45,17 +50,16 @@ from rules.base import Rule
 JUDGED_PLATFORM = {"storage:app", "read:app-system-token", "read:app-user-token"}
 
 
-def _judged(scope: str) -> str | None:
-    """The request product a scope belongs to, or None if its use is not visible to us."""
-    info = catalog.scopes().get(scope)
-    if info is None:
-        return None
+def _judged(scope: str) -> tuple[str, ...]:
+    """The request products whose calls may need a scope; empty if its use is not visible to us
+    (no detectable call, event or helper can need it, e.g. a legacy `*:connect-jira` scope)."""
     if scope in JUDGED_PLATFORM:
-        return "platform"
-    for product, scope_products in catalog.REQUEST_PRODUCTS.items():
-        if info["product"] in scope_products:
-            return product
-    return None
+        return ("platform",)
+    info = catalog.scopes().get(scope)
+    if info is None or scope not in catalog.visible_scopes():
+        return ()
+    return tuple(product for product, scope_products in catalog.REQUEST_PRODUCTS.items()
+                 if info["product"] in scope_products)
 
 
 MAX_NAMED = 2    # needs named in a message
@@ -70,19 +74,20 @@ def check(facts):
     for call in facts.unresolved:
         by_product.setdefault(call.product, []).append(call)
     for scope in facts.manifest.scopes:
-        product = _judged(scope.name)
-        if product is None or scope.name in use.used:
+        products = _judged(scope.name)
+        if not products or scope.name in use.used:
             continue
         bypasses = use.bypassed.get(scope.name, [])
         if bypasses:
             message = f"scope '{scope.name}' is declared but not needed: {_satisfied_elsewhere(facts, bypasses)}"
         else:
             message = f"scope '{scope.name}' is declared but no detected call, event or storage use needs it"
-        unresolved = by_product.get(product, [])
+        unresolved = [call for product in products for call in by_product.get(product, [])]
         level = None
         if unresolved:
             level = "note"
-            message += (f"; {len(unresolved)} {product} call(s) could not be resolved statically and "
+            reached = "/".join(dict.fromkeys(call.product for call in unresolved))
+            message += (f"; {len(unresolved)} {reached} call(s) could not be resolved statically and "
                         f"might need it (first: {unresolved[0].reason})")
         yield RULE.finding(
             message, scope.location, level=level,

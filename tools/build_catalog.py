@@ -2,7 +2,7 @@
 """Build forge-audit's bundled Atlassian catalog (rules/data/*.json).
 
 Reads public Atlassian reference data from the ``shared`` directory next to the
-repository (``--shared DIR``; default ``<repo>/../shared``) and writes four JSON
+repository (``--shared DIR``; default ``<repo>/../shared``) and writes six JSON
 files to ``--out DIR`` (default ``<repo>/rules/data``).  The installed tool only
 reads the generated files, never ``shared/``.
 
@@ -19,12 +19,28 @@ Inputs (file names are recorded in each output's ``"sources"``):
 * ``specs/confluence-v2.2025-02.json``: Confluence v2; paths get the
   ``/wiki/api/v2`` prefix.
 * ``facts/confluence-v1-endpoint-scopes.tsv``,
-  ``facts/jira-software-endpoint-scopes.tsv``: method, path, classic_scopes,
-  granular_scopes, source.  The second table also holds Jira Service Management
-  (``/rest/servicedeskapi``) and Bitbucket (``/2.0``) rows.  Rows are routed
-  to a product by path: ``/wiki/`` -> confluence, ``/2.0/`` -> bitbucket,
-  ``/rest/`` -> jira.
-* ``facts/scopes.tsv``, ``facts/product-event-scopes.tsv``.
+  ``facts/jira-software-endpoint-scopes.tsv``, ``facts/bitbucket-endpoint-scopes.tsv``:
+  method, path, classic_scopes, granular_scopes, source.  The second table also
+  holds Jira Service Management (``/rest/servicedeskapi``) and Bitbucket (``/2.0``)
+  rows; the third repeats most of those Bitbucket rows (one row is kept for an
+  identical method + path; different scopes for the same operation are an error).
+  Rows are routed to a product by path: ``/wiki/`` -> confluence, ``/2.0/`` ->
+  bitbucket, ``/rest/`` -> jira.  Bitbucket rows with no Forge scope (their notes
+  say "no Forge scope"; the spec gives only OAuth-consumer scopes) are left out,
+  so a call to one stays unresolved rather than looking like it needs nothing.
+* ``facts/devops-endpoint-scopes.tsv``: each DevOps operation under product
+  ``jira`` (``rest_path``, called with requestJira), ``stargate`` (``stargate_path``,
+  the api.atlassian.com form called with ``__requestAtlassian*`` /
+  ``requestAtlassian``) and ``connected-data`` (``connected_data_route``, the
+  route as written in ``requestConnectedData(route...)``, without the
+  ``/connected-data`` prefix the package adds).  ``scopes`` is the row's granular
+  set; each ``alt_scopes`` name is a further alternative.
+* ``facts/sdk-helper-scopes.tsv``: the whole table as ``sdk-helpers.json``; its
+  ``stargate`` rows with one method, a concrete path and stated scopes also
+  become ``stargate`` operations (``/graphql`` is left out: per-field scopes).
+* ``facts/compass-graphql-scopes.tsv`` -> ``compass-graphql.json``.
+* ``facts/scopes.tsv`` ∪ ``facts/forge-cli-scopes.tsv`` (the names the Forge CLI
+  accepts), ``facts/product-event-scopes.tsv``.
 
 Scopes from the OpenAPI specs: each operation's ``x-atlassian-oauth2-scopes``
 is a list of ``{state, scheme, scopes}`` entries; an operation is satisfied by
@@ -58,13 +74,61 @@ Output shapes (keys sorted; one entry per line for readable diffs):
 
   METHOD is upper-case; path templates keep ``{param}`` names as in the
   source; rows are sorted by (path, METHOD).  Empty classic *and* granular
-  lists mean no scope is documented for the operation.
+  lists mean no scope is documented for the operation.  Products: bitbucket,
+  confluence, jira, stargate, connected-data.
+
+  A row may carry a 5th element, an object with optional keys (rows without
+  one keep the 4-element shape)::
+
+      ["POST", "/rest/builds/0.1/bulk", [], ["write:build-info:jira"],
+       {"alternatives": [[["manage:jira-data-provider"], []],
+                         [[], ["write:build:jira-software"]]],
+        "unverified": true}]
+
+  ``alternatives``: further [classic, granular] pairs, each satisfying the
+  operation on its own, like the row's own two columns (an all-required set of
+  two-part names is a classic list, otherwise a granular one).
+  ``unverified``: the source infers the scopes (a naming pattern, a third-party
+  map): they count as satisfying the operation, but never as the only evidence
+  that a scope is missing.
 
 ``scopes.json``::
 
-    {"generator": ..., "sources": ["scopes.tsv"],
+    {"generator": ..., "sources": ["scopes.tsv", "forge-cli-scopes.tsv"],
      "scopes": {"read:jira-work": {"kind": "classic", "privilege": "read",
-                                   "product": "jira"}, ...}}
+                                   "product": "jira", "source": "scopes.tsv"}, ...}}
+
+  ``source`` is the list the name comes from (scopes.tsv first).  For names only
+  the CLI list has: ``kind`` by name form, ``privilege`` by the rules NOTES.md
+  states for scopes.tsv (see derived_privilege), ``product`` from the last part
+  of the name (see derived_product): ``read:connect-jira`` -> jira.
+
+``sdk-helpers.json``::
+
+    {"generator": ..., "sources": ["sdk-helper-scopes.tsv"],
+     "helpers": {"@forge/api (<4.0.0)": {"properties.onJiraIssue().get": [
+         {"method": "GET", "path": "/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}",
+          "requirements": [[["read:jira-work"], ["read:issue.property:jira"]]],
+          "remote": "jira", "principal": "app", "verified": true}], ...}, ...}}
+
+  Keyed by the ``package`` cell, then by each call form of the ``export`` cell
+  (call_forms: arguments dropped, ``|`` forms expanded); one entry per table
+  row.  ``requirements`` lists [classic, granular] pairs, each satisfying the
+  helper like an endpoint row's two columns (requirement_pairs; ``none`` is
+  ``[[], []]``); a row whose ``scopes`` cell is a keyword has ``lookup``
+  ("per-endpoint", "per-graphql-field", "unknown") instead.  ``verified`` is
+  false when the row's notes start with "unverified".
+
+``compass-graphql.json``::
+
+    {"generator": ..., "sources": ["compass-graphql-scopes.tsv"],
+     "methods": {"createComponent": {"scopes": ["write:component:compass"],
+                                     "verified": true,
+                                     "also": ["read:component:compass"]}, ...}}
+
+  ``scopes``: the required set; ``verified``: the method's doc comment states it
+  (false: taken from the schema of the fields it sends); ``also``: scopes of
+  further fields the method may send (schema union minus ``scopes``).
 
 ``events.json``::
 
@@ -105,11 +169,23 @@ CONFLUENCE_V2_PREFIX = "/wiki/api/v2"
 ENDPOINT_TABLES = (
     "facts/confluence-v1-endpoint-scopes.tsv",
     "facts/jira-software-endpoint-scopes.tsv",
+    "facts/bitbucket-endpoint-scopes.tsv",
 )
+DEVOPS_TABLE = "facts/devops-endpoint-scopes.tsv"
+SDK_HELPERS_TABLE = "facts/sdk-helper-scopes.tsv"
+COMPASS_TABLE = "facts/compass-graphql-scopes.tsv"
 SCOPES_TABLE = "facts/scopes.tsv"
+CLI_SCOPES_TABLE = "facts/forge-cli-scopes.tsv"
 EVENTS_TABLE = "facts/product-event-scopes.tsv"
 
-PRODUCTS = ("bitbucket", "confluence", "jira")
+SITE_PRODUCTS = ("bitbucket", "confluence", "jira")  # the products' own REST APIs, routed by path
+PRODUCTS = (*SITE_PRODUCTS, "connected-data", "stargate")
+# devops-endpoint-scopes.tsv: the product each path column is called through.
+DEVOPS_PATH_COLUMNS = {"rest_path": "jira", "stargate_path": "stargate", "connected_data_route": "connected-data"}
+SCOPE_KEYWORDS = ("per-endpoint", "per-graphql-field", "unknown")
+# Two-part classic names of the CLI list whose product is a prefix of their last part.
+CLASSIC_PRODUCT_PREFIXES = {"jira": "jira", "confluence": "confluence",
+                            "servicemanagement": "jira-service-management"}
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 CLASSIC_THREE_PART = frozenset({"readonly:content.attachment:confluence"})
 JIRA_API_VERSIONED = re.compile(r"^/rest/api/([23])(/.*)?$")
@@ -285,16 +361,113 @@ def product_for_path(path: str) -> str:
     raise CatalogError(f"cannot tell the product of path {path!r}")
 
 
-def table_rows(shared: Path, rel: str, stats: Counter) -> list[list]:
+def table_rows(shared: Path, rel: str, stats: Counter) -> list[tuple[str, list]]:
+    """(product, row) of an endpoint table; rows that name no scope at all are left out when the table
+    says why in ``notes`` (Bitbucket: only OAuth-consumer scopes documented), so such a call stays
+    unresolved instead of looking like one that needs nothing."""
     rows = []
     for r in read_tsv(shared, rel, ("method", "path", "classic_scopes", "granular_scopes")):
         method, path = r["method"].upper(), r["path"]
         if not method or not path.startswith("/"):
             raise CatalogError(f"{rel}: bad row {r}")
-        rows.append([method, path, split_scopes(r["classic_scopes"]),
-                     split_scopes(r["granular_scopes"])])
+        classic, granular = split_scopes(r["classic_scopes"]), split_scopes(r["granular_scopes"])
         family = "/".join(path.split("/")[:3])
+        if not classic and not granular and r.get("notes", "").startswith("no Forge scope"):
+            stats[f"{file_name(rel)} rows without a Forge scope left out"] += 1
+            continue
+        rows.append((product_for_path(path), [method, path, classic, granular]))
         stats[f"{file_name(rel)} rows under {family}"] += 1
+    return rows
+
+
+def parse_alternatives(cell: str, where: str) -> list[list[str]] | str:
+    """``a,b|c`` -> [[a, b], [c]] (``none`` -> []), or the keyword of a row whose scopes are looked up elsewhere."""
+    cell = cell.strip()
+    if cell in SCOPE_KEYWORDS:
+        return cell
+    alternatives = []
+    for part in cell.split("|"):
+        part = part.strip()
+        if part == "none":
+            alternatives.append([])
+        elif not part or part in SCOPE_KEYWORDS:
+            raise CatalogError(f"{where}: bad scopes {cell!r}")
+        else:
+            alternatives.append(split_scopes(part))
+    return alternatives
+
+
+def as_pair(names: list[str]) -> list[list[str]]:
+    """One all-required scope set in the [classic, granular] form of a catalog row (by name form)."""
+    return [names, []] if names and not any(is_granular_name(n) for n in names) else [[], names]
+
+
+def requirement_pairs(alternatives: list[list[str]]) -> list[list[list[str]]]:
+    """[classic, granular] pairs from a cell's alternatives (sdk-helper grammar: a classic set first,
+    then the granular set): a classic set followed by a granular one is one pair, either satisfying it
+    as an endpoint's two columns do; any other set is a pair of its own (``none`` -> [[], []])."""
+    pairs, rest = [], list(alternatives)
+    while rest:
+        first = rest.pop(0)
+        if as_pair(first)[0]:
+            second = rest.pop(0) if rest and as_pair(rest[0])[1] else []
+            pairs.append([first, second])
+        else:
+            pairs.append([[], first])
+    return pairs
+
+
+def endpoint_row(method: str, path: str, pairs: list[list[list[str]]], verified: bool) -> list:
+    """A catalog row: the first pair fills the classic and granular columns, the others and the
+    verification mark go to the optional 5th element."""
+    (classic, granular), *rest = pairs
+    extra = ({"alternatives": rest} if rest else {}) | ({} if verified else {"unverified": True})
+    return [method, path, classic, granular] + ([extra] if extra else [])
+
+
+def devops_rows(shared: Path, stats: Counter) -> list[tuple[str, list]]:
+    """Each DevOps operation once per path form it is called with (see DEVOPS_PATH_COLUMNS).
+
+    ``scopes`` is the first alternative (all required); every ``alt_scopes`` name is an alternative of
+    its own. Rows whose notes start with ``unverified`` are marked unverified.
+    """
+    columns = ("method", *DEVOPS_PATH_COLUMNS, "scopes", "alt_scopes", "notes")
+    rows = []
+    for r in read_tsv(shared, DEVOPS_TABLE, columns):
+        scopes = split_scopes(r["scopes"])
+        if not scopes:
+            raise CatalogError(f"{DEVOPS_TABLE}: no scope for {r['method']} {r['rest_path']}")
+        pairs = [[[], scopes]] + [as_pair([name]) for name in split_scopes(r["alt_scopes"].replace("|", ","))]
+        verified = not r["notes"].startswith("unverified")
+        for column, product in DEVOPS_PATH_COLUMNS.items():
+            path = r[column]
+            if not path:
+                continue
+            if not path.startswith("/"):
+                raise CatalogError(f"{DEVOPS_TABLE}: bad {column} {path!r}")
+            rows.append((product, endpoint_row(r["method"].upper(), path, pairs, verified)))
+            stats[f"{file_name(DEVOPS_TABLE)} rows for {product}" + ("" if verified else " (unverified)")] += 1
+    return rows
+
+
+def sdk_helper_rows(shared: Path) -> list[dict[str, str]]:
+    return read_tsv(shared, SDK_HELPERS_TABLE,
+                    ("package", "export", "rest_method", "rest_path", "scopes", "remote", "principal", "notes"))
+
+
+def stargate_rows(shared: Path, stats: Counter) -> list[tuple[str, list]]:
+    """The api.atlassian.com operations of sdk-helper-scopes.tsv that have one method, one path and
+    stated scopes (``/graphql`` is left out: its scopes depend on the fields selected)."""
+    rows = []
+    for r in sdk_helper_rows(shared):
+        scopes = parse_alternatives(r["scopes"], f"{SDK_HELPERS_TABLE} {r['export']}")
+        method, path = r["rest_method"], r["rest_path"]
+        if r["remote"] != "stargate" or isinstance(scopes, str) or not method.isalpha() \
+                or not path.startswith("/") or path == "/graphql":
+            continue
+        rows.append(("stargate", endpoint_row(method.upper(), path, requirement_pairs(scopes),
+                                              not r["notes"].startswith("unverified"))))
+        stats[f"{file_name(SDK_HELPERS_TABLE)} rows for stargate"] += 1
     return rows
 
 
@@ -302,18 +475,21 @@ def table_rows(shared: Path, rel: str, stats: Counter) -> list[list]:
 
 
 def build_endpoints(shared: Path, stats: Counter, notes: list[str]) -> dict:
-    sources = [JIRA_SPEC_PRIMARY, JIRA_SPEC_FALLBACK, CONFLUENCE_V2_SPEC, *ENDPOINT_TABLES]
-    rows = jira_platform_rows(shared, stats, notes) + confluence_v2_rows(shared, stats, notes)
+    sources = [JIRA_SPEC_PRIMARY, JIRA_SPEC_FALLBACK, CONFLUENCE_V2_SPEC, *ENDPOINT_TABLES, DEVOPS_TABLE,
+               SDK_HELPERS_TABLE]
+    rows = [(product_for_path(row[1]), row)
+            for row in jira_platform_rows(shared, stats, notes) + confluence_v2_rows(shared, stats, notes)]
     for rel in ENDPOINT_TABLES:
         rows += table_rows(shared, rel, stats)
+    rows += devops_rows(shared, stats) + stargate_rows(shared, stats)
 
     products: dict[str, dict[tuple[str, str], list]] = {p: {} for p in PRODUCTS}
-    for row in rows:
-        product = product_for_path(row[1])
+    for product, row in rows:
         key = (row[0], row[1])
         if key in products[product]:
             if products[product][key] != row:
                 raise CatalogError(f"conflicting scopes for {row[0]} {row[1]} in two inputs")
+            stats[f"{product} operations stated twice with the same scopes"] += 1
             continue
         products[product][key] = row
     return {
@@ -350,7 +526,7 @@ def response_shape(spec: dict, op: dict) -> str | None:
 def build_responses(shared: Path) -> dict:
     """Operations whose success response is a JSON array or a map, for the replay's API stubs
     (everything else answers with an object)."""
-    shapes: dict[str, dict[tuple[str, str], str]] = {p: {} for p in PRODUCTS}
+    shapes: dict[str, dict[tuple[str, str], str]] = {p: {} for p in SITE_PRODUCTS}
     for rel, prefix in ((JIRA_SPEC_PRIMARY, ""), (JIRA_SPEC_FALLBACK, ""), (CONFLUENCE_V2_SPEC, CONFLUENCE_V2_PREFIX)):
         spec = read_json(shared, rel)
         for path, item in (spec.get("paths") or {}).items():
@@ -380,9 +556,97 @@ def keyed_table(shared: Path, table: str, columns: tuple[str, ...], out_key: str
     return {"generator": GENERATOR, "sources": [file_name(table)], out_key: rows}
 
 
-def build_scopes(shared: Path) -> dict:
-    return keyed_table(shared, SCOPES_TABLE, ("scope", "product", "kind", "privilege"), "scopes",
-                       lambda r: {"product": r["product"], "kind": r["kind"], "privilege": r["privilege"]})
+def derived_privilege(name: str) -> str:
+    """The privilege class of a scope name, by the rules stated for ``scopes.tsv`` (facts/NOTES.md), for
+    names only the CLI list has. Two extensions for the legacy Connect names: an action containing
+    ``admin`` (``project-admin:connect-jira``) and ``act-as-user`` are admin-or-impersonation."""
+    parts = name.split(":")
+    action, product = parts[0], parts[-1]
+    resource = parts[1] if len(parts) == 3 else ""
+    if name in ("read:app-system-token", "read:app-user-token"):
+        return "admin-or-impersonation"
+    if action == "manage":
+        return "manage"
+    if "admin" in action or product == "admin" or action == "act-as-user":
+        return "admin-or-impersonation"
+    if action in ("write", "delete") and any(word in resource for word in ("admin", "configuration", "permission")):
+        return "admin-or-impersonation"
+    if action in ("delete", "redact"):
+        return "delete"
+    if action in ("write", "send", "import", "moderate") or name == "storage:app":
+        return "write"
+    return "read"
+
+
+def derived_product(name: str) -> str:
+    """The product of a CLI-only scope name: its last part, without ``connect-`` (``read:connect-jira`` ->
+    jira); for a two-part classic name the product its last part starts with (``manage:jira-data-provider``)."""
+    last = name.rsplit(":", 1)[-1].removeprefix("connect-")
+    if name.count(":") == 1:
+        return CLASSIC_PRODUCT_PREFIXES.get(last.split("-", 1)[0], last)
+    return last
+
+
+def build_scopes(shared: Path, notes: list[str]) -> dict:
+    data = keyed_table(shared, SCOPES_TABLE, ("scope", "product", "kind", "privilege"), "scopes",
+                       lambda r: {"product": r["product"], "kind": r["kind"], "privilege": r["privilege"],
+                                  "source": file_name(SCOPES_TABLE)})
+    scopes = data["scopes"]
+    for name, entry in scopes.items():
+        if entry["kind"] != "platform" and derived_privilege(name) != entry["privilege"]:
+            notes.append(f"{name}: privilege {entry['privilege']} in {file_name(SCOPES_TABLE)}, "
+                         f"{derived_privilege(name)} by the stated rules")
+    for r in read_tsv(shared, CLI_SCOPES_TABLE, ("scope",)):
+        name = r["scope"]
+        if name in scopes or not name:
+            continue
+        scopes[name] = {"product": derived_product(name),
+                        "kind": "granular" if is_granular_name(name) else "classic",
+                        "privilege": derived_privilege(name), "source": file_name(CLI_SCOPES_TABLE)}
+    data["sources"].append(file_name(CLI_SCOPES_TABLE))
+    return data
+
+
+def build_sdk_helpers(shared: Path) -> dict:
+    """sdk-helpers.json: package -> call form -> the table's rows for it (see the module docstring)."""
+    helpers: dict[str, dict[str, list]] = {}
+    for r in sdk_helper_rows(shared):
+        scopes = parse_alternatives(r["scopes"], f"{SDK_HELPERS_TABLE} {r['export']}")
+        entry = {"method": r["rest_method"], "path": r["rest_path"], "remote": r["remote"],
+                 "principal": r["principal"], "verified": not r["notes"].startswith("unverified")}
+        entry |= {"lookup": scopes} if isinstance(scopes, str) else {"requirements": requirement_pairs(scopes)}
+        for form in call_forms(r["export"]):
+            helpers.setdefault(r["package"], {}).setdefault(form, []).append(entry)
+    return {"generator": GENERATOR, "sources": [file_name(SDK_HELPERS_TABLE)], "helpers": helpers}
+
+
+def call_forms(export: str) -> list[str]:
+    """The call forms one ``export`` cell covers, arguments dropped: ``properties.onJiraIssue(issueKey).get``
+    -> ``properties.onJiraIssue().get``; ``kvs.batchGet|batchSet`` -> ``kvs.batchGet``, ``kvs.batchSet``
+    (a bare name after ``|`` replaces the last name of the form before it; ``, `` starts a new form);
+    text after `` (`` is a comment."""
+    forms: list[str] = []
+    cell = re.sub(r"\([^()]*\)", "()", export.split(" (")[0].strip())
+    for group in cell.split(", "):
+        previous = None
+        for part in group.split("|"):
+            part = part.strip()
+            if previous is not None and "." in previous and re.fullmatch(r"[A-Za-z_$][\w$]*", part):
+                part = previous.rsplit(".", 1)[0] + "." + part
+            forms.append(part)
+            previous = part
+    return forms
+
+
+def build_compass(shared: Path) -> dict:
+    """compass-graphql.json: method -> {"scopes": the required set, "verified": whether the method's doc
+    comment states it (else schema-derived), "also": scopes of the fields the method may also send}."""
+    def entry(r):
+        scopes = split_scopes(r["scopes"])
+        return {"scopes": scopes, "verified": bool(r["doc_comment_scopes"]),
+                "also": sorted(set(split_scopes(r["schema_field_scopes"])) - set(scopes))}
+    return keyed_table(shared, COMPASS_TABLE, ("method", "scopes", "doc_comment_scopes", "schema_field_scopes"),
+                       "methods", entry)
 
 
 def build_events(shared: Path) -> dict:
@@ -422,8 +686,10 @@ def build_all(shared: Path) -> tuple[dict[str, str], dict, Counter, list[str]]:
     notes: list[str] = []
     data = {
         "endpoints.json": (build_endpoints(shared, stats, notes), 3),
-        "scopes.json": (build_scopes(shared), 2),
+        "scopes.json": (build_scopes(shared, notes), 2),
         "events.json": (build_events(shared), 2),
+        "sdk-helpers.json": (build_sdk_helpers(shared), 3),
+        "compass-graphql.json": (build_compass(shared), 2),
         "responses.json": (build_responses(shared), 2),
     }
     files = {name: render(obj, depth) + "\n" for name, (obj, depth) in data.items()}
@@ -449,8 +715,9 @@ def report(objs: dict, stats: Counter, notes: list[str], out=sys.stdout) -> None
 
     missing: dict[str, set[str]] = {}
     for p in PRODUCTS:
-        for method, path, classic, granular in products[p]:
-            for s in classic + granular:
+        for method, path, classic, granular, *extra in products[p]:
+            alternatives = [s for e in extra for pair in e.get("alternatives", []) for s in pair[0] + pair[1]]
+            for s in classic + granular + alternatives:
                 if s not in known:
                     missing.setdefault(s, set()).add(f"{method} {path}")
     for event, e in objs["events.json"]["events"].items():
@@ -458,14 +725,13 @@ def report(objs: dict, stats: Counter, notes: list[str], out=sys.stdout) -> None
             if s not in known:
                 missing.setdefault(s, set()).add(f"event {event}")
     if missing:
-        print(f"scope names not in {file_name(SCOPES_TABLE)}: {len(missing)}", file=out)
+        print(f"scope names in neither scope list: {len(missing)}", file=out)
         for s in sorted(missing):
             users = sorted(missing[s])
             more = f" (+{len(users) - 3} more)" if len(users) > 3 else ""
             print(f"  {s}: {', '.join(users[:3])}{more}", file=out)
     else:
-        print(f"every scope named by an operation or event is in {file_name(SCOPES_TABLE)}",
-              file=out)
+        print("every scope named by an operation or event is in the scope lists", file=out)
 
 
 def main(argv: list[str] | None = None) -> int:

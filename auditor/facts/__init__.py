@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.facts import sdk_calls
 from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
 from auditor.facts.completeness import deployed_files, mark_blocking, reached_files
 from auditor.facts.entrypoints import Entries, find_entries
@@ -71,6 +72,9 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         facts.api_calls += code.api_calls
         facts.fetch_calls += code.fetch_calls
         facts.storage_uses += code.storage_uses
+        helpers = sdk_calls.extract(parsed)
+        facts.needs += helpers.needs
+        facts.unresolved += helpers.unresolved
     facts.graph = build_module_graph(backend)
     reached = reached_files(app, manifest, facts.graph, facts.notifications)
     facts.notifications = mark_blocking(app, reached, facts.notifications, partial)
@@ -83,6 +87,8 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         facts.api_calls = [c for c in facts.api_calls if c.location.path not in skipped]
         facts.fetch_calls = [c for c in facts.fetch_calls if c.location.path not in skipped]
         facts.storage_uses = [u for u in facts.storage_uses if u.location.path not in skipped]
+        facts.needs = [n for n in facts.needs if n.location.path not in skipped]
+        facts.unresolved = [u for u in facts.unresolved if u.location.path not in skipped]
     for call in facts.api_calls:
         need = call_need(call)
         (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)

@@ -25,6 +25,9 @@ class Operation:
     template: str
     classic: frozenset[str]
     granular: frozenset[str]
+    # further (classic, granular) pairs that satisfy it, e.g. a DevOps call's *:jira-software scope
+    alternatives: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
+    verified: bool = True  # False: scopes inferred by the catalog's source, never alone evidence of a missing scope
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,11 @@ class _Template:
 @functools.cache
 def _index(product: str) -> dict[int, list[_Template]]:
     by_length: dict[int, list[_Template]] = {}
-    for method, path, classic, granular in catalog.endpoints().get(product, []):
-        op = Operation(method, path, frozenset(classic), frozenset(granular))
+    for method, path, classic, granular, *extra in catalog.endpoints().get(product, []):
+        options = extra[0] if extra else {}
+        op = Operation(method, path, frozenset(classic), frozenset(granular),
+                       tuple((frozenset(c), frozenset(g)) for c, g in options.get("alternatives", ())),
+                       not options.get("unverified", False))
         segments = tuple(path.strip("/").split("/"))
         patterns = tuple(_segment_regex(s) if "{" in s else None for s in segments)
         by_length.setdefault(len(segments), []).append(_Template(op, segments, patterns))

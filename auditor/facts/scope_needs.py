@@ -76,7 +76,7 @@ class ScopeNeed:
     what: str                       # "GET /rest/api/3/issue/{issueIdOrKey}", "event avi:jira:created:issue"
     requirements: list[Requirement]  # satisfied when any one is (a call whose method is unknown fits several)
     location: Location
-    kind: str                       # call | event | storage | remote
+    kind: str                       # call | event | storage | remote | sdk
 
     def satisfied_by(self, declared: set[str]) -> bool:
         return any(r.satisfied_by(declared) for r in self.requirements)
@@ -148,7 +148,8 @@ def call_need(call: ApiCall) -> ScopeNeed | Unresolved:
     methods = "|".join(sorted({op.method for op in ops}))
     return ScopeNeed(
         what=f"{methods} {templates[0]}",
-        requirements=[Requirement.of(op.classic, op.granular) for op in ops],
+        requirements=[Requirement.of(op.classic, op.granular, *(s for c, g in op.alternatives for s in (c, g)),
+                                     unverified=not op.verified) for op in ops],
         location=call.location,
         kind="call",
     )
