@@ -63,10 +63,12 @@ def check(facts):
         if state.writes and all(w.tenant_keyed for w in state.writes):
             continue  # partitioned by tenant
         reaching = {id(a): _entries(facts, a) for a in state.writes + state.reads}
+        writers = set().union(*(reaching[id(a)] for a in leaking or state.writes))
+        readers = set().union(*(reaching[id(a)] for a in state.reads))
         entries = {
-            "entryPoints": sorted(set().union(*reaching.values())),
-            "writerEntryPoints": sorted(set().union(*(reaching[id(a)] for a in leaking or state.writes))),
-            "readerEntryPoints": sorted(set().union(*(reaching[id(a)] for a in state.reads))),
+            "entryPoints": _ids(set().union(*reaching.values())),
+            "writerEntryPoints": _ids(writers),
+            "readerEntryPoints": _ids(readers),
         }
         if not leaking:
             yield _finding(state, "note", state.writes, entries,
@@ -75,14 +77,109 @@ def check(facts):
                            "no tenant data was seen in it")
             continue
         write = leaking[0]
-        level = "error" if state.reads else "warning"
         message = (f"module-level {_what(state)} keeps tenant data across invocations and tenants: "
                    f"{write.how} stores the {write.taint_what} {_key_reason(write)}")
-        if state.reads:
+        bundles_known = bool(facts.entries.entries and writers)
+        shared = _shared(facts, writers, readers) if bundles_known else {}
+        if bundles_known and readers and not shared:
+            continue  # every read is in another handler file's bundle, which has its own copy: no leak
+        if readers or state.reads and not bundles_known:
+            level = "error"
             message += f"; {state.reads[0].how} reads it back in a later invocation, possibly another tenant's"
+        elif state.reads:
+            level = "warning"
+            message += (f"; its only reads ({_listed(r.how for r in state.reads)}) are in code no entry point "
+                        "reaches, but the data outlives the invocation")
         else:
+            level = "warning"
             message += "; no read was found, but the data outlives the invocation"
+        if shared:
+            entries["sharedBy"] = shared
+            message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids)}"
+                                        for bundle, ids in shared.items())
+            reset = _reset_first(state, reaching, {e for e in readers if _relative(facts, e.bundle) in shared})
+            if reset is not None:
+                level = "note"
+                message = (f"module-level {_what(state)} is set from the {reset.taint_what or 'invocation'} "
+                           f"({reset.how}) as the first statement of every invocation that reads it, before "
+                           f"any read, so it carries nothing from one invocation to the next; "
+                           + "; ".join(f"shared by the invocations of {b}: {_listed(ids)}" for b, ids in shared.items()))
         yield _finding(state, level, leaking, entries, message)
+
+
+def _ids(entries) -> list[str]:
+    return sorted({e.id for e in entries})
+
+
+def _relative(facts, path) -> str:
+    try:
+        return path.resolve().relative_to(facts.app.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _shared(facts, writers, readers) -> dict[str, list[str]]:
+    """Handler file -> its entries that write or read the state, for each handler-file bundle where
+    an entry writes tenant data and an entry reads: each bundle loads its own copy of every module."""
+    by_bundle: dict[str, tuple[list, list]] = {}
+    for role, group in ((0, writers), (1, readers)):
+        for e in sorted(group, key=lambda e: e.id):
+            if e.bundle is not None:
+                by_bundle.setdefault(_relative(facts, e.bundle), ([], []))[role].append(e.id)
+    return {bundle: list(dict.fromkeys(w + r)) for bundle, (w, r) in sorted(by_bundle.items()) if w and r}
+
+
+def _listed(items, limit: int = 8) -> str:
+    items = list(dict.fromkeys(items))
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _reset_first(state, reaching, readers):
+    """The write that sets the whole state in the top-level body of every reader entry's function,
+    unconditionally and before any read of it there, with no call before it when a function called
+    from the entry reads the state (a read elsewhere could otherwise run first); None when any reader
+    cannot be shown to do so."""
+    found = None
+    for entry in readers:
+        body = entry.node.child_by_field_name("body") if entry.node is not None else None
+        if body is None or body.type != "statement_block":
+            return None
+        reads = [r for r in state.reads if entry in reaching[id(r)]]
+        inside = [r for r in reads if r.location.path == entry.file
+                  and entry.node.start_byte <= r.node.start_byte < entry.node.end_byte]
+        reset, before = None, []
+        for statement in body.named_children:
+            reset = next((w for w in state.writes if _resets(w, statement, state)), None)
+            if reset is not None:
+                break
+            before.append(statement)
+        if reset is None or any(r.node.start_byte < statement.end_byte for r in inside):
+            return None
+        if len(inside) < len(reads) and any(_calls(n) for n in before + [statement]):
+            return None
+        found = found or reset
+    return found
+
+
+def _resets(write, statement, state) -> bool:
+    """Is ``statement`` the expression statement `state = …` (the whole binding, not a part of it)?"""
+    node = write.node
+    if node.type != "assignment_expression" or node.parent is None or node.parent != statement:
+        return False
+    left = node.child_by_field_name("left")
+    return left is not None and (left.type == "identifier" or
+                                 state.kind in ("global", "static") and left.text.decode() == state.name)
+
+
+def _calls(node) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in ("call_expression", "new_expression"):
+            return True
+        stack.extend(current.named_children)
+    return False
 
 
 def _what(state) -> str:

@@ -197,3 +197,27 @@ def test_a_sandbox_that_dies_is_reported_not_mistaken_for_a_timeout(monkeypatch)
            "runs": [{"id": "r", "steps": [{"tenant": replay.tenant("A"), "file": "/x.js"}]}]}
     run = replay.run_sandbox(job, 30)["runs"][0]
     assert run["steps"] == [] and "ended unexpectedly (exit code 1)" in run["problems"][0]
+
+
+def test_each_handler_file_bundle_has_its_own_module_state() -> None:
+    """Forge bundles webtrigger.ts and scheduler.ts separately: the queue the web trigger fills is not the
+    one the scheduled flush drains. Replayed as one process, tenant A's submission would reach tenant B's
+    flush (and be created as an issue in B's site); replayed as Forge runs it, it must not."""
+    app = (FIXTURES / "tenant" / "bundle-inbox-split").resolve()
+    facts = build_facts(load_app(app, LoadOptions()))
+    queue = next(s for s in facts.state if s.name == "pending")
+    finding = Finding("tenant/global-state", "error", "synthetic", queue.declaration,
+                      properties={"writerEntryPoints": ["function:receive"], "readerEntryPoints": ["function:flush"],
+                                  "state": "pending", "kind": queue.kind})
+    replay.confirm(facts, [finding], Limits())
+    details = finding.properties["confirmation"]
+    assert details.get("writer") == "function:receive" and details.get("reader") == "function:flush", details
+    assert finding.properties["confirmed"] is False and "did not receive tenant A's data" in details["reason"]
+
+
+def test_pairs_stay_within_one_bundle() -> None:
+    finding = Finding("tenant/global-state", "error", "synthetic", None, properties={
+        "writerEntryPoints": ["function:receive", "resolver:save"], "readerEntryPoints": ["function:flush",
+                                                                                          "resolver:load"],
+        "sharedBy": {"src/a.ts": ["function:receive", "function:flush"], "src/b.ts": ["resolver:save", "resolver:load"]}})
+    assert list(replay.pairs(finding)) == [("function:receive", "function:flush"), ("resolver:save", "resolver:load")]
