@@ -12,9 +12,22 @@ page, board or account id, or no key at all). A `fetch` built only from
 constants and app-wide settings gets the same answer for every tenant and is
 not counted as tenant data.
 
+Forge bundles each handler file on its own (no shared chunks), so only the
+invocations of one handler file's entries share a module's state: a leak
+needs an entry writing tenant data and an entry reading it in the same
+handler file's bundle, and the message names them ("shared by the
+invocations of src/index.ts: resolver:getIssues, function:scheduled-sync").
+A state written by one bundle's entries and read only by another's is not
+reported.
+
 * `error`: the state is written with tenant data and read back by an invocation;
-* `warning`: written with tenant data, but no read was found;
-* `note`: mutable state written per invocation with no tenant data (counters, timestamps).
+* `warning`: written with tenant data, but no read was found, or every read is
+  in code no entry point reaches (a function nothing calls);
+* `note`: mutable state written per invocation with no tenant data (counters,
+  timestamps), or state assigned whole as an unconditional top-level statement
+  of every entry function that reads it, before any read and any call that
+  might run app code (`logLevel = event.level` first thing): it carries
+  nothing from one invocation to the next.
 
 Writes keyed by a tenant identifier (`context.cloudId`, `context.installContext`,
 the installation id, a workspace id, `getAppContext()`) are not reported.
@@ -45,6 +58,7 @@ from __future__ import annotations
 
 import re
 
+from auditor.facts.scopes import FUNCTIONS
 from rules.base import Rule
 
 MAX_RELATED = 20
@@ -172,12 +186,28 @@ def _resets(write, statement, state) -> bool:
                                  state.kind in ("global", "static") and left.text.decode() == state.name)
 
 
+# Built-ins that call no app code (no callback arguments): a call of one before the reset cannot read the state.
+_INERT_METHODS = {"includes", "indexOf", "startsWith", "endsWith", "toLowerCase", "toUpperCase", "trim", "split",
+                  "join", "slice", "keys", "values", "entries", "now", "parse", "stringify", "toString", "toFixed",
+                  "padStart", "padEnd", "at", "isArray", "isInteger"}
+_INERT_FUNCTIONS = {"String", "Number", "Boolean", "parseInt", "parseFloat"}
+
+
 def _calls(node) -> bool:
+    """Does ``node`` call anything that may run app code (which might read the state)?"""
     stack = [node]
     while stack:
         current = stack.pop()
-        if current.type in ("call_expression", "new_expression"):
+        if current.type == "new_expression":
             return True
+        if current.type == "call_expression":
+            fn = current.child_by_field_name("function")
+            args = current.child_by_field_name("arguments")
+            name = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else fn
+            inert = name is not None and name.text.decode() in (
+                _INERT_METHODS if fn.type == "member_expression" else _INERT_FUNCTIONS)
+            if not inert or args is None or any(a.type in FUNCTIONS for a in args.named_children):
+                return True
         stack.extend(current.named_children)
     return False
 

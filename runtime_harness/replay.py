@@ -205,8 +205,9 @@ def invocation(facts, entry_id: str, bundle: str | None = None) -> Invocation | 
     if entry.node is not None:
         source = text(entry.node)
         params = _payload_names(entry.node, resolver=resolver_key is not None)
-        parsed = facts.graph.modules[entry.file].parsed
-        location = parsed.location(entry.node)
+        location = facts.graph.modules[entry.file].parsed.location(entry.node)
+    elif entry.site is not None and entry.site_file is not None:  # a wrapped handler: where it is registered
+        location = facts.graph.modules[entry.site_file].parsed.location(entry.site)
     return Invocation(entry_id, sandbox_path(facts, Path(str(function.handler_file))), export, resolver_key, kind,
                       source, params, location)
 def _payload_names(fn, resolver: bool) -> list[str]:
