@@ -119,6 +119,21 @@ export async function handler(payload) {
     assert set(found) == {("index.js", 2)}
 
 
+def test_deeply_nested_callbacks_are_followed_without_recursion(make_app) -> None:
+    nested = "[0].map(() => " * 600 + "cache[payload.key] = payload.value" + ")" * 600
+    _, found = findings(make_app, f"""\
+const cache = {{}};
+function store(payload) {{
+  {nested};
+}}
+export async function handler(payload) {{
+  store(payload);
+  return cache[payload.key];
+}}
+""")
+    assert found[("index.js", 2)].properties["writerEntryPoints"] == ["function:main"]
+
+
 def test_bundled_library_internals_are_not_the_apps_state(make_app) -> None:
     bundle = """(() => {
 var __webpack_modules__ = ({

@@ -84,6 +84,11 @@ class Entries:
         registered = self.registered(node, path)
         if registered or fn is None or self._load_time(fn, path, graph):
             return registered  # code run while the module loads belongs to no invocation
+        while _function_name(fn) is None:  # a callback runs when (or after) the function around it does
+            outer = enclosing_function(fn)
+            if outer is None or self._load_time(outer, path, graph):
+                break
+            fn = outer
         callers = _callers(fn, path, graph, self._members) if depth < MAX_CALL_DEPTH else None
         found: set[EntryPoint] = set()
         for ref, ref_path in callers or []:
@@ -95,9 +100,7 @@ class Entries:
                     break
                 found |= registered  # a call while loading runs in no invocation
                 continue
-            # a callback is followed through the function around it, a call through its caller
-            found |= self.reaching(ref_fn, ref_path, graph, depth) if ref is fn else \
-                self.reaching(ref, ref_path, graph, depth + 1)
+            found |= self.reaching(ref, ref_path, graph, depth + 1)
         if callers is None:
             return self._reached_by(graph).get(path, set())
         return found
@@ -185,25 +188,35 @@ def find_entries(manifest: ManifestFacts | None, graph: ModuleGraph) -> Entries:
 def _callers(fn: tree_sitter.Node, path: Path, graph: ModuleGraph,
              members: dict[str, list[tuple[tree_sitter.Node, Path]]]) -> list[tuple[tree_sitter.Node, Path]] | None:
     """Where ``fn`` is called or referenced: [] when nowhere (dead code), None when its callers cannot
-    be known (a name assigned to `exports.x`, a module re-exported or loaded without names)."""
-    parent = fn.parent
-    name_node = fn.child_by_field_name("name") if fn.type in (
-        "function_declaration", "generator_function_declaration", "method_definition") else None  # not a
-    # named function expression's own name: only its body can call it by that name
-    if parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("value") == fn:
-        name_node = parent.child_by_field_name("name")
-    elif parent is not None and parent.type == "pair" and parent.child_by_field_name("value") == fn:
-        name_node = parent.child_by_field_name("key")
-    elif parent is not None and parent.type in ("public_field_definition", "field_definition"):
-        name_node = parent.child_by_field_name("property") or parent.child_by_field_name("name")
-    elif parent is not None and parent.type == "assignment_expression":
-        return None  # `exports.x = …`, `handlers.x = …`: called under a name we do not follow
-    if name_node is None:  # a callback: it runs when (or after) the code around it does
+    be known (a name assigned to `exports.x`, a module re-exported or loaded without names). A
+    callback is its own reference: the code around it decides."""
+    name_node = _function_name(fn)
+    if name_node is None:
         return [(fn, path)]
+    if isinstance(name_node, str):
+        return None  # `exports.x = …`, `handlers.x = …`: called under a name we do not follow
     name = text(name_node)
     if fn.type == "method_definition" or name_node.type != "identifier":
         return _member_references(name, graph, members)
     return _name_references(fn, name, path, graph)
+
+
+def _function_name(fn: tree_sitter.Node) -> tree_sitter.Node | str | None:
+    """What names ``fn``: its declaration's, variable's, object key's, class field's or method's name
+    node; "assigned" for `x.y = function …`; None for a callback (a named function expression's own
+    name counts for nothing: only its body can call it by that name)."""
+    parent = fn.parent
+    if fn.type in ("function_declaration", "generator_function_declaration", "method_definition"):
+        return fn.child_by_field_name("name")
+    if parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("value") == fn:
+        return parent.child_by_field_name("name")
+    if parent is not None and parent.type == "pair" and parent.child_by_field_name("value") == fn:
+        return parent.child_by_field_name("key")
+    if parent is not None and parent.type in ("public_field_definition", "field_definition"):
+        return parent.child_by_field_name("property") or parent.child_by_field_name("name")
+    if parent is not None and parent.type == "assignment_expression":
+        return "assigned"
+    return None
 
 
 def _name_references(fn: tree_sitter.Node, name: str, path: Path, graph: ModuleGraph
