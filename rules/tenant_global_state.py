@@ -56,6 +56,7 @@ storage (`@forge/kvs`), which is partitioned per installation.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from auditor.facts.scopes import FUNCTIONS
@@ -111,12 +112,13 @@ def check(facts):
             entries["sharedBy"] = shared
             message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids)}"
                                         for bundle, ids in shared.items())
-            reset = _reset_first(state, reaching, {e for e in readers if _relative(facts, e.bundle) in shared})
+            sharing = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
+            reset = _reset_first(state, reaching, sharing)
             if reset is not None:
                 level = "note"
-                message = (f"module-level {_what(state)} is set from the {reset.taint_what or 'invocation'} "
-                           f"({reset.how}) as the first statement of every invocation that reads it, before "
-                           f"any read, so it carries nothing from one invocation to the next; "
+                message = (f"module-level {_what(state)} holds invocation data ({write.taint_what}), but every "
+                           f"invocation that reads it ({_listed(e.id for e in sharing)}) first assigns it whole "
+                           f"({reset.how}), before any read, so it carries nothing from one invocation to the next; "
                            + "; ".join(f"shared by the invocations of {b}: {_listed(ids)}" for b, ids in shared.items()))
         yield _finding(state, level, leaking, entries, message)
 
@@ -126,8 +128,13 @@ def _ids(entries) -> list[str]:
 
 
 def _relative(facts, path) -> str:
+    return _relative_to(path, facts.app.root)
+
+
+@functools.lru_cache(maxsize=4096)  # asked once per entry and finding: resolving each time cost seconds
+def _relative_to(path, root) -> str:
     try:
-        return path.resolve().relative_to(facts.app.root.resolve()).as_posix()
+        return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
