@@ -293,3 +293,24 @@ def test_state_is_shared_only_within_one_handler_files_bundle() -> None:
         "src/index.ts": ["resolver:getIssues", "function:scheduled-sync"]}
     found = fixture_findings("bundle-inbox-split")
     assert set(found) == {("src/lib/senders.ts", 7)}  # the queue: pushed in one bundle, drained in another
+
+
+def test_commonjs_exports_are_followed_to_their_importers(make_app) -> None:
+    app = make_app({"manifest.yml": TWO_FUNCTIONS, "src/index.js": """\
+const { lookup } = require('./store');
+const store = require('./store');
+exports.handler = async (event) => { store.save(event.key, event.body); return 1; };
+exports.other = async (event) => lookup(event.key);
+""", "src/store.js": """\
+const saved = {};
+const aliased = {};
+function save(key, value) { saved[key] = value; aliased[key] = value; }
+function lookup(key) { return saved[key]; }
+function peek(key) { return aliased[key]; }
+module.exports = { save, lookup, inspect: peek };
+"""})
+    result = scan([app], Config(enable=frozenset({"tenant/global-state"})), app)
+    found = {f.location.region.start_line: f.properties for f in result.reported()}
+    assert found[1]["writerEntryPoints"] == ["function:main"] and found[1]["readerEntryPoints"] == ["function:other"]
+    # exported under another name: its callers cannot be told, so every entry of the file may read it
+    assert found[2]["readerEntryPoints"] == ["function:main", "function:other"]

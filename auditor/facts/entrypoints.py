@@ -232,8 +232,12 @@ def _name_references(fn: tree_sitter.Node, name: str, path: Path, graph: ModuleG
         if n.parent is not None and n.parent.type in ("export_specifier", "export_statement"):
             exported = True  # the export itself: its importers are followed below
             continue
-        if _exported_by_assignment(n):
-            return None  # CommonJS export: importers may reach it under other names
+        exported_as = _commonjs_export(n)
+        if exported_as == name:
+            exported = True  # `module.exports = { fn }`, `exports.fn = fn`: importers use this name
+            continue
+        if exported_as is not None:
+            return None  # exported under another name (or as the module itself)
         sites.append((n, path))
     if not exported:
         return sites
@@ -270,15 +274,28 @@ def _member_references(name: str, graph: ModuleGraph, members: dict[str, list[tu
     return members[name]
 
 
-def _exported_by_assignment(ref: tree_sitter.Node) -> bool:
-    """`exports.x = fn`, `module.exports = { fn }`."""
-    current = ref.parent
-    while current is not None and current.type in ("object", "pair", "shorthand_property_identifier"):
+def _commonjs_export(ref: tree_sitter.Node) -> str | None:
+    """The name ``ref`` is exported under by `exports.x = ref`, `module.exports = { x: ref }` or
+    `{ ref }`; "*" for `module.exports = ref`; None when it is no CommonJS export."""
+    current, key = ref, None
+    if current.parent is not None and current.parent.type == "pair":
+        key = current.parent.child_by_field_name("key")
         current = current.parent
-    if current is None or current.type != "assignment_expression":
-        return False
-    left = current.child_by_field_name("left")
-    return left is not None and text(left).startswith(("exports", "module.exports"))
+    elif current.type == "shorthand_property_identifier":
+        key = current
+    if current.parent is not None and current.parent.type == "object" and key is not None:
+        current = current.parent
+    assignment = current.parent
+    if assignment is None or assignment.type != "assignment_expression" or \
+            assignment.child_by_field_name("right") != current:
+        return None
+    target = text(assignment.child_by_field_name("left") or assignment)
+    if target == "module.exports":
+        return text(key).strip("'\"") if key is not None and current.type == "object" else "*"
+    for prefix in ("exports.", "module.exports."):
+        if target.startswith(prefix) and current is ref:
+            return target[len(prefix):]
+    return None
 
 
 def _is_callee(ref: tree_sitter.Node) -> bool:
