@@ -54,7 +54,7 @@ class Entries:
     # Indexes built on first use, once find_entries is done: answering per access by scanning every
     # entry (and asking the module graph per entry) made a scan quadratic in entry points.
     _by_function: dict[tuple[Path, int, int], list[EntryPoint]] | None = field(default=None, repr=False)
-    _by_site: dict[tuple[Path, int, int], list[EntryPoint]] | None = field(default=None, repr=False)
+    _by_site: dict[Path, dict[tuple[int, int], list[EntryPoint]]] | None = field(default=None, repr=False)
     _by_reached_file: dict[Path, set[EntryPoint]] | None = field(default=None, repr=False)
     _reaching: dict[tuple, set[EntryPoint]] = field(default_factory=dict, repr=False)
     _members: dict[str, list[tuple[tree_sitter.Node, Path]]] = field(default_factory=dict, repr=False)
@@ -65,8 +65,9 @@ class Entries:
         encloses it, or whose registration (`resolver.define(k, wrap(fn))`) holds it; else the entries
         reaching the places that call the enclosing function (its name in its file and in the modules
         importing it, a method's name in every module; a callback runs when the function around it
-        does), followed up to MAX_CALL_DEPTH calls. A function nothing calls is dead code: no entry.
-        Only when a reference cannot be followed (the function escapes as a value, calls too deep)
+        does; CommonJS exports through their importers), followed up to MAX_CALL_DEPTH calls. A function
+        nothing calls is dead code: no entry. Only when a reference cannot be followed (the function
+        escapes as a value or under another name, calls too deep)
         does the answer fall back to every entry whose handler file's module graph reaches the file.
         Computed once per function."""
         fn = node if node.type in FUNCTIONS else enclosing_function(node)
@@ -133,11 +134,13 @@ class Entries:
             self._by_site = {}
             for e in self.entries:
                 if e.site is not None and e.site_file is not None:
-                    self._by_site.setdefault((e.site_file, e.site.start_byte, e.site.end_byte), []).append(e)
+                    self._by_site.setdefault(e.site_file, {}).setdefault(
+                        (e.site.start_byte, e.site.end_byte), []).append(e)
+        sites = self._by_site.get(path)
         found: set[EntryPoint] = set()
         current = node
-        while current is not None and self._by_site:
-            found.update(self._by_site.get((path, current.start_byte, current.end_byte), []))
+        while current is not None and sites:
+            found.update(sites.get((current.start_byte, current.end_byte), ()))
             current = current.parent
         return found
 
