@@ -184,13 +184,13 @@ def _reset_first(state, reaching, readers):
 
 
 def _resets(write, statement, state) -> bool:
-    """Is ``statement`` the expression statement `state = …` (the whole binding, not a part of it)?"""
+    """Is ``statement`` the expression statement `state = …` (the whole binding by its own name, not a
+    part of it, nor an alias that held it)?"""
     node = write.node
     if node.type != "assignment_expression" or node.parent is None or node.parent != statement:
         return False
     left = node.child_by_field_name("left")
-    return left is not None and (left.type == "identifier" or
-                                 state.kind in ("global", "static") and left.text.decode() == state.name)
+    return left is not None and left.text.decode() == state.name
 
 
 # Built-ins that call no app code (no callback arguments): a call of one before the reset cannot read the state.

@@ -314,3 +314,20 @@ module.exports = { save, lookup, inspect: peek };
     assert found[1]["writerEntryPoints"] == ["function:main"] and found[1]["readerEntryPoints"] == ["function:other"]
     # exported under another name: its callers cannot be told, so every entry of the file may read it
     assert found[2]["readerEntryPoints"] == ["function:main", "function:other"]
+
+
+def test_assigning_an_alias_first_is_no_reset(make_app) -> None:
+    found = levels(make_app, """\
+let current = {};
+export async function handler(event) {
+  let view = current;
+  view = event.body;
+  current = view;
+  return current;
+}
+export async function other(event) {
+  current = event.body;
+  return current;
+}
+""")
+    assert found[2][0] == "error"
