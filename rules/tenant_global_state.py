@@ -12,9 +12,22 @@ page, board or account id, or no key at all). A `fetch` built only from
 constants and app-wide settings gets the same answer for every tenant and is
 not counted as tenant data.
 
+Forge bundles each handler file on its own (no shared chunks), so only the
+invocations of one handler file's entries share a module's state: a leak
+needs an entry writing tenant data and an entry reading it in the same
+handler file's bundle, and the message names them ("shared by the
+invocations of src/index.ts: resolver:getIssues, function:scheduled-sync").
+A state written by one bundle's entries and read only by another's is not
+reported.
+
 * `error`: the state is written with tenant data and read back by an invocation;
-* `warning`: written with tenant data, but no read was found;
-* `note`: mutable state written per invocation with no tenant data (counters, timestamps).
+* `warning`: written with tenant data, but no read was found, or every read is
+  in code no entry point reaches (a function nothing calls);
+* `note`: mutable state written per invocation with no tenant data (counters,
+  timestamps), or state assigned whole as an unconditional top-level statement
+  of every entry function that reads it, before any read and any call that
+  might run app code (`logLevel = event.level` first thing): it carries
+  nothing from one invocation to the next.
 
 Writes keyed by a tenant identifier (`context.cloudId`, `context.installContext`,
 the installation id, a workspace id, `getAppContext()`) are not reported.
@@ -43,8 +56,10 @@ storage (`@forge/kvs`), which is partitioned per installation.
 
 from __future__ import annotations
 
+import functools
 import re
 
+from auditor.facts.scopes import FUNCTIONS
 from rules.base import Rule
 
 MAX_RELATED = 20
@@ -63,10 +78,12 @@ def check(facts):
         if state.writes and all(w.tenant_keyed for w in state.writes):
             continue  # partitioned by tenant
         reaching = {id(a): _entries(facts, a) for a in state.writes + state.reads}
+        writers = set().union(*(reaching[id(a)] for a in leaking or state.writes))
+        readers = set().union(*(reaching[id(a)] for a in state.reads))
         entries = {
-            "entryPoints": sorted(set().union(*reaching.values())),
-            "writerEntryPoints": sorted(set().union(*(reaching[id(a)] for a in leaking or state.writes))),
-            "readerEntryPoints": sorted(set().union(*(reaching[id(a)] for a in state.reads))),
+            "entryPoints": _ids(set().union(*reaching.values())),
+            "writerEntryPoints": _ids(writers),
+            "readerEntryPoints": _ids(readers),
         }
         if not leaking:
             yield _finding(state, "note", state.writes, entries,
@@ -75,14 +92,131 @@ def check(facts):
                            "no tenant data was seen in it")
             continue
         write = leaking[0]
-        level = "error" if state.reads else "warning"
         message = (f"module-level {_what(state)} keeps tenant data across invocations and tenants: "
                    f"{write.how} stores the {write.taint_what} {_key_reason(write)}")
-        if state.reads:
+        bundles_known = bool(facts.entries.entries and writers)
+        shared = _shared(facts, writers, readers) if bundles_known else {}
+        if bundles_known and readers and not shared:
+            continue  # every read is in another handler file's bundle, which has its own copy: no leak
+        if readers or state.reads and not bundles_known:
+            level = "error"
             message += f"; {state.reads[0].how} reads it back in a later invocation, possibly another tenant's"
+        elif state.reads:
+            level = "warning"
+            message += (f"; its only reads ({_listed(r.how for r in state.reads)}) are in code no entry point "
+                        "reaches, but the data outlives the invocation")
         else:
+            level = "warning"
             message += "; no read was found, but the data outlives the invocation"
+        if shared:
+            entries["sharedBy"] = shared
+            message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids)}"
+                                        for bundle, ids in shared.items())
+            sharing = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
+            reset = _reset_first(state, reaching, sharing)
+            if reset is not None:
+                level = "note"
+                message = (f"module-level {_what(state)} holds invocation data ({write.taint_what}), but every "
+                           f"invocation that reads it ({_listed(e.id for e in sharing)}) first assigns it whole "
+                           f"({reset.how}), before any read, so it carries nothing from one invocation to the next; "
+                           + "; ".join(f"shared by the invocations of {b}: {_listed(ids)}" for b, ids in shared.items()))
         yield _finding(state, level, leaking, entries, message)
+
+
+def _ids(entries) -> list[str]:
+    return sorted({e.id for e in entries})
+
+
+def _relative(facts, path) -> str:
+    return _relative_to(path, facts.app.root)
+
+
+@functools.lru_cache(maxsize=4096)  # asked once per entry and finding: resolving each time cost seconds
+def _relative_to(path, root) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _shared(facts, writers, readers) -> dict[str, list[str]]:
+    """Handler file -> its entries that write or read the state, for each handler-file bundle where
+    an entry writes tenant data and an entry reads: each bundle loads its own copy of every module."""
+    by_bundle: dict[str, tuple[list, list]] = {}
+    for role, group in ((0, writers), (1, readers)):
+        for e in sorted(group, key=lambda e: e.id):
+            if e.bundle is not None:
+                by_bundle.setdefault(_relative(facts, e.bundle), ([], []))[role].append(e.id)
+    return {bundle: list(dict.fromkeys(w + r)) for bundle, (w, r) in sorted(by_bundle.items()) if w and r}
+
+
+def _listed(items, limit: int = 8) -> str:
+    items = list(dict.fromkeys(items))
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _reset_first(state, reaching, readers):
+    """The write that sets the whole state in the top-level body of every reader entry's function,
+    unconditionally and before any read of it there, with no call before it when a function called
+    from the entry reads the state (a read elsewhere could otherwise run first); None when any reader
+    cannot be shown to do so."""
+    found = None
+    for entry in readers:
+        body = entry.node.child_by_field_name("body") if entry.node is not None else None
+        if body is None or body.type != "statement_block":
+            return None
+        reads = [r for r in state.reads if entry in reaching[id(r)]]
+        inside = [r for r in reads if r.location.path == entry.file
+                  and entry.node.start_byte <= r.node.start_byte < entry.node.end_byte]
+        reset, before = None, []
+        for statement in body.named_children:
+            reset = next((w for w in state.writes if _resets(w, statement, state)), None)
+            if reset is not None:
+                break
+            before.append(statement)
+        if reset is None or any(r.node.start_byte < statement.end_byte for r in inside):
+            return None
+        if len(inside) < len(reads) and any(_calls(n) for n in before + [statement]):
+            return None
+        found = found or reset
+    return found
+
+
+def _resets(write, statement, state) -> bool:
+    """Is ``statement`` the expression statement `state = …` (the whole binding by its own name, not a
+    part of it, nor an alias that held it)?"""
+    node = write.node
+    if node.type != "assignment_expression" or node.parent is None or node.parent != statement:
+        return False
+    left = node.child_by_field_name("left")
+    return left is not None and left.text.decode() == state.name
+
+
+# Built-ins that call no app code (no callback arguments): a call of one before the reset cannot read the state.
+_INERT_METHODS = {"includes", "indexOf", "startsWith", "endsWith", "toLowerCase", "toUpperCase", "trim", "split",
+                  "join", "slice", "keys", "values", "entries", "now", "parse", "stringify", "toString", "toFixed",
+                  "padStart", "padEnd", "at", "isArray", "isInteger"}
+_INERT_FUNCTIONS = {"String", "Number", "Boolean", "parseInt", "parseFloat"}
+
+
+def _calls(node) -> bool:
+    """Does ``node`` call anything that may run app code (which might read the state)?"""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "new_expression":
+            return True
+        if current.type == "call_expression":
+            fn = current.child_by_field_name("function")
+            args = current.child_by_field_name("arguments")
+            name = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else fn
+            inert = name is not None and name.text.decode() in (
+                _INERT_METHODS if fn.type == "member_expression" else _INERT_FUNCTIONS)
+            if not inert or args is None or any(a.type in FUNCTIONS for a in args.named_children):
+                return True
+        stack.extend(current.named_children)
+    return False
 
 
 def _what(state) -> str:

@@ -189,8 +189,10 @@ def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict
 
 # -- planning -------------------------------------------------------------------------
 
-def invocation(facts, entry_id: str) -> Invocation | str:
-    entry = next((e for e in facts.entries.entries if e.id == entry_id), None)
+def invocation(facts, entry_id: str, bundle: str | None = None) -> Invocation | str:
+    """How to invoke entry ``entry_id`` (of handler file ``bundle``, app-relative, when given)."""
+    entry = next((e for e in facts.entries.entries if e.id == entry_id and
+                  (bundle is None or e.bundle is not None and sandbox_path(facts, e.bundle) == "/" + bundle)), None)
     if entry is None:
         return f"entry point {entry_id} not found"
     function = facts.manifest.functions.get(entry.function_key) if facts.manifest else None
@@ -203,8 +205,9 @@ def invocation(facts, entry_id: str) -> Invocation | str:
     if entry.node is not None:
         source = text(entry.node)
         params = _payload_names(entry.node, resolver=resolver_key is not None)
-        parsed = facts.graph.modules[entry.file].parsed
-        location = parsed.location(entry.node)
+        location = facts.graph.modules[entry.file].parsed.location(entry.node)
+    elif entry.site is not None and entry.site_file is not None:  # a wrapped handler: where it is registered
+        location = facts.graph.modules[entry.site_file].parsed.location(entry.site)
     return Invocation(entry_id, sandbox_path(facts, Path(str(function.handler_file))), export, resolver_key, kind,
                       source, params, location)
 def _payload_names(fn, resolver: bool) -> list[str]:
@@ -231,12 +234,23 @@ MAX_PAIRS = 4
 
 def pairs(finding: Finding) -> Iterator[tuple[str, str]]:
     """(writer, reader) entry pairs worth replaying, most likely first, made one at a time: the same
-    entry as writer and reader (a cache read back by its own handler), then the others."""
+    entry as writer and reader (a cache read back by its own handler), then the others. Only entries
+    of one handler file share module state (``sharedBy``: each bundle's entries), so a pair never
+    spans two bundles."""
     writers = finding.properties.get("writerEntryPoints") or []
     readers = finding.properties.get("readerEntryPoints") or writers
     reading = set(readers)
-    yield from ((w, w) for w in writers if w in reading)
-    yield from ((w, r) for w in writers for r in readers if w != r)
+    yield from ((w, w) for w in writers if w in reading and _bundle(finding, w, w) is not False)
+    yield from ((w, r) for w in writers for r in readers if w != r and _bundle(finding, w, r) is not False)
+
+
+def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
+    """The handler file whose bundle holds both entries; None when the finding names no bundles,
+    False when none holds both."""
+    shared = finding.properties.get("sharedBy")
+    if not shared:
+        return None
+    return next((bundle for bundle, ids in shared.items() if writer in ids and reader in ids), False)
 
 
 def make_plan(finding: Finding, writer: Invocation, reader: Invocation) -> Plan:
@@ -268,7 +282,7 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
     firsts = {(f.location, f.properties.get("state")): f for f in reversed(targets)}  # one probe per state
     states = {key: probes.probe_for(f, n, facts.graph.modules) for n, (key, f) in enumerate(firsts.items())}
     header, problems = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
-    known: dict[str, Invocation | str] = {}
+    known: dict[tuple[str, str | None], Invocation | str] = {}
     with Session(header) as session:
         for index, finding in enumerate(targets):
             probe = states[(finding.location, finding.properties.get("state"))]
@@ -280,17 +294,18 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
 
 
 def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, problems: dict[str, str],
-                 known: dict[str, Invocation | str], deadline: float) -> None:
+                 known: dict[tuple[str, str | None], Invocation | str], deadline: float) -> None:
     """Try pairs until one confirms, MAX_PAIRS are tried or the finding's share of the budget is gone."""
     attempts: list[dict] = []
     first: Verdict | None = None
     for writer_id, reader_id in pairs(finding):
         if len(attempts) == MAX_PAIRS:
             break
+        bundle = _bundle(finding, writer_id, reader_id) or None
         for entry in (writer_id, reader_id):
-            if entry not in known:
-                known[entry] = invocation(facts, entry)
-        writer, reader = known[writer_id], known[reader_id]
+            if (entry, bundle) not in known:
+                known[(entry, bundle)] = invocation(facts, entry, bundle)
+        writer, reader = known[(writer_id, bundle)], known[(reader_id, bundle)]
         unusable = next((x for x in (writer, reader) if isinstance(x, str)), None) or \
             problems.get(writer.file) or problems.get(reader.file)
         out_of_time = deadline <= time.monotonic()

@@ -12,8 +12,10 @@ hangs there is ended by the parent killing this process. Before any isolate
 exists this process caps its own data segment (RLIMIT_DATA), which bounds
 what V8 allocates outside its heap too (array buffers, WebAssembly memory).
 
-A run uses one isolate for all its steps (the process-reuse model) unless
-``fresh`` asks for one isolate per step (the legacy per-invocation model).
+A run uses one isolate for all the steps of one handler file (the
+process-reuse model; Forge bundles each handler file on its own, so steps of
+another handler file get another isolate) unless ``fresh`` asks for one
+isolate per step (the legacy per-invocation model).
 Each isolate gets a hard heap limit and each step a timeout. Nothing is
 exposed to the code but the prelude's stubs: V8 here has no filesystem,
 network or environment, and this process reads only its standard input.
@@ -147,14 +149,17 @@ class Isolate:
 
 def run_one(job: dict, run: dict) -> dict:
     outcome: dict[str, Any] = {"id": run["id"], "steps": [], "problems": [], "inspected": None, "reset": None}
-    isolate = None
+    isolates: dict[str, Isolate] = {}   # handler file -> its bundle's isolate
     inspect, reset = run.get("inspect"), run.get("reset")
     try:
         for i, step in enumerate(run["steps"]):
+            # Forge bundles each handler file on its own: steps of one handler file share an isolate
+            # (the process-reuse model), steps of another get theirs, and `fresh` gives each step one.
+            isolate = isolates.get(step["file"])
             if isolate is None or run.get("fresh"):
                 if isolate is not None:
                     isolate.close()
-                isolate = Isolate(job)
+                isolate = isolates[step["file"]] = Isolate(job)
                 loading = isolate.preload(step["file"])
                 outcome["problems"] += [p for p in isolate.problems + loading if p not in outcome["problems"]]
                 if loading:
@@ -170,7 +175,7 @@ def run_one(job: dict, run: dict) -> dict:
     except Exception as exc:
         outcome["problems"].append(f"{type(exc).__name__}: {exc}")
     finally:
-        if isolate is not None:
+        for isolate in isolates.values():
             isolate.close()
     return outcome
 

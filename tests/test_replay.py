@@ -20,7 +20,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TENANT_ONLY = Config(enable=frozenset({"tenant/global-state"}))
 
 
-def confirmed_findings(path: Path, limits: Limits = Limits()):
+def confirmed_findings(path: Path, limits: Limits | None = Limits()):
     result = scan([path], TENANT_ONLY, path, confirm=limits)
     return {(f.location.path.relative_to(path).as_posix(), f.location.region.start_line): f
             for f in result.reported() if f.level in ("error", "warning")}
@@ -48,12 +48,14 @@ def test_confirmable_leaks_are_confirmed(tenant_replays) -> None:
 
 
 def test_unconfirmed_leaks_keep_their_level_and_say_why(tenant_replays) -> None:
-    unconfirmed = [f for f in tenant_replays.values() if not f.properties.get("confirmed")]
+    static = confirmed_findings(FIXTURES / "tenant", None)
+    unconfirmed = {key: f for key, f in tenant_replays.items() if not f.properties.get("confirmed")}
     assert unconfirmed
-    for finding in unconfirmed:
+    assert {f.level for f in unconfirmed.values()} == {"error", "warning"}  # dead readers: warnings
+    for key, finding in unconfirmed.items():
         assert finding.properties["confirmed"] is False
         assert finding.properties["confirmation"]["reason"]
-        assert finding.level == "error"
+        assert finding.level == static[key].level
 
 
 def test_tenant_scoped_code_is_never_confirmed() -> None:
@@ -197,3 +199,27 @@ def test_a_sandbox_that_dies_is_reported_not_mistaken_for_a_timeout(monkeypatch)
            "runs": [{"id": "r", "steps": [{"tenant": replay.tenant("A"), "file": "/x.js"}]}]}
     run = replay.run_sandbox(job, 30)["runs"][0]
     assert run["steps"] == [] and "ended unexpectedly (exit code 1)" in run["problems"][0]
+
+
+def test_each_handler_file_bundle_has_its_own_module_state() -> None:
+    """Forge bundles webtrigger.ts and scheduler.ts separately: the queue the web trigger fills is not the
+    one the scheduled flush drains. Replayed as one process, tenant A's submission would reach tenant B's
+    flush (and be created as an issue in B's site); replayed as Forge runs it, it must not."""
+    app = (FIXTURES / "tenant" / "bundle-inbox-split").resolve()
+    facts = build_facts(load_app(app, LoadOptions()))
+    queue = next(s for s in facts.state if s.name == "pending")
+    finding = Finding("tenant/global-state", "error", "synthetic", queue.declaration,
+                      properties={"writerEntryPoints": ["function:receive"], "readerEntryPoints": ["function:flush"],
+                                  "state": "pending", "kind": queue.kind})
+    replay.confirm(facts, [finding], Limits())
+    details = finding.properties["confirmation"]
+    assert details.get("writer") == "function:receive" and details.get("reader") == "function:flush", details
+    assert finding.properties["confirmed"] is False and "did not receive tenant A's data" in details["reason"]
+
+
+def test_pairs_stay_within_one_bundle() -> None:
+    finding = Finding("tenant/global-state", "error", "synthetic", None, properties={
+        "writerEntryPoints": ["function:receive", "resolver:save"], "readerEntryPoints": ["function:flush",
+                                                                                          "resolver:load"],
+        "sharedBy": {"src/a.ts": ["function:receive", "function:flush"], "src/b.ts": ["resolver:save", "resolver:load"]}})
+    assert list(replay.pairs(finding)) == [("function:receive", "function:flush"), ("resolver:save", "resolver:load")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from auditor.config import Config
 from auditor.engine import scan
 
@@ -117,6 +119,21 @@ export async function handler(payload) {
     assert set(found) == {("index.js", 2)}
 
 
+def test_deeply_nested_callbacks_are_followed_without_recursion(make_app) -> None:
+    nested = "[0].map(() => " * 600 + "cache[payload.key] = payload.value" + ")" * 600
+    _, found = findings(make_app, f"""\
+const cache = {{}};
+function store(payload) {{
+  {nested};
+}}
+export async function handler(payload) {{
+  store(payload);
+  return cache[payload.key];
+}}
+""")
+    assert found[("index.js", 2)].properties["writerEntryPoints"] == ["function:main"]
+
+
 def test_bundled_library_internals_are_not_the_apps_state(make_app) -> None:
     bundle = """(() => {
 var __webpack_modules__ = ({
@@ -155,3 +172,162 @@ export async function getIssue({ payload }) {
 """})
     finding = found[("issues.js", 2)]
     assert finding.properties["entryPoints"] == ["resolver:getIssue"]
+
+
+TWO_FUNCTIONS = """\
+modules:
+  function:
+    - key: main
+      handler: index.handler
+    - key: other
+      handler: index.other
+permissions:
+  scopes:
+    - read:jira-work
+"""
+
+
+def levels(make_app, code: str) -> dict[int, tuple[str, str]]:
+    app = make_app({"manifest.yml": TWO_FUNCTIONS, "src/index.js": HEADER + code})
+    result = scan([app], Config(enable=frozenset({"tenant/global-state"})), app)
+    return {f.location.region.start_line: (f.level, f.message) for f in result.reported()}
+
+
+def test_state_set_first_thing_by_every_reader_is_a_note_only_when_surely_first(make_app) -> None:
+    found = levels(make_app, """\
+let level = 'info';
+let conditional;
+let afterHelper;
+let readFirst;
+let bumped = '';
+function log(msg) { if (level === 'debug') console.log(msg); }
+function previousTrace() { return afterHelper; }
+export async function handler(event) {
+  level = event.level;
+  if (event.verbose) { conditional = event.user; }
+  log(previousTrace());
+  afterHelper = event.trace;
+  readFirst = readFirst ?? event.first;
+  bumped += event.tag;
+  return [conditional, readFirst, bumped];
+}
+export async function other(event) {
+  level = event.level.toLowerCase();
+  log('other');
+}
+""")
+    assert found[2][0] == "note" and "carries nothing from one invocation to the next" in found[2][1]
+    # inside an `if`; set after a helper that reads it ran; read in its own assignment; appended to
+    assert {line: found[line][0] for line in (3, 4, 5, 6)} == {3: "error", 4: "error", 5: "error", 6: "error"}
+
+
+def test_a_reset_in_one_reader_is_not_enough(make_app) -> None:
+    found = levels(make_app, """\
+let account;
+export async function handler(event) {
+  account = event.accountId;
+  return account;
+}
+export const other = async () => account;
+""")
+    assert found[2][0] == "error"
+
+
+def test_reads_only_in_dead_code_or_at_load_make_a_warning(make_app) -> None:
+    found = levels(make_app, """\
+const seen = {};
+const warmed = {};
+function unused(key) { return seen[key]; }
+function warm() { return Object.keys(warmed); }
+warm();
+export async function handler(event) {
+  seen[event.key] = event.body;
+  warmed[event.key] = event.body;
+}
+export const other = async () => 1;
+""")
+    assert found[2][0] == found[3][0] == "warning"
+    assert "in code no entry point reaches" in found[2][1]
+
+
+def test_functions_handed_on_as_values_fall_back_to_every_entry_of_the_file(make_app) -> None:
+    app = make_app({"manifest.yml": TWO_FUNCTIONS, "src/index.js": HEADER + """\
+const cache = {};
+function lookup(key) { return cache[key]; }
+const registry = { lookup };
+export async function handler(event) {
+  cache[event.key] = event.body;
+}
+export const other = async (event) => registry.lookup(event.key);
+"""})
+    result = scan([app], Config(enable=frozenset({"tenant/global-state"})), app)
+    [finding] = result.reported()
+    assert finding.level == "error"
+    assert finding.properties["readerEntryPoints"] == ["function:main", "function:other"]
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tenant"
+
+
+def fixture_findings(name: str) -> dict[tuple[str, int], object]:
+    app = FIXTURES / name
+    result = scan([app], Config(enable=frozenset({"tenant/global-state"})), app)
+    return {(f.location.path.relative_to(app.resolve()).as_posix(), f.location.region.start_line): f
+            for f in result.reported()}
+
+
+def test_evidence_lists_only_the_entries_that_reach_the_state() -> None:
+    """Many resolvers, one reaching the cache: through a wrapper around a namespace import's function, and
+    through a method of a service object (both used to credit every resolver of the file)."""
+    for name, where, entry in (("many-resolvers-wrapped-ts", ("src/services/velocity.ts", 11), "resolver:getVelocity"),
+                               ("many-resolvers-service", ("src/services/confluence.js", 6), "resolver:getStaleDrafts")):
+        finding = fixture_findings(name)[where]
+        assert finding.properties["entryPoints"] == [entry], name
+        assert finding.properties["writerEntryPoints"] == finding.properties["readerEntryPoints"] == [entry], name
+
+
+def test_state_is_shared_only_within_one_handler_files_bundle() -> None:
+    found = fixture_findings("bundle-admin-config")
+    assert set(found) == {("src/services/issues.ts", 16)}  # the admin bundle's settings never reach index.ts
+    assert found[("src/services/issues.ts", 16)].properties["sharedBy"] == {
+        "src/index.ts": ["resolver:getIssues", "function:scheduled-sync"]}
+    found = fixture_findings("bundle-inbox-split")
+    assert set(found) == {("src/lib/senders.ts", 7)}  # the queue: pushed in one bundle, drained in another
+
+
+def test_commonjs_exports_are_followed_to_their_importers(make_app) -> None:
+    app = make_app({"manifest.yml": TWO_FUNCTIONS, "src/index.js": """\
+const { lookup } = require('./store');
+const store = require('./store');
+exports.handler = async (event) => { store.save(event.key, event.body); return 1; };
+exports.other = async (event) => lookup(event.key);
+""", "src/store.js": """\
+const saved = {};
+const aliased = {};
+function save(key, value) { saved[key] = value; aliased[key] = value; }
+function lookup(key) { return saved[key]; }
+function peek(key) { return aliased[key]; }
+module.exports = { save, lookup, inspect: peek };
+"""})
+    result = scan([app], Config(enable=frozenset({"tenant/global-state"})), app)
+    found = {f.location.region.start_line: f.properties for f in result.reported()}
+    assert found[1]["writerEntryPoints"] == ["function:main"] and found[1]["readerEntryPoints"] == ["function:other"]
+    # exported under another name: its callers cannot be told, so every entry of the file may read it
+    assert found[2]["readerEntryPoints"] == ["function:main", "function:other"]
+
+
+def test_assigning_an_alias_first_is_no_reset(make_app) -> None:
+    found = levels(make_app, """\
+let current = {};
+export async function handler(event) {
+  let view = current;
+  view = event.body;
+  current = view;
+  return current;
+}
+export async function other(event) {
+  current = event.body;
+  return current;
+}
+""")
+    assert found[2][0] == "error"

@@ -5,6 +5,11 @@ Each ``function`` module's ``handler: file.export`` names an export of
 ``resolver.define('key', fn)`` reachable from the file is an entry of its
 own; otherwise the exported function is (ESM exports, ``exports.x``,
 ``module.exports = {...}``, re-exports, ``export default``).
+
+Forge bundles each handler file as its own webpack entry with no shared
+chunks: a module imported by two handler files is loaded once per bundle, so
+only the invocations of one handler file's entries share its module state.
+``EntryPoint.bundle`` is that handler file.
 """
 
 from __future__ import annotations
@@ -24,13 +29,21 @@ from auditor.parsing import ParsedFile, text
 _RESOLVER = re.compile(r"resolver", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(eq=False)
 class EntryPoint:
     id: str                                  # "function:<key>" or "resolver:<define key>"
     function_key: str
     invoked_by: list[str]                    # module types that invoke the function
     file: Path
     node: tree_sitter.Node | None = None     # the function that runs; None if not found
+    bundle: Path | None = None               # the handler file: module state is per bundle
+    # The expression that registers the entry (the `resolver.define` callback, the exported value), for
+    # wrapped handlers (`withErrors(async (req) => …)`) whose running function `node` cannot name.
+    site: tree_sitter.Node | None = None
+    site_file: Path | None = None
+
+
+MAX_CALL_DEPTH = 4
 
 
 @dataclass
@@ -41,32 +54,64 @@ class Entries:
     # Indexes built on first use, once find_entries is done: answering per access by scanning every
     # entry (and asking the module graph per entry) made a scan quadratic in entry points.
     _by_function: dict[tuple[Path, int, int], list[EntryPoint]] | None = field(default=None, repr=False)
-    _by_reached_file: dict[Path, set[str]] | None = field(default=None, repr=False)
-    _reaching: dict[tuple, set[str]] = field(default_factory=dict, repr=False)
+    _by_site: dict[Path, dict[tuple[int, int], list[EntryPoint]]] | None = field(default=None, repr=False)
+    _by_reached_file: dict[Path, set[EntryPoint]] | None = field(default=None, repr=False)
+    _reaching: dict[tuple, set[EntryPoint]] = field(default_factory=dict, repr=False)
+    _members: dict[str, list[tuple[tree_sitter.Node, Path]]] = field(default_factory=dict, repr=False)
+    _load_bodies: dict[Path, set[tuple[int, int]]] = field(default_factory=dict, repr=False)
 
-    def reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int = 0) -> set[str]:
-        """Ids of the entries whose invocation can run ``node``: the enclosing entry function, else the
-        entries that call the enclosing named helper (followed up to four calls), else every entry
-        whose module graph reaches the file. The answer depends only on the function ``node`` is or is
-        in, so it is computed once per function."""
-        is_function = node.type in FUNCTIONS
-        fn = node if is_function else enclosing_function(node)
-        key = (path, depth, is_function) + ((fn.start_byte, fn.end_byte) if fn is not None else ())
+    def reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int = 0) -> set[EntryPoint]:
+        """The entries whose invocation can run ``node``, per function: the entry whose function
+        encloses it, or whose registration (`resolver.define(k, wrap(fn))`) holds it; else the entries
+        reaching the places that call the enclosing function (its name in its file and in the modules
+        importing it, a method's name in every module; a callback runs when the function around it
+        does; CommonJS exports through their importers), followed up to MAX_CALL_DEPTH calls. A function
+        nothing calls is dead code: no entry. Only when a reference cannot be followed (the function
+        escapes as a value or under another name, calls too deep)
+        does the answer fall back to every entry whose handler file's module graph reaches the file.
+        Computed once per function."""
+        fn = node if node.type in FUNCTIONS else enclosing_function(node)
+        where = fn or node
+        key = (path, depth, where.start_byte, where.end_byte)
         if key not in self._reaching:
-            self._reaching[key] = self._compute_reaching(node, path, graph, depth)
+            self._reaching[key] = self._compute_reaching(node, fn, path, graph, depth)
         return self._reaching[key]
 
-    def _compute_reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int) -> set[str]:
-        inside = self.at(node, path)
+    def _compute_reaching(self, node: tree_sitter.Node, fn: tree_sitter.Node | None, path: Path,
+                          graph: ModuleGraph, depth: int) -> set[EntryPoint]:
+        inside = self.at(fn or node, path)
         if inside:
-            return {inside[0].id}
-        callers = _call_sites(node, path, graph) if depth < 4 else []
-        found: set[str] = set()
-        for caller, caller_path in callers:
-            found |= self.reaching(caller, caller_path, graph, depth + 1)
-        if found:
-            return found
-        return self._reached_by(graph).get(path, set())
+            return {inside[0]}
+        registered = self.registered(node, path)
+        if registered or fn is None or self._load_time(fn, path, graph):
+            return registered  # code run while the module loads belongs to no invocation
+        while _function_name(fn) is None:  # a callback runs when (or after) the function around it does
+            outer = enclosing_function(fn)
+            if outer is None or self._load_time(outer, path, graph):
+                break
+            fn = outer
+        callers = _callers(fn, path, graph, self._members) if depth < MAX_CALL_DEPTH else None
+        found: set[EntryPoint] = set()
+        for ref, ref_path in callers or []:
+            ref_fn = enclosing_function(ref)
+            if ref_fn is None or self._load_time(ref_fn, ref_path, graph):
+                registered = self.registered(ref, ref_path)
+                if not registered and not _is_callee(ref):
+                    callers = None  # handed over as a value while loading: any entry may call it
+                    break
+                found |= registered  # a call while loading runs in no invocation
+                continue
+            found |= self.reaching(ref, ref_path, graph, depth + 1)
+        if callers is None:
+            return self._reached_by(graph).get(path, set())
+        return found
+
+    def _load_time(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> bool:
+        """Does ``fn``'s body run while the module loads (a top-level IIFE, a bundle's module factory)?"""
+        if path not in self._load_bodies:
+            self._load_bodies[path] = {(b.start_byte, b.end_byte) for b in graph.modules[path].load_bodies}
+        body = fn.child_by_field_name("body")
+        return body is not None and (body.start_byte, body.end_byte) in self._load_bodies[path]
 
     def at(self, node: tree_sitter.Node, path: Path) -> list[EntryPoint]:
         """Entries whose function encloses ``node`` (innermost first)."""
@@ -83,18 +128,34 @@ class Entries:
             current = current.parent
         return found
 
-    def _reached_by(self, graph: ModuleGraph) -> dict[Path, set[str]]:
-        """File -> ids of the entries whose handler file's module graph reaches it; one graph walk
+    def registered(self, node: tree_sitter.Node, path: Path) -> set[EntryPoint]:
+        """Entries whose registering expression holds ``node`` (a wrapped callback's inner function)."""
+        if self._by_site is None:
+            self._by_site = {}
+            for e in self.entries:
+                if e.site is not None and e.site_file is not None:
+                    self._by_site.setdefault(e.site_file, {}).setdefault(
+                        (e.site.start_byte, e.site.end_byte), []).append(e)
+        sites = self._by_site.get(path)
+        found: set[EntryPoint] = set()
+        current = node
+        while current is not None and sites:
+            found.update(sites.get((current.start_byte, current.end_byte), ()))
+            current = current.parent
+        return found
+
+    def _reached_by(self, graph: ModuleGraph) -> dict[Path, set[EntryPoint]]:
+        """File -> the entries whose handler file's module graph reaches it; one graph walk
         per handler file."""
         if self._by_reached_file is None:
-            by_handler: dict[Path, list[str]] = {}
+            by_handler: dict[Path, list[EntryPoint]] = {}
             for e in self.entries:
-                if e.function_key in self.files:
-                    by_handler.setdefault(self.files[e.function_key], []).append(e.id)
+                if e.bundle is not None:
+                    by_handler.setdefault(e.bundle, []).append(e)
             self._by_reached_file = {}
-            for handler, ids in by_handler.items():
+            for handler, entries in by_handler.items():
                 for reached in graph.reachable([handler]):
-                    self._by_reached_file.setdefault(reached, set()).update(ids)
+                    self._by_reached_file.setdefault(reached, set()).update(entries)
         return self._by_reached_file
 
 
@@ -114,40 +175,136 @@ def find_entries(manifest: ManifestFacts | None, graph: ModuleGraph) -> Entries:
         export = function.handler.rsplit(".", 1)[1]
         value = _export_value(graph, path, export, depth=0)
         by = sorted(set(invokers.get(key, [])))
-        if value is not None and _is_get_definitions(value[1]):
-            for define_key, fn, file in _resolver_definitions(graph, path):
-                result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
-            continue
-        if value is None:  # e.g. a bundle re-exported wholesale: resolvers may still be defined inside
+        if value is None or _is_get_definitions(value[1]):
+            # without a value (e.g. a bundle re-exported wholesale) resolvers may still be defined inside
             definitions = list(_resolver_definitions(graph, path))
-            for define_key, fn, file in definitions:
-                result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn))
-            if definitions:
+            for define_key, fn, file, site, site_file in definitions:
+                result.entries.append(EntryPoint(f"resolver:{define_key}", key, by, file, fn, path, site, site_file))
+            if definitions or value is not None:
                 continue
         node = value[1] if value is not None and value[1].type in FUNCTIONS else None
-        result.entries.append(EntryPoint(f"function:{key}", key, by, value[0] if value else path, node))
+        result.entries.append(EntryPoint(f"function:{key}", key, by, value[0] if value else path, node, path,
+                                         value[1] if value else None, value[0] if value else None))
     return result
 
 
-def _call_sites(node: tree_sitter.Node, path: Path, graph: ModuleGraph) -> list[tuple[tree_sitter.Node, Path]]:
-    """Where the named function enclosing ``node`` is referenced, in its file and importing files."""
-    fn = enclosing_function(node)
-    name_node = None
-    if fn is not None and fn.type in ("function_declaration", "generator_function_declaration"):
-        name_node = fn.child_by_field_name("name")
-    elif fn is not None and fn.parent is not None and fn.parent.type == "variable_declarator":
-        name_node = fn.parent.child_by_field_name("name")
-    if name_node is None or name_node.type != "identifier":
-        return []
+def _callers(fn: tree_sitter.Node, path: Path, graph: ModuleGraph,
+             members: dict[str, list[tuple[tree_sitter.Node, Path]]]) -> list[tuple[tree_sitter.Node, Path]] | None:
+    """Where ``fn`` is called or referenced: [] when nowhere (dead code), None when its callers cannot
+    be known (a name assigned to `exports.x`, a module re-exported or loaded without names). A
+    callback is its own reference: the code around it decides."""
+    name_node = _function_name(fn)
+    if name_node is None:
+        return [(fn, path)]
+    if isinstance(name_node, str):
+        return None  # `exports.x = …`, `handlers.x = …`: called under a name we do not follow
     name = text(name_node)
-    sites = [(n, path) for n in graph.modules[path].parsed.occurrences(re.escape(name))
-             if n.type == "identifier" and not (fn.start_byte <= n.start_byte < fn.end_byte)
-             and declaration_of(n) is None]
-    for other, local, imported in graph.importers(path):
+    if fn.type == "method_definition" or name_node.type != "identifier":
+        return _member_references(name, graph, members)
+    return _name_references(fn, name, path, graph)
+
+
+def _function_name(fn: tree_sitter.Node) -> tree_sitter.Node | str | None:
+    """What names ``fn``: its declaration's, variable's, object key's, class field's or method's name
+    node; "assigned" for `x.y = function …`; None for a callback (a named function expression's own
+    name counts for nothing: only its body can call it by that name)."""
+    parent = fn.parent
+    if fn.type in ("function_declaration", "generator_function_declaration", "method_definition"):
+        return fn.child_by_field_name("name")
+    if parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("value") == fn:
+        return parent.child_by_field_name("name")
+    if parent is not None and parent.type == "pair" and parent.child_by_field_name("value") == fn:
+        return parent.child_by_field_name("key")
+    if parent is not None and parent.type in ("public_field_definition", "field_definition"):
+        return parent.child_by_field_name("property") or parent.child_by_field_name("name")
+    if parent is not None and parent.type == "assignment_expression":
+        return "assigned"
+    return None
+
+
+def _name_references(fn: tree_sitter.Node, name: str, path: Path, graph: ModuleGraph
+                     ) -> list[tuple[tree_sitter.Node, Path]] | None:
+    """References to the named function ``fn`` in its file and in the modules importing it."""
+    sites = []
+    statement = fn.parent.parent if fn.parent is not None and fn.parent.type == "variable_declarator" else fn
+    exported = statement is not None and statement.parent is not None and statement.parent.type == "export_statement"
+    for n in graph.modules[path].parsed.occurrences(re.escape(name)):
+        if n.type not in ("identifier", "shorthand_property_identifier") or fn.start_byte <= n.start_byte < fn.end_byte \
+                or declaration_of(n) is not None:
+            continue
+        if n.parent is not None and n.parent.type in ("export_specifier", "export_statement"):
+            exported = True  # the export itself: its importers are followed below
+            continue
+        exported_as = _commonjs_export(n)
+        if exported_as == name:
+            exported = True  # `module.exports = { fn }`, `exports.fn = fn`: importers use this name
+            continue
+        if exported_as is not None:
+            return None  # exported under another name (or as the module itself)
+        sites.append((n, path))
+    if not exported:
+        return sites
+    importers = graph.importers(path)
+    for other, local, imported in importers:
         if imported == name:
             sites += [(n, other) for n in graph.modules[other].parsed.occurrences(re.escape(local))
-                      if n.type == "identifier" and declaration_of(n) is None]
+                      if n.type in ("identifier", "shorthand_property_identifier") and declaration_of(n) is None]
+        elif imported in ("*", "default"):  # `ns.fn()` through a namespace or a CommonJS module object
+            for n in graph.modules[other].parsed.occurrences(re.escape(local)):
+                member = n.parent
+                if n.type != "identifier" or declaration_of(n) is not None:
+                    continue
+                if member is None or member.type != "member_expression" or member.child_by_field_name("object") != n:
+                    return None  # the module object itself is handed on
+                prop = member.child_by_field_name("property")
+                if prop is not None and text(prop) == name:
+                    sites.append((member, other))
+    named = {other for other, _, _ in importers}
+    if any(isinstance(p, Path) and p not in named for p in graph.graph.predecessors(path)):
+        return None  # re-exported or loaded without a name we follow
     return sites
+
+
+def _member_references(name: str, graph: ModuleGraph, members: dict[str, list[tuple[tree_sitter.Node, Path]]]
+                       ) -> list[tuple[tree_sitter.Node, Path]]:
+    """Every `x.name` in the app (a method is called through whatever holds the object), found once
+    per name."""
+    if name not in members:
+        members[name] = [(n.parent, p) for p, info in graph.modules.items()
+                         for n in info.parsed.occurrences(re.escape(name))
+                         if n.type == "property_identifier" and n.parent is not None
+                         and n.parent.type == "member_expression"]
+    return members[name]
+
+
+def _commonjs_export(ref: tree_sitter.Node) -> str | None:
+    """The name ``ref`` is exported under by `exports.x = ref`, `module.exports = { x: ref }` or
+    `{ ref }`; "*" for `module.exports = ref`; None when it is no CommonJS export."""
+    current, key = ref, None
+    if current.parent is not None and current.parent.type == "pair":
+        key = current.parent.child_by_field_name("key")
+        current = current.parent
+    elif current.type == "shorthand_property_identifier":
+        key = current
+    if current.parent is not None and current.parent.type == "object" and key is not None:
+        current = current.parent
+    assignment = current.parent
+    if assignment is None or assignment.type != "assignment_expression" or \
+            assignment.child_by_field_name("right") != current:
+        return None
+    target = text(assignment.child_by_field_name("left") or assignment)
+    if target == "module.exports":
+        return text(key).strip("'\"") if key is not None and current.type == "object" else "*"
+    for prefix in ("exports.", "module.exports."):
+        if target.startswith(prefix) and current is ref:
+            return target[len(prefix):]
+    return None
+
+
+def _is_callee(ref: tree_sitter.Node) -> bool:
+    call = ref.parent
+    return call is not None and call.type in ("call_expression", "new_expression") and \
+        (call.child_by_field_name("function") or call.child_by_field_name("constructor")) == ref
 
 
 def _is_get_definitions(node: tree_sitter.Node) -> bool:
@@ -294,7 +451,8 @@ def _follow_local(parsed: ParsedFile, path: Path, found, graph: ModuleGraph, dep
 
 
 def _resolver_definitions(graph: ModuleGraph, start: Path):
-    """(key, callback function node, file) for each resolver.define(key, fn) reachable from start.
+    """(key, callback function node, its file, callback expression, its file) for each
+    resolver.define(key, fn) reachable from start.
 
     The key may be a string, or a constant (`RESOLVERS.GET_ISSUE` from a same-file object literal);
     a key that cannot be evaluated is named by its expression. The callback may be inline, a local
@@ -319,7 +477,7 @@ def _resolver_definitions(graph: ModuleGraph, start: Path):
             bindings = bindings or FileBindings(parsed)
             key = _define_key(named[0], bindings)
             fn_file, fn = _callback(named[1], parsed, path, graph)
-            yield key, fn, fn_file
+            yield key, fn, fn_file, named[1], path
 
 
 def _define_key(node: tree_sitter.Node, bindings: FileBindings) -> str:

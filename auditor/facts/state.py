@@ -35,6 +35,7 @@ from auditor.parsing import ParsedFile, text
 MUTATORS = {"set", "push", "unshift", "splice", "add", "put", "append", "fill", "setItem", "insert",
             "assign", "mset", "merge", "update", "sort", "reverse", "pop", "shift", "clear", "delete"}
 DRAINING = {"splice", "pop", "shift"}   # mutators that also hand the contents back: a read too
+VALUELESS = {"pop", "shift", "clear", "delete", "sort", "reverse"}   # mutators that store no new value
 GETTERS_RETURNING_CONTAINERS = {"get"}
 CACHE_PACKAGES = {"lru-cache", "node-cache", "quick-lru", "keyv", "@isaacs/ttlcache", "memory-cache",
                   "flat-cache", "cache-manager"}
@@ -731,7 +732,10 @@ def _classify_access(ref: tree_sitter.Node, parsed: ParsedFile):
                 args = call.child_by_field_name("arguments")
                 arg_nodes = args.named_children if args is not None else []
                 if name in MUTATORS:
-                    value = arg_nodes[-1] if arg_nodes else None
+                    # what goes in: `splice(start, count, ...items)` inserts only its items; removing
+                    # and reordering (`shift()`, `delete(key)`, `sort(compare)`) store nothing new
+                    value = arg_nodes[-1] if arg_nodes and name not in VALUELESS and \
+                        (name != "splice" or len(arg_nodes) > 2) else None
                     if name in ("set", "put") and arg_nodes:
                         keys.append(arg_nodes[0])
                     return "write", how + f".{name}()", keys, value, call
