@@ -9,15 +9,26 @@ import pytest
 from auditor.facts.api_calls import extract
 from auditor.facts.bindings import HOLE
 from auditor.facts.endpoints import match, split_path
-from auditor.facts.scope_needs import ScopeNeed, Unresolved, call_need
+from auditor.facts.modules import build_module_graph
+from auditor.facts.scope_needs import ScopeNeed, Unresolved, call_needs
+from auditor.facts.values import Values
 from auditor.loader import SourceFile
 from auditor.parsing import parse_source
 
 
+def app_calls(files: dict[str, str]):
+    """The API calls of every file of a small app (file name -> code), read over their module graph."""
+    parsed = []
+    for name, code in files.items():
+        one, notes = parse_source(SourceFile(Path("/app") / name, code.encode()))
+        assert not notes, notes
+        parsed.append(one)
+    values = Values(build_module_graph(parsed))
+    return [call for one in parsed for call in extract(one, values).api_calls]
+
+
 def calls(code: str, name: str = "index.js"):
-    parsed, notes = parse_source(SourceFile(Path(name), code.encode()))
-    assert not notes, notes
-    return extract(parsed).api_calls
+    return app_calls({name: code})
 
 
 def test_constants_templates_and_concatenation_resolve() -> None:
@@ -38,16 +49,21 @@ def test_constants_templates_and_concatenation_resolve() -> None:
         "/rest/api/3/issue/{…}/comment", "/rest/api/2/myself", "/rest/api/3/issue/{…}"]
 
 
-def test_reassigned_or_shadowed_names_are_not_constants() -> None:
+def test_reassigned_names_give_every_value_and_shadowed_names_their_own() -> None:
     found = calls("""
         import api from '@forge/api';
         let base = '/rest/api/3/myself';
         base = '/rest/api/3/project';
+        let page = '/rest/api/3/search/jql?startAt=0';
+        page += '&maxResults=50';
         const p = '/rest/api/3/a'; function f() { const p = '/rest/api/3/b'; return p; }
         export const a = () => api.asApp().requestJira(base);
         export const b = () => api.asApp().requestJira(p);
+        export const c = () => api.asApp().requestJira(page);
     """)
-    assert [c.parts for c in found] == [[HOLE], [HOLE]]
+    assert [c.parts for c in found] == [
+        ["/rest/api/3/myself"], ["/rest/api/3/project"], ["/rest/api/3/a"],
+        ["/rest/api/3/search/jql?startAt=0"], [HOLE]]
 
 
 def test_method_from_constant_options_and_spreads() -> None:
@@ -106,7 +122,7 @@ def test_unresolvable_calls_are_kept_with_a_reason() -> None:
         export const c = (k) => api.asApp().requestJira(route`/rest/api/3/${k}/comment`);
         export const d = () => api.asApp().requestJira(route`/rest/api/3/myself`);
     """)
-    needs = [call_need(c) for c in found]
+    needs = [need for c in found for need in call_needs(c)]
     assert [type(n) for n in needs] == [Unresolved, Unresolved, Unresolved, ScopeNeed]
     assert "built at run time" in needs[0].reason
     assert "not in the bundled endpoint catalog" in needs[1].reason

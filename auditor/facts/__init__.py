@@ -14,8 +14,9 @@ from auditor.facts.entrypoints import Entries, find_entries
 from auditor.facts.manifest import ManifestFacts, read_manifest
 from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.state import StateFact, find_state
-from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_need
+from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_needs
 from auditor.facts.suppressions import js_suppressions, yaml_suppressions
+from auditor.facts.values import Values
 from auditor.loader import App
 from auditor.model import Notification, Suppression
 from auditor.parsing import parse_source
@@ -49,25 +50,32 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
     if app.manifest is not None:
         facts.suppressions += yaml_suppressions(app.manifest_path, "\n".join(app.manifest.lines))
-    backend = []
+    files = []
     for source in app.sources:
         parsed, notes = parse_source(source)
         facts.notifications += notes
-        if parsed is None:
-            continue
-        facts.suppressions += js_suppressions(parsed)
-        if not source.frontend:  # Custom UI code runs in one user's browser: no shared state
-            backend.append(parsed)
-        code = extract(parsed)
+        if parsed is not None:
+            facts.suppressions += js_suppressions(parsed)
+            files.append(parsed)
+    # Custom UI code runs in one user's browser: no shared state, and a module graph of its own.
+    facts.graph = build_module_graph([f for f in files if not f.source.frontend])
+    frontend = [f for f in files if f.source.frontend]
+    values = {False: Values(facts.graph), True: Values(build_module_graph(frontend)) if frontend else None}
+    for parsed in files:
+        code = extract(parsed, values[parsed.source.frontend])
         facts.api_calls += code.api_calls
         facts.fetch_calls += code.fetch_calls
         facts.storage_uses += code.storage_uses
+    seen = set()
     for call in facts.api_calls:
-        need = call_need(call)
-        (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
+        for need in call_needs(call):
+            # one need per endpoint and place: both identities of `(c ? asUser() : asApp())` need the same
+            key = (need.what if isinstance(need, ScopeNeed) else need.reason, need.location)
+            if key not in seen:
+                seen.add(key)
+                (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
     if manifest is not None:
         facts.needs += _manifest_needs(manifest)
-    facts.graph = build_module_graph(backend)
     facts.notifications = mark_blocking(app, manifest, facts.graph, facts.notifications)
     if module_state:
         facts.entries = find_entries(manifest, facts.graph)
