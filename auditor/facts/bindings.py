@@ -362,7 +362,9 @@ def call_of_callee(node: tree_sitter.Node) -> tree_sitter.Node | None:
             if same(parent.child_by_field_name("function"), current):
                 return parent
             return None
-        if parent.type in ("parenthesized_expression", "sequence_expression"):
+        if parent.type in ("parenthesized_expression", "sequence_expression") or \
+                parent.type == "await_expression" and parent.parent is not None and \
+                parent.parent.type == "call_expression":  # TypeScript's `await f<T>(x)` reads as (await f)<T>(x)
             current = parent
         elif parent.type == "arguments" and is_await_call(parent.parent) and \
                 same(parent.named_children[-1], current):  # tree-sitter's `await (0, x.f)` quirk
