@@ -211,6 +211,9 @@ class FileBindings:
     def declaration(self, reference: tree_sitter.Node) -> Declaration | None:
         """The declaration an identifier occurrence refers to, with JavaScript's scoping."""
         facts = self.name_facts(text(reference))
+        if len(facts.declarations) == 1:  # the common case, without indexing scopes
+            decl = facts.declarations[0]
+            return decl if decl.contains(reference) else None
         if facts._index is None:
             facts._index = Declarations(facts.declarations)
         return resolve(reference, facts._index)

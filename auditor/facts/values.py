@@ -35,6 +35,7 @@ MAX_STEPS = 600         # lookups per question: bounds the cost of pathological 
 MAX_CALL_SITES = 40
 CONTEXT_CALLS = ("asApp", "asUser")
 ROUTE_CALLS = ("route", "assumeTrustedRoute")
+_LITERALS = ("string", "template_string", "number")
 _CLASSES = ("class_declaration", "class", "abstract_class_declaration")
 _FIELDS = ("field_definition", "public_field_definition")
 
@@ -130,6 +131,9 @@ class Values:
 
     def clients(self, node: tree_sitter.Node, where: Where) -> set[str]:
         """'asApp' / 'asUser': the Forge product clients the expression provably is (empty: unknown)."""
+        direct = self._context_call(unwrap(node), where)
+        if direct is not None:  # `api.asApp().requestJira(...)`, by far the most common receiver
+            return {direct}
         found = set()
         for value, at in self._sources(node, where, Trace(open=True), 0):
             context = self._context_call(value, at) if value is not None else None
@@ -248,17 +252,19 @@ class Values:
 
     def _parameter(self, decl: Declaration, where: Where, trace: Trace) -> list[Source] | None:
         fn = decl.scope
-        slot = _parameter_slot(decl)
-        if slot is None or fn.type not in FUNCTIONS:
+        if fn.type not in FUNCTIONS:
             return None
         for i, link in enumerate(where.frames):
             if link.path == where.path and same(link.function, fn):
+                slot = _parameter_slot(decl)
                 caller = Where(link.call_path, where.frames[i + 1:])
-                return self._argument(link.call, slot, caller, Where(where.path, where.frames[i:]), trace)
+                return self._argument(link.call, slot, caller, Where(where.path, where.frames[i:]), trace) \
+                    if slot is not None else None
         trace.unbound.add(_key(fn, where.path))
-        if not trace.open:
+        slot = _parameter_slot(decl) if trace.open else None
+        if slot is None:
             return None
-        found: list[Source] = []
+        found: list[Source] = [(slot[2], Where(where.path))] if slot[2] is not None else []  # the default
         for call, path in self.call_sites(fn, where.path):
             found += self._argument(call, slot, Where(path), Where(where.path), trace) or []
         return found or None
@@ -436,9 +442,14 @@ class Values:
     # -- what a value is ---------------------------------------------------
 
     def _strings(self, node: tree_sitter.Node | None, where: Where, trace: Trace, depth: int) -> list[list]:
+        if node is not None and (node.type in _LITERALS or node.type == "call_expression" and callee_name(
+                node.child_by_field_name("function")) in ROUTE_CALLS):  # most paths: no names to follow
+            return self._literal(node, where, trace, depth)
         alternatives: list[list] = []
         for value, at in self._sources(node, where, trace, depth):
             alternatives += self._literal(value, at, trace, depth) if value is not None else [[HOLE]]
+        if len(alternatives) == 1:
+            return alternatives
         unique = list({tuple(a): a for a in alternatives}.values())
         return unique if len(unique) <= MAX_ALTERNATIVES else [[HOLE]]
 
