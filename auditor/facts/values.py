@@ -215,7 +215,10 @@ class Values:
             return [(None, where)]
         out: list[Source] = []
         for value, at in found:
-            out += self._sources(value, at, trace, depth + 1) if value is not None else [(None, at)]
+            if value is None or value.type in _LITERALS:
+                out.append((value, at))
+            else:
+                out += self._sources(value, at, trace, depth + 1)
         return out
 
     def _identifier(self, node: tree_sitter.Node, where: Where, trace: Trace) -> list[Source] | None:
