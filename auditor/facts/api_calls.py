@@ -18,7 +18,6 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import tree_sitter
 
@@ -122,17 +121,19 @@ def _api_calls(values: Values, request: Request, where: Where, location: Locatio
     trace = Trace()
     paths = values.strings(args[0] if args else None, where, trace)
     methods = values.methods(args[1] if len(args) > 1 else None, where, trace)
-    opened = values.open_function(request.node, where, trace)
-    call_sites = functools.partial(_at_call_sites, values, request, where, opened) if opened else None
+    # which function's call sites decide is looked up only if asked: most calls resolve on their own
+    call_sites = functools.partial(_at_call_sites, values, request, where, trace) if trace.unbound else None
     return [ApiCall(product=request.product, function=request.function, via=via, method=method, parts=parts,
                     location=location, frontend=request.frontend,
                     request=request.location if wrapper else None, wrapper=wrapper, call_sites=call_sites)
             for via in request.vias for parts in paths for method in methods]
 
 
-def _at_call_sites(values: Values, request: Request, where: Where,
-                   opened: tuple[tree_sitter.Node, Path]) -> list[ApiCall]:
+def _at_call_sites(values: Values, request: Request, where: Where, trace: Trace) -> list[ApiCall]:
     """The request as seen from each call site of the function its path or method comes from."""
+    opened = values.open_function(request.node, where, trace)
+    if opened is None:
+        return []
     fn, path = opened
     name, _ = function_name(fn)
     label = f"{text(name)}()" if name is not None else "a wrapper function"

@@ -9,6 +9,7 @@ occurrence with JavaScript's scoping.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ HOLE = _Hole()
 # webpack names imported modules after their package: _forge_api__WEBPACK_IMPORTED_MODULE_0__
 _BUNDLER_NAME = re.compile(r"^_?(?:forge_(api|bridge|kvs|storage|events|resolver))(?:__WEBPACK_IMPORTED_MODULE_\d+__|_\d*)?(?:___default)?$")
 _ESBUILD_NAME = re.compile(r"^import_(api|bridge|kvs|storage|events|resolver)\d*$")
+_NEAREST_SCOPES = 64  # declarations looked at before falling back to a walk up the tree
 # Node types whose occurrence may declare a name (a TypeScript class is named by a type_identifier).
 _DECLARING = ("identifier", "shorthand_property_identifier_pattern", "type_identifier")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
@@ -95,7 +97,7 @@ class NameFacts:
     declarations: list[Declaration] = field(default_factory=list)     # every declaration, for scoped lookups
     # (assigned identifier, assigned value or None when the new value cannot be read: `+=`, `++`)
     assignments: list[tuple[tree_sitter.Node, tree_sitter.Node | None]] = field(default_factory=list)
-    _index: Declarations | None = None
+    _index: tuple[list[Declaration], list[int]] | None = None   # declarations by scope start, and the starts
 
 
 def same(a: tree_sitter.Node | None, b: tree_sitter.Node | None) -> bool:
@@ -215,8 +217,18 @@ class FileBindings:
             decl = facts.declarations[0]
             return decl if decl.contains(reference) else None
         if facts._index is None:
-            facts._index = Declarations(facts.declarations)
-        return resolve(reference, facts._index)
+            ordered = sorted(facts.declarations, key=lambda d: (d.scope.start_byte, -d.scope.end_byte))
+            facts._index = (ordered, [d.scope.start_byte for d in ordered])
+        # Scopes nest, so the innermost one holding the reference is the holding one that starts last:
+        # found by bisection (walking up the tree is slow, `parent` descends from the root each time).
+        ordered, starts = facts._index
+        end = bisect.bisect_right(starts, reference.start_byte)
+        for decl in reversed(ordered[max(0, end - _NEAREST_SCOPES):end]):
+            if decl.scope.end_byte >= reference.end_byte:
+                return decl
+        if end <= _NEAREST_SCOPES:
+            return None
+        return resolve(reference, Declarations(facts.declarations))  # many disjoint scopes in between
 
     def assigned_values(self, decl: Declaration) -> list[tree_sitter.Node | None]:
         """Values assigned to a declared name after its declaration (None for `+=`, `++`...)."""

@@ -33,6 +33,7 @@ MAX_FRAMES = 6          # calls entered or call sites taken, together
 MAX_ALTERNATIVES = 12   # string candidates of one expression; more is "unknown"
 MAX_STEPS = 600         # lookups per question: bounds the cost of pathological code
 MAX_CALL_SITES = 40
+MAX_OCCURRENCES = 400   # name occurrences examined per file when looking for call sites
 CONTEXT_CALLS = ("asApp", "asUser")
 ROUTE_CALLS = ("route", "assumeTrustedRoute")
 _LITERALS = ("string", "template_string", "number")
@@ -75,15 +76,17 @@ class Trace:
     """What one question ran into. ``open``: follow an unbound parameter to every call site right
     away (a client is a client whichever caller passed it); else just record it."""
     open: bool = False
-    unbound: set[tuple] = field(default_factory=set)
+    unbound: set[int] = field(default_factory=set)  # functions (their _key) read unbound
     steps: int = 0
 
 
 Source = tuple[tree_sitter.Node | None, Where]  # None: a value that cannot be read statically
 
 
-def _key(node: tree_sitter.Node, path: Path) -> tuple:
-    return (path, node.start_byte, node.end_byte, node.type)
+def _key(node: tree_sitter.Node) -> int:
+    """A node's identity: tree-sitter ids are unique while their trees live, and the module graph
+    keeps every tree of the app alive."""
+    return node.id
 
 
 class Values:
@@ -92,7 +95,8 @@ class Values:
     def __init__(self, graph: ModuleGraph):
         self.graph = graph
         self._bindings: dict[Path, FileBindings] = {}
-        self._returns: dict[tuple, list[tree_sitter.Node]] = {}
+        self._returns: dict[int, list[tree_sitter.Node]] = {}
+        self._call_sites: dict[int, list[tuple[tree_sitter.Node, Path]]] = {}
 
     def bindings(self, path: Path) -> FileBindings:
         if path not in self._bindings:
@@ -150,7 +154,7 @@ class Values:
         outer, path = where.outermost(node)
         fn = enclosing_function(outer)
         while fn is not None:
-            if _key(fn, path) in trace.unbound:
+            if _key(fn) in trace.unbound:
                 return fn, path
             fn = enclosing_function(fn)
         return None
@@ -158,6 +162,12 @@ class Values:
     def call_sites(self, fn: tree_sitter.Node, path: Path) -> list[tuple[tree_sitter.Node, Path]]:
         """Calls (and ``new`` expressions, for a constructor) of ``fn`` in its file and the files that
         import it: candidates found by name, kept when the callee resolves to ``fn``."""
+        key = _key(fn)
+        if key not in self._call_sites:
+            self._call_sites[key] = self._find_call_sites(fn, path)
+        return self._call_sites[key]
+
+    def _find_call_sites(self, fn: tree_sitter.Node, path: Path) -> list[tuple[tree_sitter.Node, Path]]:
         name_node, constructor = function_name(fn)
         if name_node is None:
             return []
@@ -165,14 +175,15 @@ class Values:
         files = [path] + sorted({other for other, _, _ in self.graph.importers(path)})
         sites = []
         for file in files:
-            for occurrence in self.parsed(file).occurrences(_word(name)):
+            # a common method name can occur thousands of times in a bundle: look at the first ones
+            for occurrence in self.parsed(file).occurrences(_word(name))[:MAX_OCCURRENCES]:
                 call = _new_of(occurrence) if constructor else call_of_callee(occurrence)
                 if call is None or (fn.start_byte <= call.start_byte < fn.end_byte and file == path):
                     continue
                 callee = call.child_by_field_name("constructor" if constructor else "function")
                 target = fn.parent.parent if constructor else fn  # a constructor is reached through its class
                 if callee is not None and any(
-                        value is not None and _key(value, at.path) == _key(target, path)
+                        value is not None and _key(value) == _key(target)
                         for value, at in self._sources(callee, Where(file), Trace(), 0)):
                     sites.append((call, file))
                 if len(sites) >= MAX_CALL_SITES:
@@ -263,7 +274,7 @@ class Values:
                 caller = Where(link.call_path, where.frames[i + 1:])
                 return self._argument(link.call, slot, caller, Where(where.path, where.frames[i:]), trace) \
                     if slot is not None else None
-        trace.unbound.add(_key(fn, where.path))
+        trace.unbound.add(_key(fn))
         slot = _parameter_slot(decl) if trace.open else None
         if slot is None:
             return None
@@ -428,7 +439,7 @@ class Values:
 
     def _returned(self, fn: tree_sitter.Node, path: Path) -> list[tree_sitter.Node]:
         """The expressions ``fn`` returns (an arrow's expression body, or its own return statements)."""
-        key = _key(fn, path)
+        key = _key(fn)
         if key not in self._returns:
             body = fn.child_by_field_name("body")
             if body is not None and body.type != "statement_block":
@@ -445,18 +456,22 @@ class Values:
     # -- what a value is ---------------------------------------------------
 
     def _strings(self, node: tree_sitter.Node | None, where: Where, trace: Trace, depth: int) -> list[list]:
-        if node is not None and (node.type in _LITERALS or node.type == "call_expression" and callee_name(
-                node.child_by_field_name("function")) in ROUTE_CALLS):  # most paths: no names to follow
-            return self._literal(node, where, trace, depth)
+        if depth > MAX_DEPTH:  # nested templates and concatenations: bounded like names
+            return [[HOLE]]
+        if node is not None and (node.type in _LITERALS or node.type == "call_expression"):
+            found = self._literal(node, where, trace, depth)  # most paths: no names to follow
+            if found is not None:
+                return found
         alternatives: list[list] = []
         for value, at in self._sources(node, where, trace, depth):
-            alternatives += self._literal(value, at, trace, depth) if value is not None else [[HOLE]]
+            alternatives += (self._literal(value, at, trace, depth) if value is not None else None) or [[HOLE]]
         if len(alternatives) == 1:
             return alternatives
         unique = list({tuple(a): a for a in alternatives}.values())
         return unique if len(unique) <= MAX_ALTERNATIVES else [[HOLE]]
 
-    def _literal(self, node: tree_sitter.Node, where: Where, trace: Trace, depth: int) -> list[list]:
+    def _literal(self, node: tree_sitter.Node, where: Where, trace: Trace, depth: int) -> list[list] | None:
+        """The strings of a literal, a concatenation or a route call; None for anything else."""
         kind = node.type
         if kind == "string":
             return [[string_value(node)]]
@@ -474,7 +489,7 @@ class Values:
                     return self._template(args, where, trace, depth)
                 first = args.named_children[0] if args.named_children else None
                 return self._strings(first, where, trace, depth + 1)
-        return [[HOLE]]
+        return None
 
     def _template(self, node: tree_sitter.Node, where: Where, trace: Trace, depth: int) -> list[list]:
         pieces: list[list[list]] = []
@@ -516,6 +531,8 @@ def _returns_query(grammar: str) -> tree_sitter.Query:
 
 def _product(pieces: list[list[list]]) -> list[list]:
     """Every concatenation of one alternative per piece (capped: beyond, the value is unknown)."""
+    if all(len(alternatives) == 1 for alternatives in pieces):  # the usual template: one value each
+        return [_merge([part for alternatives in pieces for part in alternatives[0]])]
     count = 1
     for alternatives in pieces:
         count *= max(len(alternatives), 1)
