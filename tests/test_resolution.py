@@ -9,7 +9,6 @@ import pytest
 from auditor.facts.api_calls import extract
 from auditor.facts.bindings import HOLE
 from auditor.facts.endpoints import match, split_path
-from auditor.facts.modules import build_module_graph
 from auditor.facts.scope_needs import ScopeNeed, Unresolved, call_needs
 from auditor.facts.values import Values
 from auditor.loader import SourceFile
@@ -23,7 +22,7 @@ def app_calls(files: dict[str, str]):
         one, notes = parse_source(SourceFile(Path("/app") / name, code.encode()))
         assert not notes, notes
         parsed.append(one)
-    values = Values(build_module_graph(parsed))
+    values = Values(parsed)
     return [call for one in parsed for call in extract(one, values).api_calls]
 
 

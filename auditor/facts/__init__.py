@@ -58,9 +58,9 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
             facts.suppressions += js_suppressions(parsed)
             files.append(parsed)
     # Custom UI code runs in one user's browser: no shared state, and a module graph of its own.
-    facts.graph = build_module_graph([f for f in files if not f.source.frontend])
-    frontend = [f for f in files if f.source.frontend]
-    values = {False: Values(facts.graph), True: Values(build_module_graph(frontend)) if frontend else None}
+    backend = [f for f in files if not f.source.frontend]
+    facts.graph = build_module_graph(backend)
+    values = {False: Values(backend, facts.graph), True: Values([f for f in files if f.source.frontend])}
     for parsed in files:
         code = extract(parsed, values[parsed.source.frontend])
         facts.api_calls += code.api_calls

@@ -318,7 +318,7 @@ def _resolver_definitions(graph: ModuleGraph, start: Path):
                 continue
             from auditor.facts.values import Values, Where  # values.py reads exports through this module
 
-            values = values or Values(graph)
+            values = values or Values([info.parsed for info in graph.modules.values()], graph)
             key = values.string(named[0], Where(path)) or text(named[0])
             fn_file, fn = _callback(named[1], parsed, path, graph)
             yield key, fn, fn_file

@@ -24,7 +24,7 @@ import tree_sitter
 
 from auditor.facts.bindings import (
     HOLE, FileBindings, call_of_callee, callee_name, decode_escape, module_source, same, string_value, unwrap)
-from auditor.facts.modules import ModuleGraph
+from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.scopes import FUNCTIONS, Declaration, enclosing_function
 from auditor.parsing import ParsedFile, language, text
 
@@ -92,19 +92,28 @@ def _key(node: tree_sitter.Node) -> int:
 class Values:
     """Value questions over one module graph (backend or frontend code)."""
 
-    def __init__(self, graph: ModuleGraph):
-        self.graph = graph
+    def __init__(self, files: list[ParsedFile], graph: ModuleGraph | None = None):
+        """``graph``: the module graph of ``files``, built on the first question that crosses files
+        when not given (Custom UI code rarely asks one, and its bundles are costly to index)."""
+        self._files = {f.path: f for f in files}
+        self._graph = graph
         self._bindings: dict[Path, FileBindings] = {}
         self._returns: dict[int, list[tree_sitter.Node]] = {}
         self._call_sites: dict[int, list[tuple[tree_sitter.Node, Path]]] = {}
 
+    @property
+    def graph(self) -> ModuleGraph:
+        if self._graph is None:
+            self._graph = build_module_graph(list(self._files.values()))
+        return self._graph
+
     def bindings(self, path: Path) -> FileBindings:
         if path not in self._bindings:
-            self._bindings[path] = FileBindings(self.graph.modules[path].parsed)
+            self._bindings[path] = FileBindings(self._files[path])
         return self._bindings[path]
 
     def parsed(self, path: Path) -> ParsedFile:
-        return self.graph.modules[path].parsed
+        return self._files[path]
 
     # -- questions ---------------------------------------------------------
 
