@@ -131,7 +131,8 @@ class Values:
         if options is None:
             return ["GET"]
         found: list[str | None] = []
-        for obj, at in self._sources(options, where, trace, 0):
+        objects = [(options, where)] if options.type == "object" else self._sources(options, where, trace, 0)
+        for obj, at in objects:
             values = self._property(obj, "method", at, trace) if obj is not None and obj.type == "object" \
                 else [(None, at)]
             if values is None:
@@ -467,7 +468,7 @@ class Values:
     def _strings(self, node: tree_sitter.Node | None, where: Where, trace: Trace, depth: int) -> list[list]:
         if depth > MAX_DEPTH:  # nested templates and concatenations: bounded like names
             return [[HOLE]]
-        if node is not None and (node.type in _LITERALS or node.type == "call_expression"):
+        if node is not None and (node.type in _LITERALS or node.type in ("call_expression", "binary_expression")):
             found = self._literal(node, where, trace, depth)  # most paths: no names to follow
             if found is not None:
                 return found
