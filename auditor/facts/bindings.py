@@ -1,10 +1,8 @@
 """What the names in one file stand for: imported modules, declarations and assignments.
 
 Two kinds of lookup: "is this identifier the @forge/api (or @forge/bridge)
-module?", and where a name is declared and assigned, for values.py to follow
-values. ``constant`` answers per name without scoping: a name declared more
-than once, or ever reassigned, is not a constant; ``declaration`` resolves one
-occurrence with JavaScript's scoping.
+module?", and where a name is declared and assigned (``declaration`` resolves
+one occurrence with JavaScript's scoping), for values.py to follow values.
 """
 
 from __future__ import annotations
@@ -88,11 +86,11 @@ def module_source(node: tree_sitter.Node) -> str | None:
 
 @dataclass
 class NameFacts:
-    """Where one name is bound in a file (scopes ignored on purpose, see module doc)."""
+    """Where one name is bound and assigned in a file: the first three fields in any scope, the
+    declarations with theirs."""
 
     values: list[tree_sitter.Node] = field(default_factory=list)       # `name = value` initializers
     destructured: list[tuple[str, tree_sitter.Node]] = field(default_factory=list)  # `{key: name} = src`
-    reassigned: bool = False
     function: bool = False
     declarations: list[Declaration] = field(default_factory=list)     # every declaration, for scoped lookups
     # (assigned identifier, assigned value or None when the new value cannot be read: `+=`, `++`)
@@ -133,7 +131,6 @@ class FileBindings:
                     parent.type == "update_expression"
                     or parent.type in ("assignment_expression", "augmented_assignment_expression")
                     and same(parent.child_by_field_name("left"), node)):
-                facts.reassigned = True
                 plain = parent.type == "assignment_expression"
                 facts.assignments.append((node, parent.child_by_field_name("right") if plain else None))
             return
@@ -244,13 +241,6 @@ class FileBindings:
         """Is ``name`` bound in this file by a declaration of any kind?"""
         facts = self.name_facts(name)
         return bool(facts.values or facts.destructured or facts.function)
-
-    def constant(self, name: str) -> tree_sitter.Node | None:
-        """The initializer of ``name`` if it is declared once and never reassigned."""
-        facts = self.name_facts(name)
-        if len(facts.values) != 1 or facts.reassigned or facts.destructured or facts.function:
-            return None
-        return facts.values[0]
 
     def forge_module(self, node: tree_sitter.Node) -> str | None:
         """'api', 'bridge', ... when ``node`` names a @forge/* package (or its default export)."""
