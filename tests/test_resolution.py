@@ -9,7 +9,7 @@ import pytest
 from auditor.facts.api_calls import extract
 from auditor.facts.bindings import HOLE
 from auditor.facts.endpoints import match, split_path
-from auditor.facts.scope_needs import ScopeNeed, Unresolved, call_needs
+from auditor.facts.scope_needs import MAX_SITE_CALLS, ScopeNeed, Unresolved, call_needs
 from auditor.facts.values import Values
 from auditor.loader import SourceFile
 from auditor.parsing import parse_source
@@ -309,3 +309,19 @@ def test_forge_apis_own_gateway_calls_in_a_bundle_are_not_the_apps() -> None:
         const proxy = async () => (0, fetch_1.__requestAtlassianAsApp)('/graphql', { method: 'POST' });
     """, name="bundle.js")
     assert found == []
+
+
+def test_wrappers_of_wrappers_stay_bounded() -> None:
+    """Each level multiplies the call sites; the expansion stops at a budget and the rest stays visible."""
+    levels = ["import api from '@forge/api';", "export const w0 = (p) => api.asApp().requestJira(p);"]
+    for level in range(1, 5):
+        calls_below = " ".join(f"w{level - 1}(p + '/{i}');" for i in range(8))
+        levels.append(f"export const w{level} = (p) => {{ {calls_below} }};")
+    levels.append("export const run = (k) => w4('/rest/api/3/issue/' + k);")
+    found = calls("\n".join(levels))
+    needs = [n for c in found for n in call_needs(c)]
+    # the outermost call site was reached, with the path all four wrappers built...
+    assert any(n.location.region.start_line == 7 and "/rest/api/3/issue/{…}/0/0/0/0" in n.reason for n in needs)
+    # ...but not all 8**4 of them, and whatever was not expanded is still there, unresolved
+    assert len(needs) <= MAX_SITE_CALLS
+    assert any(n.location.region.start_line < 7 for n in needs)

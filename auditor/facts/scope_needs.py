@@ -64,14 +64,20 @@ class Unresolved:
     reason: str
 
 
-def call_needs(call: ApiCall) -> list[ScopeNeed | Unresolved]:
+MAX_SITE_CALLS = 200  # calls one request may become through the call sites of its wrappers
+
+
+def call_needs(call: ApiCall, budget: list[int] | None = None) -> list[ScopeNeed | Unresolved]:
     """What the call needs. When its path or method comes from a parameter of the function around
-    it and the call alone cannot be resolved, each call site of that function decides instead."""
+    it and the call alone cannot be resolved, each call site of that function decides instead
+    (wrappers of wrappers multiply: ``budget`` bounds the calls one request becomes)."""
+    budget = [MAX_SITE_CALLS] if budget is None else budget
     need = _need(call)
-    if call.call_sites is not None and (isinstance(need, Unresolved) or call.method is None):
+    if call.call_sites is not None and budget[0] > 0 and (isinstance(need, Unresolved) or call.method is None):
         seen = call.call_sites()
+        budget[0] -= len(seen)
         if seen:
-            return [n for site in seen for n in call_needs(site)]
+            return [n for site in seen for n in call_needs(site, budget)]
     return [need]
 
 
