@@ -33,6 +33,7 @@ MAX_FRAMES = 6          # calls entered or call sites taken, together
 MAX_ALTERNATIVES = 12   # string candidates of one expression; more is "unknown"
 MAX_STEPS = 600         # lookups per question: bounds the cost of pathological code
 MAX_CALL_SITES = 40
+MAX_CACHED_FILES = 16   # FileBindings kept (see Values.bindings)
 MAX_OCCURRENCES = 400   # name occurrences examined per file when looking for call sites
 CONTEXT_CALLS = ("asApp", "asUser")
 ROUTE_CALLS = ("route", "assumeTrustedRoute")
@@ -108,9 +109,16 @@ class Values:
         return self._graph
 
     def bindings(self, path: Path) -> FileBindings:
-        if path not in self._bindings:
-            self._bindings[path] = FileBindings(self._files[path])
-        return self._bindings[path]
+        """The file's name lookups. Only the last few files' are kept: questions stay near the file
+        being read, and keeping every file's lookups alive made the garbage collector's passes cost
+        more than the lookups themselves."""
+        found = self._bindings.pop(path, None)
+        if found is None:
+            found = FileBindings(self._files[path])
+            if len(self._bindings) >= MAX_CACHED_FILES:
+                del self._bindings[next(iter(self._bindings))]
+        self._bindings[path] = found  # most recent last
+        return found
 
     def parsed(self, path: Path) -> ParsedFile:
         return self._files[path]
