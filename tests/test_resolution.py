@@ -325,3 +325,22 @@ def test_wrappers_of_wrappers_stay_bounded() -> None:
     # ...but not all 8**4 of them, and whatever was not expanded is still there, unresolved
     assert len(needs) <= MAX_SITE_CALLS
     assert any(n.location.region.start_line < 7 for n in needs)
+
+
+def test_wrapper_call_sites_are_found_through_a_barrel_module() -> None:
+    files = {
+        "api/jira.ts": """
+            import api, { Route } from '@forge/api';
+            export async function jiraGet(path: Route) { return api.asApp().requestJira(path); }
+        """,
+        "api/index.ts": "export { jiraGet } from './jira';\nexport * from './confluence';\n",
+        "api/confluence.ts": "export const SPACE = 'x';\n",
+        "index.ts": """
+            import { route } from '@forge/api';
+            import { jiraGet } from './api';
+            export const run = () => jiraGet(route`/rest/api/3/myself`);
+        """,
+    }
+    needs = [n for c in app_calls(files) for n in call_needs(c)]
+    assert [(n.location.path.name, n.what) for n in needs] == [
+        ("index.ts", "GET /rest/api/3/myself (requestJira in jiraGet() at jira.ts:3)")]
