@@ -16,8 +16,9 @@ from auditor.facts.entrypoints import Entries, find_entries
 from auditor.facts.manifest import ManifestFacts, read_manifest
 from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.state import StateFact, find_state
-from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_need
+from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_needs
 from auditor.facts.suppressions import js_suppressions, yaml_suppressions
+from auditor.facts.values import Values
 from auditor.loader import App
 from auditor.model import Notification, Suppression
 from auditor.parsing import parse_source
@@ -53,7 +54,7 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
     if app.manifest is not None:
         facts.suppressions += yaml_suppressions(app.manifest_path, "\n".join(app.manifest.lines))
-    backend = []
+    files = []
     resource_entries = []  # UI Kit resources name their entry file
     partial = set()
     for source in app.sources:
@@ -64,34 +65,41 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         if parsed.tree.root_node.has_error:
             partial.add(source.path)
         facts.suppressions += js_suppressions(parsed)
-        if not source.frontend:  # Custom UI code runs in one user's browser: no shared state
-            backend.append(parsed)
-        elif source.path in app.frontend_roots:
+        files.append(parsed)
+        if source.frontend and source.path in app.frontend_roots:
             resource_entries.append(parsed)
-        code = extract(parsed)
-        facts.api_calls += code.api_calls
-        facts.fetch_calls += code.fetch_calls
-        facts.storage_uses += code.storage_uses
-        helpers = sdk_calls.extract(parsed)
-        facts.needs += helpers.needs
-        facts.unresolved += helpers.unresolved
+    # Custom UI code runs in one user's browser: no shared state, and a module graph of its own.
+    backend = [f for f in files if not f.source.frontend]
     facts.graph = build_module_graph(backend)
     reached = reached_files(app, manifest, facts.graph, facts.notifications)
     facts.notifications = mark_blocking(app, reached, facts.notifications, partial)
     # Only code that runs once deployed needs scopes or egress; without a sound answer, all code may run.
     entry_modules = build_module_graph(resource_entries).modules if resource_entries else {}
     deployed = deployed_files(app, manifest, facts.graph, reached, entry_modules)
+    skipped: set = set()
     if deployed is not None:
         facts.not_deployed = sorted(s.path for s in app.sources if s.path not in deployed)
         skipped = set(facts.not_deployed)
-        facts.api_calls = [c for c in facts.api_calls if c.location.path not in skipped]
-        facts.fetch_calls = [c for c in facts.fetch_calls if c.location.path not in skipped]
-        facts.storage_uses = [u for u in facts.storage_uses if u.location.path not in skipped]
-        facts.needs = [n for n in facts.needs if n.location.path not in skipped]
-        facts.unresolved = [u for u in facts.unresolved if u.location.path not in skipped]
+    values = {False: Values(backend, facts.graph), True: Values([f for f in files if f.source.frontend])}
+    for parsed in files:
+        if parsed.source.path in skipped:
+            continue
+        code = extract(parsed, values[parsed.source.frontend])
+        facts.api_calls += code.api_calls
+        facts.fetch_calls += code.fetch_calls
+        facts.storage_uses += code.storage_uses
+        helpers = sdk_calls.extract(parsed)
+        facts.needs += helpers.needs
+        facts.unresolved += helpers.unresolved
+    seen = set()
     for call in facts.api_calls:
-        need = call_need(call)
-        (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
+        for need in call_needs(call):
+            # one need per endpoint and place: both identities of `(c ? asUser() : asApp())` need the same;
+            # a wrapper's call site in code that is not deployed needs nothing
+            key = (need.what if isinstance(need, ScopeNeed) else need.reason, need.location)
+            if key not in seen and need.location.path not in skipped:
+                seen.add(key)
+                (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
     if manifest is not None:
         facts.needs += _manifest_needs(manifest)
     if module_state:

@@ -2,36 +2,53 @@
 
 * product API calls: ``api.asApp().requestJira(route`...`)``, ``asUser()``, the
   same through aliases, destructuring, bundler-renamed imports, and
-  ``requestJira`` from ``@forge/bridge`` in frontends;
+  ``requestJira`` from ``@forge/bridge`` in frontends; clients and paths are
+  followed by values.py through helpers, ternaries, class fields, objects,
+  wrapper parameters and files;
+* Atlassian gateway calls (``__requestAtlassian``, ``requestAtlassian``,
+  ``__requestAtlassianAsApp``/``AsUser``: product ``stargate``) and
+  ``requestConnectedData`` (product ``connected-data``);
 * ``fetch`` calls (``@forge/api`` or global) with their URL when it is literal;
 * uses of Forge storage (``@forge/kvs``, ``@forge/storage``, ``storage`` from ``@forge/api``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import tree_sitter
 
-from auditor.facts.bindings import HOLE, FileBindings, callee_name, forge_package, is_await_call, same, unwrap
+from auditor.facts.bindings import HOLE, FileBindings, call_of_callee, forge_package, unwrap
+from auditor.facts.values import Trace, Values, Where, function_name
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
-PRODUCT_OF = {"requestJira": "jira", "requestConfluence": "confluence", "requestBitbucket": "bitbucket"}
+# Request methods of a product client (asApp()/asUser(), @forge/bridge) -> the product they reach.
+PRODUCT_OF = {"requestJira": "jira", "requestConfluence": "confluence", "requestBitbucket": "bitbucket",
+              "requestAtlassian": "stargate", "__requestAtlassian": "stargate",
+              "requestConnectedData": "connected-data"}
+# @forge/api functions that are a gateway request with their identity built in.
+GATEWAY_FUNCTIONS = {"__requestAtlassianAsApp": "asApp", "__requestAtlassianAsUser": "asUser"}
 STORAGE_PACKAGES = ("kvs", "storage")
-
 
 
 @dataclass
 class ApiCall:
-    product: str            # jira | confluence | bitbucket
+    product: str            # jira | confluence | bitbucket | stargate | connected-data
     function: str           # requestJira ...
     via: str                # asApp | asUser | bridge
     method: str | None      # None when it cannot be read statically
     parts: list             # evaluated path: str pieces and HOLE
-    location: Location
+    location: Location      # the request, or the wrapper call site whose arguments chose the path
     frontend: bool
+    request: Location | None = None   # the request itself, when ``location`` is a wrapper's call site
+    wrapper: str | None = None        # that wrapper, for messages: "jiraGet()"
+    # The same request seen from each call site of the function its path or method is a parameter
+    # of; asked only when this call alone cannot be resolved (a bundle has thousands of wrappers).
+    call_sites: Callable[[], list[ApiCall]] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -58,8 +75,22 @@ class CodeFacts:
     storage_uses: list[StorageUse]
 
 
-def extract(parsed: ParsedFile) -> CodeFacts:
-    bindings = FileBindings(parsed)
+@dataclass(frozen=True)
+class Request:
+    """A product request call, before its path and method are read in some context."""
+    node: tree_sitter.Node
+    function: str
+    product: str
+    vias: tuple[str, ...]
+    location: Location
+    frontend: bool
+
+
+def extract(parsed: ParsedFile, values: Values) -> CodeFacts:
+    """The calls of one file; ``values`` (over the file's module graph) follows paths and clients
+    through names, functions and files."""
+    bindings = values.bindings(parsed.path)
+    where = Where(parsed.path)
     facts = CodeFacts([], [], [])
     frontend = parsed.source.frontend
     for call, name in _candidates(parsed, bindings):
@@ -67,33 +98,58 @@ def extract(parsed: ParsedFile) -> CodeFacts:
         args = call.child_by_field_name("arguments")
         if fn is None or args is None or args.type != "arguments":
             continue
-        arg_nodes = args.named_children
         if name == "fetch":
             if _is_fetch(bindings, fn):
-                first = arg_nodes[0] if arg_nodes else None
-                facts.fetch_calls.append(FetchCall(bindings.evaluate(first), parsed.location(call), frontend))
+                first = args.named_children[0] if args.named_children else None
+                facts.fetch_calls += [FetchCall(parts, parsed.location(call), frontend)
+                                      for parts in values.strings(first, where)]
             continue
-        via = _via(bindings, fn)
-        if via is None:
-            continue
-        first = arg_nodes[0] if arg_nodes else None
-        options = arg_nodes[1] if len(arg_nodes) > 1 else None
-        facts.api_calls.append(ApiCall(
-            product=PRODUCT_OF[name], function=name, via=via,
-            method=_method(bindings, options), parts=bindings.evaluate(first),
-            location=parsed.location(call), frontend=frontend,
-        ))
+        vias = _vias(values, where, name, fn)
+        if vias:
+            request = Request(call, name, PRODUCT_OF.get(name, "stargate"), tuple(sorted(vias)),
+                              parsed.location(call), frontend)
+            facts.api_calls += _api_calls(values, request, where, request.location, None)
     facts.storage_uses.extend(_storage_uses(parsed, bindings))
     facts.api_calls.sort(key=lambda c: c.location.region)
     return facts
 
 
+def _api_calls(values: Values, request: Request, where: Where, location: Location,
+               wrapper: str | None) -> list[ApiCall]:
+    """One ApiCall per (identity, path, method) the request can have in ``where``, all at ``location``."""
+    args = request.node.child_by_field_name("arguments").named_children
+    trace = Trace()
+    paths = values.strings(args[0] if args else None, where, trace)
+    methods = values.methods(args[1] if len(args) > 1 else None, where, trace)
+    # which function's call sites decide is looked up only if asked: most calls resolve on their own
+    call_sites = functools.partial(_at_call_sites, values, request, where, trace) if trace.unbound else None
+    return [ApiCall(product=request.product, function=request.function, via=via, method=method, parts=parts,
+                    location=location, frontend=request.frontend,
+                    request=request.location if wrapper else None, wrapper=wrapper, call_sites=call_sites)
+            for via in request.vias for parts in paths for method in methods]
+
+
+def _at_call_sites(values: Values, request: Request, where: Where, trace: Trace) -> list[ApiCall]:
+    """The request as seen from each call site of the function its path or method comes from."""
+    opened = values.open_function(request.node, where, trace)
+    if opened is None:
+        return []
+    fn, path = opened
+    name, _ = function_name(fn)
+    label = f"{text(name)}()" if name is not None else "a wrapper function"
+    found = []
+    for site, site_path in values.call_sites(fn, path):
+        at = where.called_from(fn, path, site, site_path)
+        found += _api_calls(values, request, at, values.parsed(site_path).location(site), label)
+    return found
+
+
 def _candidates(parsed: ParsedFile, bindings: FileBindings):
     """(call node, Forge function name) for every call that may be a product API or fetch call."""
-    names = "|".join(list(PRODUCT_OF) + ["fetch"])
+    names = "|".join(sorted([*PRODUCT_OF, *GATEWAY_FUNCTIONS, "fetch"], key=len, reverse=True))
     aliases: dict[str, str] = {}
     for node in parsed.occurrences(names):
-        call = _call_of_callee(node)
+        call = call_of_callee(node)
         if call is not None:
             yield call, text(node)
         elif node.type == "property_identifier" and node.parent is not None and node.parent.type == "pair_pattern":
@@ -101,87 +157,37 @@ def _candidates(parsed: ParsedFile, bindings: FileBindings):
             if alias is not None and alias.type == "identifier":
                 aliases[text(alias)] = text(node)
     aliases.update((local, imp.name) for local, imp in bindings.imports.items()
-                   if imp.name in PRODUCT_OF and local != imp.name and forge_package(imp.module))
-    aliases = {local: name for local, name in aliases.items() if local not in PRODUCT_OF}
+                   if (imp.name in PRODUCT_OF or imp.name in GATEWAY_FUNCTIONS) and local != imp.name and forge_package(imp.module))
+    aliases = {local: name for local, name in aliases.items() if local not in PRODUCT_OF and local not in GATEWAY_FUNCTIONS}
     if aliases:
         for node in parsed.occurrences("|".join(re.escape(a) for a in aliases)):
-            call = _call_of_callee(node)
+            call = call_of_callee(node)
             if call is not None:
                 yield call, aliases[text(node)]
 
 
-def _call_of_callee(node: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The call whose callee is ``node``: f(), x.f(), (0, x.f)(), await (0, x.f)()."""
-    current = node
-    if node.type == "property_identifier":
-        current = node.parent
-        if current is None or current.type != "member_expression" or \
-                not same(current.child_by_field_name("property"), node):
-            return None
-    elif node.type != "identifier":
-        return None
-    for _ in range(4):
-        parent = current.parent
-        if parent is None:
-            return None
-        if parent.type == "call_expression":
-            if same(parent.child_by_field_name("function"), current):
-                return parent
-            return None
-        if parent.type in ("parenthesized_expression", "sequence_expression"):
-            current = parent
-        elif parent.type == "arguments" and is_await_call(parent.parent) and \
-                same(parent.named_children[-1], current):  # tree-sitter's `await (0, x.f)` quirk
-            current = parent.parent
-        else:
-            return None
-    return None
-
-
-def _via(bindings: FileBindings, fn: tree_sitter.Node) -> str | None:
-    """How a requestJira-like callee reaches the product API, or None if it is not Forge's."""
+def _vias(values: Values, where: Where, name: str, fn: tree_sitter.Node) -> set[str]:
+    """The identities (asApp, asUser, bridge) a request-like callee calls with; empty if it is not Forge's."""
+    bindings = values.bindings(where.path)
     fn = unwrap(fn)
     if fn.type == "identifier":
         forge = bindings.imported_from_forge(text(fn))
         if forge is not None:
-            return "bridge" if forge[0] == "bridge" else "asApp"
-        source = bindings.destructured_source(text(fn))
-        return _context_call(bindings, source) if source is not None else None
-    if fn.type != "member_expression":
-        return None
-    receiver = fn.child_by_field_name("object")
+            return {"bridge"} if forge[0] == "bridge" else {GATEWAY_FUNCTIONS.get(forge[1], "asApp")}
+        source = bindings.destructured_source(text(fn))  # const { requestJira } = api.asApp()
+        return values.clients(source, where) if source is not None and name in PRODUCT_OF else set()
+    receiver = fn.child_by_field_name("object") if fn.type == "member_expression" else None
     if receiver is None:
-        return None
-    context = _context_call(bindings, receiver)
-    if context is not None:
-        return context
+        return set()
+    if name in GATEWAY_FUNCTIONS:  # a bundle's (0, _forge_api__WEBPACK_IMPORTED_MODULE_0__.__requestAtlassianAsApp)(...)
+        return {GATEWAY_FUNCTIONS[name]} if bindings.forge_module(receiver) == "api" else set()
+    clients = values.clients(receiver, where)
+    if clients:
+        return clients
     package = bindings.forge_module(receiver)
     if package == "bridge":
-        return "bridge"
-    return "asApp" if package == "api" else None
-
-
-def _context_call(bindings: FileBindings, node: tree_sitter.Node, depth: int = 0) -> str | None:
-    """'asApp'/'asUser' when node is ``<forge api>.asApp()`` (directly or via a constant)."""
-    node = unwrap(node)
-    if node.type == "identifier" and depth < 3:
-        value = bindings.constant(text(node))
-        return _context_call(bindings, value, depth + 1) if value is not None else None
-    if node.type != "call_expression":
-        return None
-    fn = node.child_by_field_name("function")
-    name = callee_name(fn) if fn is not None else None
-    if name not in ("asApp", "asUser"):
-        return None
-    fn = unwrap(fn)
-    if fn.type == "identifier":
-        return name if bindings.imported_from_forge(name) else None
-    receiver = fn.child_by_field_name("object")
-    # `api.asApp()` with api from @forge/api; bundles rename it, so also accept
-    # any receiver we cannot disprove: asApp/asUser are Forge's own vocabulary.
-    if receiver is not None and bindings.forge_module(receiver) not in (None, "api"):
-        return None
-    return name
+        return {"bridge"}
+    return {"asApp"} if package == "api" else set()
 
 
 def _is_fetch(bindings: FileBindings, fn: tree_sitter.Node) -> bool:
@@ -193,18 +199,6 @@ def _is_fetch(bindings: FileBindings, fn: tree_sitter.Node) -> bool:
         return not bindings.declares("fetch")
     receiver = fn.child_by_field_name("object")
     return receiver is not None and bindings.forge_module(receiver) == "api"
-
-
-def _method(bindings: FileBindings, options: tree_sitter.Node | None) -> str | None:
-    if options is None:
-        return "GET"
-    value = bindings.object_property(options, "method")
-    if value is False:
-        return None
-    if value is None:
-        return "GET"
-    method = bindings.string_constant(value)
-    return method.upper() if method else None
 
 
 def _storage_uses(parsed: ParsedFile, bindings: FileBindings) -> list[StorageUse]:

@@ -1,22 +1,20 @@
-"""What the names in one file stand for: imported modules and constant values.
+"""What the names in one file stand for: imported modules, declarations and assignments.
 
-Two questions come up again and again when reading Forge code: "is this
-identifier the @forge/api (or @forge/bridge) module?" and "what string does
-this expression evaluate to?". Both are answered here, per file, without
-scoping precision: a name declared more than once, or ever reassigned, is not
-treated as a constant. That keeps constant propagation sound for the simple
-cases it is meant for (``const BASE = '/rest/api/3'``).
+Two kinds of lookup: "is this identifier the @forge/api (or @forge/bridge)
+module?", and where a name is declared and assigned (``declaration`` resolves
+one occurrence with JavaScript's scoping), for values.py to follow values.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, field
 
 import tree_sitter
 
-from auditor.facts.scopes import declaration_of
+from auditor.facts.scopes import Declaration, Declarations, declaration_of, resolve
 from auditor.parsing import ParsedFile, text
 
 
@@ -28,11 +26,13 @@ class _Hole:
 
 
 HOLE = _Hole()
-MAX_DEPTH = 8
 
 # webpack names imported modules after their package: _forge_api__WEBPACK_IMPORTED_MODULE_0__
 _BUNDLER_NAME = re.compile(r"^_?(?:forge_(api|bridge|kvs|storage|events|resolver))(?:__WEBPACK_IMPORTED_MODULE_\d+__|_\d*)?(?:___default)?$")
 _ESBUILD_NAME = re.compile(r"^import_(api|bridge|kvs|storage|events|resolver)\d*$")
+_NEAREST_SCOPES = 64  # declarations looked at before falling back to a walk up the tree
+# Node types whose occurrence may declare a name (a TypeScript class is named by a type_identifier).
+_DECLARING = ("identifier", "shorthand_property_identifier_pattern", "type_identifier")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 
@@ -50,11 +50,11 @@ def string_value(node: tree_sitter.Node) -> str:
         if child.type == "string_fragment":
             out.append(text(child))
         elif child.type == "escape_sequence":
-            out.append(_decode_escape(text(child)))
+            out.append(decode_escape(text(child)))
     return "".join(out)
 
 
-def _decode_escape(seq: str) -> str:
+def decode_escape(seq: str) -> str:
     body = seq[1:]
     if body in _ESCAPES:
         return _ESCAPES[body]
@@ -86,12 +86,16 @@ def module_source(node: tree_sitter.Node) -> str | None:
 
 @dataclass
 class NameFacts:
-    """Where one name is bound in a file (scopes ignored on purpose, see module doc)."""
+    """Where one name is bound and assigned in a file: the first three fields in any scope, the
+    declarations with theirs."""
 
     values: list[tree_sitter.Node] = field(default_factory=list)       # `name = value` initializers
     destructured: list[tuple[str, tree_sitter.Node]] = field(default_factory=list)  # `{key: name} = src`
-    reassigned: bool = False
     function: bool = False
+    declarations: list[Declaration] = field(default_factory=list)     # every declaration, for scoped lookups
+    # (assigned identifier, assigned value or None when the new value cannot be read: `+=`, `++`)
+    assignments: list[tuple[tree_sitter.Node, tree_sitter.Node | None]] = field(default_factory=list)
+    _index: tuple[list[Declaration], list[int]] | None = None   # declarations by scope start, and the starts
 
 
 def same(a: tree_sitter.Node | None, b: tree_sitter.Node | None) -> bool:
@@ -120,15 +124,17 @@ class FileBindings:
 
     @staticmethod
     def _classify(node: tree_sitter.Node, facts: NameFacts) -> None:
-        decl = declaration_of(node) if node.type in ("identifier", "shorthand_property_identifier_pattern") else None
+        decl = declaration_of(node) if node.type in _DECLARING else None
         if decl is None:
             parent = node.parent
             if node.type == "identifier" and parent is not None and (
                     parent.type == "update_expression"
                     or parent.type in ("assignment_expression", "augmented_assignment_expression")
                     and same(parent.child_by_field_name("left"), node)):
-                facts.reassigned = True
+                plain = parent.type == "assignment_expression"
+                facts.assignments.append((node, parent.child_by_field_name("right") if plain else None))
             return
+        facts.declarations.append(decl)
         if decl.kind == "function":
             facts.function = True
         declarator = decl.declarator
@@ -201,6 +207,31 @@ class FileBindings:
             for alias, key in pattern_names(name_node):
                 found[alias] = Import(module, key, declarator)
 
+    def declaration(self, reference: tree_sitter.Node) -> Declaration | None:
+        """The declaration an identifier occurrence refers to, with JavaScript's scoping."""
+        facts = self.name_facts(text(reference))
+        if len(facts.declarations) == 1:  # the common case, without indexing scopes
+            decl = facts.declarations[0]
+            return decl if decl.contains(reference) else None
+        if facts._index is None:
+            ordered = sorted(facts.declarations, key=lambda d: (d.scope.start_byte, -d.scope.end_byte))
+            facts._index = (ordered, [d.scope.start_byte for d in ordered])
+        # Scopes nest, so the innermost one holding the reference is the holding one that starts last:
+        # found by bisection (walking up the tree is slow, `parent` descends from the root each time).
+        ordered, starts = facts._index
+        end = bisect.bisect_right(starts, reference.start_byte)
+        for decl in reversed(ordered[max(0, end - _NEAREST_SCOPES):end]):
+            if decl.scope.end_byte >= reference.end_byte:
+                return decl
+        if end <= _NEAREST_SCOPES:
+            return None
+        return resolve(reference, Declarations(facts.declarations))  # many disjoint scopes in between
+
+    def assigned_values(self, decl: Declaration) -> list[tree_sitter.Node | None]:
+        """Values assigned to a declared name after its declaration (None for `+=`, `++`...)."""
+        return [value for ident, value in self.name_facts(decl.name).assignments
+                if same(getattr(self.declaration(ident), "node", None), decl.node)]
+
     def destructured_source(self, name: str) -> tree_sitter.Node | None:
         """For ``const { name } = expr`` (declared once that way): expr."""
         entries = self.name_facts(name).destructured
@@ -210,13 +241,6 @@ class FileBindings:
         """Is ``name`` bound in this file by a declaration of any kind?"""
         facts = self.name_facts(name)
         return bool(facts.values or facts.destructured or facts.function)
-
-    def constant(self, name: str) -> tree_sitter.Node | None:
-        """The initializer of ``name`` if it is declared once and never reassigned."""
-        facts = self.name_facts(name)
-        if len(facts.values) != 1 or facts.reassigned or facts.destructured or facts.function:
-            return None
-        return facts.values[0]
 
     def forge_module(self, node: tree_sitter.Node) -> str | None:
         """'api', 'bridge', ... when ``node`` names a @forge/* package (or its default export)."""
@@ -246,91 +270,6 @@ class FileBindings:
         package = forge_package(imported.module)
         return (package, imported.name) if package else None
 
-    # -- string evaluation -------------------------------------------------
-
-    def evaluate(self, node: tree_sitter.Node | None, depth: int = 0) -> list:
-        """The string parts of an expression: literal str pieces and HOLE for unknowns."""
-        if node is None or depth > MAX_DEPTH:
-            return [HOLE]
-        node = unwrap(node)
-        kind = node.type
-        if kind == "string":
-            return [string_value(node)]
-        if kind == "number":
-            return [text(node)]
-        if kind == "template_string":
-            return self._template(node, depth)
-        if kind == "binary_expression":
-            op = node.child_by_field_name("operator")
-            if op is not None and text(op) == "+":
-                return _merge(self.evaluate(node.child_by_field_name("left"), depth + 1)
-                              + self.evaluate(node.child_by_field_name("right"), depth + 1))
-            return [HOLE]
-        if kind == "identifier":
-            value = self.constant(text(node))
-            return self.evaluate(value, depth + 1) if value is not None else [HOLE]
-        if kind == "call_expression":
-            return self._route_call(node, depth)
-        return [HOLE]
-
-    def _template(self, node: tree_sitter.Node, depth: int) -> list:
-        parts: list = []
-        for child in node.named_children:
-            if child.type == "string_fragment":
-                parts.append(text(child))
-            elif child.type == "escape_sequence":
-                parts.append(_decode_escape(text(child)))
-            elif child.type == "template_substitution":
-                inner = child.named_children[0] if child.named_children else None
-                value = self.evaluate(inner, depth + 1)
-                parts.extend(value if HOLE not in value else [HOLE])
-        return _merge(parts) or [""]
-
-    def _route_call(self, node: tree_sitter.Node, depth: int) -> list:
-        """route`...` (tagged template) and assumeTrustedRoute('...')."""
-        fn = node.child_by_field_name("function")
-        args = node.child_by_field_name("arguments")
-        if fn is None or args is None or callee_name(fn) not in ("route", "assumeTrustedRoute"):
-            return [HOLE]
-        if args.type == "template_string":
-            return self._template(args, depth)
-        first = args.named_children[0] if args.named_children else None
-        return self.evaluate(first, depth + 1)
-
-    def string_constant(self, node: tree_sitter.Node | None) -> str | None:
-        parts = self.evaluate(node)
-        return parts[0] if len(parts) == 1 and isinstance(parts[0], str) else None
-
-    def object_property(self, node: tree_sitter.Node | None, key: str, depth: int = 0) -> tree_sitter.Node | None | bool:
-        """Value node of ``key`` in an object literal, following constants and spreads.
-
-        Later properties win, as in JavaScript. Returns False when the object
-        cannot be read statically (a spread of something unknown, not a
-        literal), None when it plainly has no such key.
-        """
-        if node is None or depth > MAX_DEPTH:
-            return False
-        node = unwrap(node)
-        if node.type == "identifier":
-            value = self.constant(text(node))
-            return self.object_property(value, key, depth + 1) if value is not None else False
-        if node.type != "object":
-            return False
-        found: tree_sitter.Node | None | bool = None
-        for prop in node.named_children:
-            if prop.type == "spread_element":
-                inner = prop.named_children[0] if prop.named_children else None
-                spread = self.object_property(inner, key, depth + 1)
-                if spread is not None:
-                    found = spread  # a value from the spread, or False: unknown
-            elif prop.type == "pair":
-                k = prop.child_by_field_name("key")
-                name = string_value(k) if k is not None and k.type == "string" else text(k) if k is not None else None
-                if name == key:
-                    found = prop.child_by_field_name("value")
-            elif prop.type == "shorthand_property_identifier" and text(prop) == key:
-                found = prop
-        return found
 
 def _require_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
     """The declarator a `require(...)` call initializes, through wrappers and `.member`."""
@@ -373,16 +312,6 @@ def forge_package(module: str | None) -> str | None:
     return None
 
 
-def _merge(parts: list) -> list:
-    out: list = []
-    for part in parts:
-        if isinstance(part, str) and out and isinstance(out[-1], str):
-            out[-1] += part
-        else:
-            out.append(part)
-    return out
-
-
 _WRAPPERS = {"parenthesized_expression", "await_expression", "as_expression", "satisfies_expression",
              "non_null_expression", "type_assertion"}
 
@@ -417,4 +346,34 @@ def callee_name(fn: tree_sitter.Node) -> str | None:
     if fn.type == "member_expression":
         prop = fn.child_by_field_name("property")
         return text(prop) if prop is not None else None
+    return None
+
+
+def call_of_callee(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The call whose callee is ``node``: f(), x.f(), (0, x.f)(), await (0, x.f)()."""
+    current = node
+    if node.type == "property_identifier":
+        current = node.parent
+        if current is None or current.type != "member_expression" or \
+                not same(current.child_by_field_name("property"), node):
+            return None
+    elif node.type != "identifier":
+        return None
+    for _ in range(4):
+        parent = current.parent
+        if parent is None:
+            return None
+        if parent.type == "call_expression":
+            if same(parent.child_by_field_name("function"), current):
+                return parent
+            return None
+        if parent.type in ("parenthesized_expression", "sequence_expression") or \
+                parent.type == "await_expression" and parent.parent is not None and \
+                parent.parent.type == "call_expression":  # TypeScript's `await f<T>(x)` reads as (await f)<T>(x)
+            current = parent
+        elif parent.type == "arguments" and is_await_call(parent.parent) and \
+                same(parent.named_children[-1], current):  # tree-sitter's `await (0, x.f)` quirk
+            current = parent.parent
+        else:
+            return None
     return None

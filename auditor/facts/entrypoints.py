@@ -20,7 +20,7 @@ from pathlib import Path
 
 import tree_sitter
 
-from auditor.facts.bindings import FileBindings, string_value, unwrap
+from auditor.facts.bindings import string_value, unwrap
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph
 from auditor.facts.scopes import FUNCTIONS, declaration_of, enclosing_function
@@ -454,13 +454,13 @@ def _resolver_definitions(graph: ModuleGraph, start: Path):
     """(key, callback function node, its file, callback expression, its file) for each
     resolver.define(key, fn) reachable from start.
 
-    The key may be a string, or a constant (`RESOLVERS.GET_ISSUE` from a same-file object literal);
+    The key may be a string, or a constant (`RESOLVERS.GET_ISSUE` from an object literal, imported or not);
     a key that cannot be evaluated is named by its expression. The callback may be inline, a local
     function, or a function imported from another module (`handlers.getIssue`).
     """
+    values = None
     for path in sorted(graph.reachable([start])):
         parsed = graph.modules[path].parsed
-        bindings = None
         for node in parsed.occurrences("define"):
             member = node.parent
             if node.type != "property_identifier" or member is None or member.type != "member_expression":
@@ -474,21 +474,12 @@ def _resolver_definitions(graph: ModuleGraph, start: Path):
             named = args.named_children if args is not None else []
             if len(named) < 2:
                 continue
-            bindings = bindings or FileBindings(parsed)
-            key = _define_key(named[0], bindings)
+            from auditor.facts.values import Values, Where  # values.py reads exports through this module
+
+            values = values or Values([info.parsed for info in graph.modules.values()], graph)
+            key = values.string(named[0], Where(path)) or text(named[0])
             fn_file, fn = _callback(named[1], parsed, path, graph)
             yield key, fn, fn_file, named[1], path
-
-
-def _define_key(node: tree_sitter.Node, bindings: FileBindings) -> str:
-    value = bindings.string_constant(node)
-    if value is None and node.type == "member_expression":
-        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
-        if obj is not None and prop is not None and obj.type == "identifier":
-            holder = bindings.constant(text(obj))
-            found = bindings.object_property(holder, text(prop)) if holder is not None else None
-            value = bindings.string_constant(found) if found else None
-    return value if value is not None else text(node)
 
 
 def _callback(node: tree_sitter.Node, parsed: ParsedFile, path: Path, graph: ModuleGraph):

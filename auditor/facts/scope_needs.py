@@ -130,24 +130,45 @@ class Unresolved:
     reason: str
 
 
-def call_need(call: ApiCall) -> ScopeNeed | Unresolved:
+MAX_SITE_CALLS = 200  # calls one request may become through the call sites of its wrappers
+
+
+def call_needs(call: ApiCall, budget: list[int] | None = None) -> list[ScopeNeed | Unresolved]:
+    """What the call needs. When its path or method comes from a parameter of the function around
+    it and the call alone cannot be resolved, each call site of that function decides instead
+    (wrappers of wrappers multiply: ``budget`` bounds the calls one request becomes)."""
+    budget = [MAX_SITE_CALLS] if budget is None else budget
+    need = _need(call)
+    if call.call_sites is not None and budget[0] > 0 and (isinstance(need, Unresolved) or call.method is None):
+        seen = call.call_sites()
+        budget[0] -= len(seen)
+        if seen:
+            return [n for site in seen for n in call_needs(site, budget)]
+    return [need]
+
+
+def _need(call: ApiCall) -> ScopeNeed | Unresolved:
+    function = call.function
+    if call.request is not None:  # seen from a wrapper's call site: say where the request is
+        function += f" in {call.wrapper} at {call.request.path.name}:{call.request.region.start_line}"
     split = endpoints.split_path(call.parts)
     if isinstance(split, str):
-        return Unresolved(call.product, call.location, f"{call.function}: {split}")
+        return Unresolved(call.product, call.location, f"{function}: {split}")
     segments, display = split
     ops = endpoints.match(call.product, call.method, segments)
     method = call.method or "(method unknown)"
     if not ops:
         return Unresolved(call.product, call.location,
-                          f"{call.function}: {method} {display} is not in the bundled endpoint catalog")
+                          f"{function}: {method} {display} is not in the bundled endpoint catalog")
     templates = sorted({op.template for op in ops})
     if len(templates) > 1:
         return Unresolved(call.product, call.location,
-                          f"{call.function}: {method} {display} fits {len(templates)} endpoints "
+                          f"{function}: {method} {display} fits {len(templates)} endpoints "
                           f"({', '.join(templates[:3])}{', …' if len(templates) > 3 else ''})")
     methods = "|".join(sorted({op.method for op in ops}))
+    where = f" ({function})" if call.request is not None else ""
     return ScopeNeed(
-        what=f"{methods} {templates[0]}",
+        what=f"{methods} {templates[0]}{where}",
         requirements=[Requirement.of(op.classic, op.granular, *(s for c, g in op.alternatives for s in (c, g)),
                                      unverified=not op.verified) for op in ops],
         location=call.location,

@@ -137,11 +137,13 @@ def _method_calls(bindings: FileBindings, value: tree_sitter.Node) -> list[tuple
             not same(declarator.child_by_field_name("value"), outer):
         return None
     name_node = declarator.child_by_field_name("name")
-    if name_node is None or name_node.type != "identifier" or not same(bindings.constant(text(name_node)), outer):
+    decl = bindings.declaration(name_node) if name_node is not None and name_node.type == "identifier" else None
+    if decl is None or bindings.assigned_values(decl):  # a constant: it holds this value and no other
         return None
     calls = []
     for node in bindings.parsed.occurrences(re.escape(text(name_node))):
-        if same(node, name_node) or node.type != "identifier":
+        if same(node, name_node) or node.type != "identifier" or \
+                not same(getattr(bindings.declaration(node), "node", None), decl.node):
             continue
         member = _outer_member(node)
         call = _call_of(member[1]) if member is not None else None
