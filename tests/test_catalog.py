@@ -444,3 +444,22 @@ def test_response_shapes_for_the_replay_stubs():
     assert shapes[("GET", "/rest/api/2/project/{projectIdOrKey}/versions")] == "array"
     assert shapes[("GET", "/rest/api/3/project/{projectIdOrKey}/role")] == "map"
     assert ("GET", "/rest/api/3/issue/{issueIdOrKey}") not in shapes  # an object: the default
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared")
+def test_no_unknown_scope_finding_for_any_listed_name(tmp_path):
+    """Every name of scopes.tsv and forge-cli-scopes.tsv, declared in one manifest: no scope/unknown."""
+    from auditor.config import Config
+    from auditor.engine import scan
+
+    names = sorted({line.split("\t")[0] for table in ("scopes.tsv", "forge-cli-scopes.tsv")
+                    for line in (SHARED / "facts" / table).read_text(encoding="utf-8").splitlines()[1:]
+                    if line.strip()})
+    assert len(names) > 600
+    (tmp_path / "manifest.yml").write_text(
+        "app:\n  id: ari:cloud:ecosystem::app/00000000-0000-0000-0000-000000000000\n"
+        "  runtime:\n    name: nodejs22.x\npermissions:\n  scopes:\n"
+        + "".join(f"    - '{name}'\n" for name in names), encoding="utf-8")
+    result = scan([tmp_path], Config(enable=frozenset({"scope/unknown"})), tmp_path)
+    assert [f.message for f in result.reported() if f.rule_id == "scope/unknown"] == []
+    assert result.apps, "the app was scanned"
