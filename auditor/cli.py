@@ -24,7 +24,8 @@ from auditor.report.paths import source_root_for
 from auditor.report.terminal import printable
 from rules import ALL_RULES, RULES_BY_ID
 
-FORMATS = ("json", "sarif", "text")
+# --format value -> module of auditor.report with its render(result, show_suppressed)
+REPORT_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 2
 
 
@@ -43,8 +44,9 @@ def main() -> None:
 
 @main.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(list(REPORT_MODULES)), default="text", show_default=True,
+              help="Report format: text, JSON, SARIF 2.1.0, GitHub Actions annotations (workflow commands) or "
+                   "JUnit XML (one test case per rule and app).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the report to FILE instead of standard output.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "note", "none"]),
@@ -123,19 +125,15 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
                    "notifications): exit code 2", err=True)
         sys.exit(EXIT_INCOMPLETE)
     threshold = LEVEL_RANK[config.fail_on]
-    failing = [f for f in result.reported() if threshold and LEVEL_RANK[f.level] >= threshold]
+    failing = [f for f in result.gating() if threshold and LEVEL_RANK[f.level] >= threshold]
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
 def _renderer(fmt: str):
     """Import only the reporter in use: sarif-om alone costs ~70 ms of start-up."""
-    if fmt == "sarif":
-        from auditor.report import sarif as module
-    elif fmt == "json":
-        from auditor.report import json_report as module
-    else:
-        from auditor.report import text as module
-    return module.render
+    from importlib import import_module
+
+    return import_module(f"auditor.report.{REPORT_MODULES[fmt]}").render
 
 
 def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Config:

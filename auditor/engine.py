@@ -12,6 +12,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.config import Config
 from auditor.facts import AppFacts, build_facts
@@ -21,6 +22,9 @@ from rules import ALL_RULES, RULES_BY_ID
 from rules.base import Rule
 from rules.manifest_invalid import RULE as INVALID_MANIFEST
 from rules.suppressions import INVALID, UNUSED
+
+if TYPE_CHECKING:
+    from auditor.baseline import Known
 
 
 class NoAppsFound(Exception):
@@ -37,6 +41,8 @@ class ScanResult:
     # The bytes analysed, for each file a finding points into: reports quote and hash these instead of
     # reading the repository again (the file may have changed, or be a FIFO by now).
     contents: dict[Path, bytes] = field(default_factory=dict)
+    # The baseline's findings that are gone (auditor.baseline.compare); None when no baseline was given.
+    absent: list[Known] | None = None
 
     @property
     def successful(self) -> bool:
@@ -50,6 +56,10 @@ class ScanResult:
 
     def reported(self, show_suppressed: bool = False) -> list[Finding]:
         return [f for f in self.findings if show_suppressed or f.suppression is None]
+
+    def gating(self) -> list[Finding]:
+        """The unsuppressed findings that may fail a CI gate: all of them, or only the new ones against a baseline."""
+        return [f for f in self.reported() if f.baseline_state != "unchanged"]
 
 
 def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> ScanResult:

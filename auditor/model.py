@@ -58,6 +58,8 @@ class Finding:
     # Each flow is a list of locations, from source to sink.
     code_flows: list[list[Location]] = field(default_factory=list)
     suppression: Suppression | None = None
+    # Against a baseline (scan --baseline/--diff-base): "new" or "unchanged"; None when not compared.
+    baseline_state: str | None = None
 
     def sort_key(self) -> tuple:
         region = self.location.region or Region(0, 0)

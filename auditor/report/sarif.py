@@ -8,7 +8,6 @@ security-severity, and ``partialFingerprints`` so alerts survive code moving.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import attr
@@ -17,7 +16,7 @@ import sarif_om as om
 from auditor import __version__
 from auditor.engine import ScanResult
 from auditor.model import Finding, Location
-from auditor.report.fingerprint import LineHasher
+from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import uri_for
 from rules.base import Rule
 
@@ -69,7 +68,7 @@ class _Builder:
     def __init__(self, result: ScanResult):
         self.result = result
         self.root = result.source_root
-        self._hashers: dict[Path, LineHasher | None] = {}
+        self.fingerprints = Fingerprints(result.contents)
 
     def location(self, loc: Location, index: int | None = None) -> om.Location:
         uri, base = uri_for(loc.path, self.root)
@@ -86,13 +85,7 @@ class _Builder:
         )
 
     def fingerprint(self, loc: Location) -> dict[str, str] | None:
-        if loc.region is None:
-            return None
-        if loc.path not in self._hashers:
-            data = self.result.contents.get(loc.path)
-            self._hashers[loc.path] = LineHasher(data.decode("utf-8", "replace")) if data is not None else None
-        hasher = self._hashers[loc.path]
-        value = hasher.line_hash(loc.region.start_line) if hasher else None
+        value = self.fingerprints.line_hash(loc)
         return {"primaryLocationLineHash": value} if value else None
 
     def make_result(self, finding: Finding, rule_index: dict[str, int]) -> om.Result:
