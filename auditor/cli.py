@@ -1,6 +1,7 @@
 """The `forge-audit` command line.
 
-Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it
+(against a baseline, new ones);
 2 usage or configuration error, a scan that could not run, or an incomplete
 scan (an app's analysis failed, or a file an entry point reaches was not fully
 analysed) unless --allow-incomplete. 2 wins over 1: a gate must not pass, or
@@ -17,6 +18,7 @@ from pathlib import Path
 import click
 
 from auditor import __version__
+from auditor.baseline import BaselineError, Known, compare, load_report
 from auditor.config import Config, ConfigError, check_level, check_rule_ids, find_config, load_config, parse_size
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
@@ -38,7 +40,7 @@ def main() -> None:
     confirms it by replay with --confirm), OAuth scopes the code needs but the
     manifest lacks (and the other way round), risky egress and CSP settings,
     invalid manifests and deprecated runtimes. Works offline; reports as text,
-    JSON or SARIF 2.1.0.
+    JSON, SARIF 2.1.0, GitHub Actions annotations or JUnit XML.
     """
 
 
@@ -67,6 +69,10 @@ def main() -> None:
 @click.option("--show-suppressed", is_flag=True, help="Also report findings silenced by forge-audit-ignore.")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder SARIF URIs are relative to.  [default: the enclosing git work tree, else the working directory]")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), metavar="REPORT",
+              help="An earlier SARIF or JSON report of forge-audit: each finding is marked new or unchanged, the "
+                   "report's findings that are gone are listed as absent, and only new findings count for "
+                   "--fail-on.")
 @click.option("--confirm", is_flag=True,
               help="Replay each tenant/global-state leak for two tenants in V8 isolates to confirm it.")
 @click.option("--replay-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
@@ -76,14 +82,15 @@ def main() -> None:
 @click.option("--replay-budget", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
               help="Seconds of replay for the whole scan; each finding gets a share of what is left (with --confirm).")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
-                 allow_incomplete, show_suppressed, source_root, confirm, replay_timeout, replay_memory,
-                 replay_budget) -> None:
+                 allow_incomplete, show_suppressed, source_root, baseline_path, confirm, replay_timeout,
+                 replay_memory, replay_budget) -> None:
     """Scan the Forge apps under PATHS (default: the current directory).
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
     JS/TS code is read from the app folder, Custom UI resources included.
 
-    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or
+    Exit codes: 0 no finding at or above --fail-on, 1 findings (with a
+    baseline: new findings), 2 usage or
     configuration error, or an incomplete scan (a file an entry point reaches
     was skipped, excluded or partly parsed, or an app's analysis failed; the
     report is still written).
@@ -102,6 +109,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
     root = (source_root or source_root_for(paths)).resolve()
+    baseline = _baseline(baseline_path)
     limits = None
     if confirm:
         from runtime_harness.replay import Limits
@@ -114,6 +122,8 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     except Exception:  # never report "clean" after a crash
         traceback.print_exc()
         _fail("internal error: the scan did not complete")
+    if baseline is not None:
+        compare(result, baseline)
     report = _renderer(fmt)(result, show_suppressed)
     if output:
         output.write_text(click.unstyle(report), encoding="utf-8")
@@ -134,6 +144,16 @@ def _renderer(fmt: str):
     from importlib import import_module
 
     return import_module(f"auditor.report.{REPORT_MODULES[fmt]}").render
+
+
+def _baseline(path: Path | None) -> list[Known] | None:
+    """The baseline's findings, read before the scan so a broken baseline costs no scan time."""
+    if path is None:
+        return None
+    try:
+        return load_report(path)
+    except BaselineError as exc:
+        _fail(str(exc))
 
 
 def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Config:

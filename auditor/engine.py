@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from auditor.config import Config
 from auditor.facts import AppFacts, build_facts
 from auditor.loader import App, discover_apps, load_app
-from auditor.model import Finding, Location, Notification, Region
+from auditor.model import UNCHANGED, Finding, Location, Notification, Region
 from rules import ALL_RULES, RULES_BY_ID
 from rules.base import Rule
 from rules.manifest_invalid import RULE as INVALID_MANIFEST
@@ -59,7 +59,7 @@ class ScanResult:
 
     def gating(self) -> list[Finding]:
         """The unsuppressed findings that may fail a CI gate: all of them, or only the new ones against a baseline."""
-        return [f for f in self.reported() if f.baseline_state != "unchanged"]
+        return [f for f in self.reported() if f.baseline_state != UNCHANGED]
 
 
 def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> ScanResult:

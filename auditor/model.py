@@ -9,6 +9,8 @@ from typing import Any
 # SARIF result levels, most severe first. "none" only appears as a --fail-on value.
 LEVELS = ("error", "warning", "note")
 LEVEL_RANK = {"error": 3, "warning": 2, "note": 1, "none": 0}
+# Baseline states of a finding (SARIF baselineState): compared with an earlier report or revision.
+NEW, UNCHANGED, ABSENT = "new", "unchanged", "absent"
 
 
 @dataclass(frozen=True, order=True)

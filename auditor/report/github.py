@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.engine import ScanResult
-from auditor.model import Location
+from auditor.model import UNCHANGED, Location
 from auditor.report.paths import relative_path
 
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
@@ -47,7 +47,7 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
     root = result.source_root
     lines = []
     for f in result.reported(show_suppressed):
-        if f.baseline_state == "unchanged" or f.suppression is not None:
+        if f.baseline_state == UNCHANGED or f.suppression is not None:
             continue
         lines.append(annotation(f.level, f.message, f.location, root, f"forge-audit {f.rule_id}"))
     for note in result.notifications:

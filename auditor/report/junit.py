@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from auditor.engine import ScanResult
-from auditor.model import Finding, LEVEL_RANK, Location
+from auditor.model import LEVEL_RANK, UNCHANGED, Finding, Location
 from auditor.report.paths import relative_path
 
 ANALYSIS_CASE = "forge-audit/analysis"
@@ -58,7 +58,7 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
         suite = ET.SubElement(suites, "testsuite", name=xml_text(name))
         for rule in result.rules:
             case = ET.SubElement(suite, "testcase", classname=xml_text(name), name=rule.id)
-            failing = [f for f in by_app[app][rule.id] if f.suppression is None and f.baseline_state != "unchanged"]
+            failing = [f for f in by_app[app][rule.id] if f.suppression is None and f.baseline_state != UNCHANGED]
             known = [f for f in by_app[app][rule.id] if f not in failing]
             if failing:
                 worst = max((f.level for f in failing), key=LEVEL_RANK.__getitem__)

@@ -14,8 +14,9 @@ import attr
 import sarif_om as om
 
 from auditor import __version__
+from auditor.baseline import Known
 from auditor.engine import ScanResult
-from auditor.model import Finding, Location
+from auditor.model import ABSENT, Finding, Location
 from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import uri_for
 from rules.base import Rule
@@ -108,6 +109,19 @@ class _Builder:
             code_flows=flows,
             suppressions=suppressions,
             properties=finding.properties or None,
+            baseline_state=finding.baseline_state,
+        )
+
+    def absent_result(self, known: Known, rule_index: dict[str, int]) -> om.Result:
+        """A baseline finding that is gone: where it was, with the fingerprint the baseline recorded."""
+        return om.Result(
+            rule_id=known.rule_id,
+            rule_index=rule_index.get(known.rule_id),
+            level=known.level,
+            message=om.Message(text=known.message),
+            locations=[self.location(known.location(self.root))],
+            partial_fingerprints={"primaryLocationLineHash": known.line_hash} if known.line_hash else None,
+            baseline_state=ABSENT,
         )
 
     def notification(self, note) -> om.Notification:
@@ -122,6 +136,7 @@ class _Builder:
         rule_index = {rule.id: i for i, rule in enumerate(rules)}
         results = [self.make_result(f, rule_index) for f in self.result.reported(show_suppressed)
                    if f.rule_id in rule_index]
+        results += [self.absent_result(known, rule_index) for known in self.result.absent or []]
         run = om.Run(
             tool=om.Tool(driver=om.ToolComponent(
                 name="forge-audit", version=__version__, semantic_version=__version__,

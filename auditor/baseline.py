@@ -1,0 +1,142 @@
+"""Findings compared with a baseline: which are new, which were there before, which are gone.
+
+A finding's identity is its rule, its file (relative to the source root, so the app it belongs to) and the
+``primaryLocationLineHash`` of its line: the hash covers the line's own text and the next ~100 characters
+(whitespace dropped), not its line number, so lines moving and edits elsewhere in the file keep the identity,
+as in GitHub code scanning. A finding without a position (none has one today) is identified by its message.
+The baseline is an earlier forge-audit report, SARIF or JSON, or a scan of the app at a git revision.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from auditor.engine import ScanResult
+from auditor.model import ABSENT, NEW, UNCHANGED, Finding, Location, Region
+from auditor.report.fingerprint import Fingerprints
+from auditor.report.paths import relative_path
+
+
+class BaselineError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Known:
+    """A finding as a report records it; ``path`` is relative to the source root (POSIX), or absolute."""
+
+    rule_id: str
+    level: str
+    message: str
+    path: str
+    region: Region | None
+    line_hash: str | None
+
+    @property
+    def key(self) -> tuple:
+        return (self.rule_id, self.path, self.line_hash if self.region else self.message)
+
+    def location(self, root: Path) -> Location:
+        return Location(root / self.path, self.region)
+
+
+def known_findings(result: ScanResult) -> list[tuple[Finding, Known]]:
+    """The unsuppressed findings of ``result`` with their recorded form."""
+    hashes = Fingerprints(result.contents)
+    out = []
+    for finding in result.reported():
+        loc = finding.location
+        path = relative_path(loc.path, result.source_root) or str(loc.path)
+        out.append((finding, Known(finding.rule_id, finding.level, finding.message, path, loc.region,
+                                   hashes.line_hash(loc))))
+    return out
+
+
+def compare(result: ScanResult, baseline: list[Known]) -> None:
+    """Mark each unsuppressed finding of ``result`` new or unchanged; the baseline's others become ``absent``."""
+    waiting: dict[tuple, list[Known]] = defaultdict(list)
+    for known in baseline:
+        waiting[known.key].append(known)
+    current = known_findings(result)
+    # Same key and same message first, so two findings on one line pair up with their own earlier selves.
+    for same_message in (True, False):
+        for finding, known in current:
+            if finding.baseline_state is not None:
+                continue
+            bucket = waiting.get(known.key, [])
+            match = next((k for k in bucket if not same_message or k.message == known.message), None)
+            if match is not None:
+                bucket.remove(match)
+                finding.baseline_state = UNCHANGED
+    for finding, _ in current:
+        finding.baseline_state = finding.baseline_state or NEW
+    result.absent = [k for bucket in waiting.values() for k in bucket]
+
+
+def load_report(path: Path) -> list[Known]:
+    """The unsuppressed findings of an earlier forge-audit report, SARIF or JSON."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"cannot read baseline {path}: {exc}") from None
+    try:
+        if isinstance(doc, dict) and "runs" in doc:
+            return _from_sarif(doc)
+        if isinstance(doc, dict) and doc.get("tool") == "forge-audit":
+            return _from_json(doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BaselineError(f"baseline {path} is not a well-formed forge-audit report ({type(exc).__name__}: "
+                            f"{exc})") from None
+    raise BaselineError(f"baseline {path} is neither a SARIF nor a JSON report of forge-audit")
+
+
+def _list(container: dict, key: str) -> list:
+    value = container[key]
+    if not isinstance(value, list):
+        raise ValueError(f"'{key}' is not a list")
+    return value
+
+
+def _checked(known: Known) -> Known:
+    if known.region is not None and not known.line_hash:
+        raise ValueError(f"a {known.rule_id} finding in {known.path} has no primaryLocationLineHash")
+    if not all(isinstance(v, str) for v in (known.rule_id, known.level, known.message, known.path)):
+        raise ValueError("a finding's rule, level, message and path must be strings")
+    return known
+
+
+def _from_sarif(doc: dict) -> list[Known]:
+    out = []
+    for run in _list(doc, "runs"):
+        if run["tool"]["driver"]["name"] != "forge-audit":
+            raise ValueError(f"run of {run['tool']['driver']['name']!r}, not forge-audit")
+        for res in _list(run, "results"):
+            if res.get("suppressions") or res.get("baselineState") == ABSENT:
+                continue
+            physical = res["locations"][0]["physicalLocation"]
+            artifact = physical["artifactLocation"]
+            uri = unquote(artifact["uri"])
+            if "uriBaseId" not in artifact and uri.startswith("file://"):
+                uri = uri[len("file://"):]
+            region = physical.get("region")
+            out.append(_checked(Known(
+                res["ruleId"], res.get("level", "warning"), res["message"]["text"], uri,
+                Region(int(region["startLine"]), int(region.get("startColumn", 1))) if region else None,
+                res.get("partialFingerprints", {}).get("primaryLocationLineHash"))))
+    return out
+
+
+def _from_json(doc: dict) -> list[Known]:
+    out = []
+    for f in _list(doc, "findings"):
+        if f.get("suppressed"):
+            continue
+        line = f.get("line")
+        out.append(_checked(Known(f["rule"], f["level"], f["message"], f["path"],
+                                  Region(int(line), int(f.get("column", 1))) if line is not None else None,
+                                  f.get("fingerprint"))))
+    return out
