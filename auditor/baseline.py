@@ -4,18 +4,22 @@ A finding's identity is its rule, its file (relative to the source root, so the 
 ``primaryLocationLineHash`` of its line: the hash covers the line's own text and the next ~100 characters
 (whitespace dropped), not its line number, so lines moving and edits elsewhere in the file keep the identity,
 as in GitHub code scanning. A finding without a position (none has one today) is identified by its message.
-The baseline is an earlier forge-audit report, SARIF or JSON, or a scan of the app at a git revision.
+The baseline is an earlier forge-audit report, SARIF or JSON, or a scan of the app at a git revision
+(auditor.revision writes that revision's files to a temporary folder).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from auditor.engine import ScanResult
+from auditor import revision
+from auditor.config import Config
+from auditor.engine import NoAppsFound, ScanResult, scan
 from auditor.model import ABSENT, NEW, UNCHANGED, Finding, Location, Region
 from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import relative_path
@@ -75,6 +79,33 @@ def compare(result: ScanResult, baseline: list[Known]) -> None:
     for finding, _ in current:
         finding.baseline_state = finding.baseline_state or NEW
     result.absent = [k for bucket in waiting.values() for k in bucket]
+
+
+def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> list[Known]:
+    """The findings of ``paths`` as they were at git revision ``ref``, scanned with the same config; none when
+    the paths held no app then. ``root`` is the current scan's source root: the revision's files are scanned
+    with the same folder of the copy as source root, so both scans name files alike."""
+    top = revision.work_tree(paths[0])
+    commit = revision.resolve_commit(top, ref)
+    folders = []
+    for path in paths:
+        try:
+            folders.append(PurePosixPath(path.resolve().relative_to(top).as_posix()))
+        except ValueError:
+            raise revision.RevisionError(f"{path} is not in the git work tree {top}") from None
+    try:
+        below = root.relative_to(top)
+    except ValueError:
+        below = Path()
+    with tempfile.TemporaryDirectory(prefix="forge-audit-base-") as tmp:
+        copy = Path(tmp).resolve()
+        revision.materialise(top, commit, folders, copy)
+        then = [copy / folder for folder in folders if (copy / folder).exists()]
+        try:
+            result = scan(then, config, copy / below) if then else None
+        except NoAppsFound:
+            result = None
+        return [known for _, known in known_findings(result)] if result else []
 
 
 def load_report(path: Path) -> list[Known]:

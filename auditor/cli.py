@@ -18,11 +18,12 @@ from pathlib import Path
 import click
 
 from auditor import __version__
-from auditor.baseline import BaselineError, Known, compare, load_report
+from auditor.baseline import BaselineError, Known, at_revision, compare, load_report
 from auditor.config import Config, ConfigError, check_level, check_rule_ids, find_config, load_config, parse_size
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
 from auditor.report.paths import source_root_for
+from auditor.revision import RevisionError
 from auditor.report.terminal import printable
 from rules import ALL_RULES, RULES_BY_ID
 
@@ -73,6 +74,9 @@ def main() -> None:
               help="An earlier SARIF or JSON report of forge-audit: each finding is marked new or unchanged, the "
                    "report's findings that are gone are listed as absent, and only new findings count for "
                    "--fail-on.")
+@click.option("--diff-base", metavar="REF",
+              help="Use the apps as they were at git revision REF (e.g. origin/main, a commit) as the baseline: "
+                   "only findings the change adds are new.")
 @click.option("--confirm", is_flag=True,
               help="Replay each tenant/global-state leak for two tenants in V8 isolates to confirm it.")
 @click.option("--replay-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
@@ -82,7 +86,7 @@ def main() -> None:
 @click.option("--replay-budget", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
               help="Seconds of replay for the whole scan; each finding gets a share of what is left (with --confirm).")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
-                 allow_incomplete, show_suppressed, source_root, baseline_path, confirm, replay_timeout,
+                 allow_incomplete, show_suppressed, source_root, baseline_path, diff_base, confirm, replay_timeout,
                  replay_memory, replay_budget) -> None:
     """Scan the Forge apps under PATHS (default: the current directory).
 
@@ -109,7 +113,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
     root = (source_root or source_root_for(paths)).resolve()
-    baseline = _baseline(baseline_path)
+    baseline = _baseline(baseline_path, diff_base, paths, config, root)
     limits = None
     if confirm:
         from runtime_harness.replay import Limits
@@ -146,14 +150,22 @@ def _renderer(fmt: str):
     return import_module(f"auditor.report.{REPORT_MODULES[fmt]}").render
 
 
-def _baseline(path: Path | None) -> list[Known] | None:
+def _baseline(path: Path | None, ref: str | None, paths: list[Path], config: Config,
+              root: Path) -> list[Known] | None:
     """The baseline's findings, read before the scan so a broken baseline costs no scan time."""
-    if path is None:
-        return None
+    if path is not None and ref is not None:
+        _fail("--baseline and --diff-base are two baselines: give one")
     try:
-        return load_report(path)
-    except BaselineError as exc:
+        if path is not None:
+            return load_report(path)
+        if ref is not None:
+            return at_revision(ref, paths, config, root)
+    except (BaselineError, RevisionError) as exc:
         _fail(str(exc))
+    except Exception:  # no gate result without the baseline asked for
+        traceback.print_exc()
+        _fail("internal error: the baseline could not be computed")
+    return None
 
 
 def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Config:
