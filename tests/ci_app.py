@@ -1,6 +1,6 @@
 """A small issue-panel app in two versions, for the baseline and diff-aware scan tests.
 
-BASE already has one tenant leak (``issueCache``). CHANGE moves it down (a comment and a constant above it),
+BASE already has one tenant leak (``watchersByIssue``). CHANGE moves it down (a comment and a constant above it),
 adds a second leak (``projectCache``) and declares a scope nothing uses (``write:jira-work``).
 """
 
@@ -36,11 +36,11 @@ import ForgeReconciler, { Text } from '@forge/react';
 import { invoke } from '@forge/bridge';
 
 const App = () => {
-  const [issue, setIssue] = useState(null);
+  const [watchers, setWatchers] = useState(null);
   useEffect(() => {
-    invoke('getIssue').then(setIssue);
+    invoke('getWatchers').then(setWatchers);
   }, []);
-  return <Text>{issue ? issue.fields.summary : 'Loading...'}</Text>;
+  return <Text>{watchers ? `${watchers.length} watching` : 'Loading...'}</Text>;
 };
 
 ForgeReconciler.render(<App />);
@@ -48,15 +48,15 @@ ForgeReconciler.render(<App />);
 
 ISSUE_RESOLVER = """\
 const resolver = new Resolver();
-const issueCache = {};
+const watchersByIssue = {};
 
-resolver.define('getIssue', async ({ context }) => {
-  const key = context.extension.issue.key;
-  if (!issueCache[key]) {
-    const res = await api.asUser().requestJira(route`/rest/api/3/issue/${key}?fields=summary,status`);
-    issueCache[key] = await res.json();
-  }
-  return issueCache[key];
+resolver.define('getWatchers', async ({ context }) => {
+  const { key } = context.extension.issue;
+  const cached = watchersByIssue[key];
+  if (cached) return cached;
+  const res = await api.asUser().requestJira(route`/rest/api/3/issue/${key}/watchers`);
+  watchersByIssue[key] = (await res.json()).watchers;
+  return watchersByIssue[key];
 });
 """
 

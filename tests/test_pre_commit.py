@@ -99,8 +99,8 @@ def test_readme_config_skips_other_files_passes_clean_apps_and_can_gate_on_new_f
     run = run_hooks(hook_repo, root)
     assert run.returncode == 0 and "(no files to check)Skipped" in run.stdout, run.stdout + run.stderr
     # the issue leak moved into the handler: a clean app
-    clean = ci_app.BASE["src/index.js"].replace("const issueCache = {};\n", "").replace(
-        "  const key =", "  const issueCache = {};\n  const key =")
+    clean = ci_app.BASE["src/index.js"].replace("const watchersByIssue = {};\n", "").replace(
+        "  const { key }", "  const watchersByIssue = {};\n  const { key }")
     write_app(root, {"src/index.js": clean})
     git(root, "add", "-A")
     run = run_hooks(hook_repo, root)
