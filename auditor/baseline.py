@@ -23,6 +23,11 @@ from auditor.engine import NoAppsFound, ScanResult, scan
 from auditor.model import ABSENT, NEW, UNCHANGED, Finding, Location, Region
 from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import relative_path
+from rules import consent_scope_change as consent
+from rules.consent_scope_change import Permission
+
+# Where reports record each app's permissions, for consent/scope-change against them later
+SNAPSHOT = "manifestPermissions"
 
 
 class BaselineError(Exception):
@@ -48,6 +53,23 @@ class Known:
         return Location(root / self.path, self.region)
 
 
+@dataclass
+class Baseline:
+    findings: list[Known]
+    # app folder (relative to the source root) -> its permissions needing consent; None: the report has none
+    permissions: dict[str, list[Permission]] | None = None
+
+
+def permission_snapshot(result: ScanResult) -> dict[str, list[dict]]:
+    """Each app's permissions as reports record them (``manifestPermissions``)."""
+    return {_app_key(app, result.source_root): [{"kind": p.kind, "value": p.value} for p in perms]
+            for app, perms in result.permissions.items()}
+
+
+def _app_key(app: Path, root: Path) -> str:
+    return relative_path(app, root) or str(app)
+
+
 def known_findings(result: ScanResult) -> list[tuple[Finding, Known]]:
     """The unsuppressed findings of ``result`` with their recorded form."""
     hashes = Fingerprints(result.contents)
@@ -60,10 +82,11 @@ def known_findings(result: ScanResult) -> list[tuple[Finding, Known]]:
     return out
 
 
-def compare(result: ScanResult, baseline: list[Known]) -> None:
-    """Mark each unsuppressed finding of ``result`` new or unchanged; the baseline's others become ``absent``."""
+def compare(result: ScanResult, baseline: Baseline) -> None:
+    """Mark each unsuppressed finding of ``result`` new or unchanged; the baseline's others become ``absent``.
+    Then consent/scope-change reports each app whose permissions grew (a new finding)."""
     waiting: dict[tuple, list[Known]] = defaultdict(list)
-    for known in baseline:
+    for known in baseline.findings:
         waiting[known.key].append(known)
     current = known_findings(result)
     # Same key and same message first, so two findings on one line pair up with their own earlier selves.
@@ -79,9 +102,17 @@ def compare(result: ScanResult, baseline: list[Known]) -> None:
     for finding, _ in current:
         finding.baseline_state = finding.baseline_state or NEW
     result.absent = [k for bucket in waiting.values() for k in bucket]
+    if baseline.permissions is not None and any(rule.id == consent.RULE.id for rule in result.rules):
+        for app, perms in result.permissions.items():
+            before = baseline.permissions.get(_app_key(app, result.source_root))
+            finding = consent.change(before, perms) if before is not None else None
+            if finding is not None:
+                finding.baseline_state = NEW
+                result.findings.append(finding)
+        result.findings.sort(key=Finding.sort_key)
 
 
-def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> list[Known]:
+def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> Baseline:
     """The findings of ``paths`` as they were at git revision ``ref``, scanned with the same config; none when
     the paths held no app then. ``root`` is the current scan's source root: the revision's files are scanned
     with the same folder of the copy as source root, so both scans name files alike."""
@@ -105,10 +136,13 @@ def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> list
             result = scan(then, config, copy / below) if then else None
         except NoAppsFound:
             result = None
-        return [known for _, known in known_findings(result)] if result else []
+        if result is None:
+            return Baseline([], {})
+        return Baseline([known for _, known in known_findings(result)],
+                        {_app_key(app, result.source_root): perms for app, perms in result.permissions.items()})
 
 
-def load_report(path: Path) -> list[Known]:
+def load_report(path: Path) -> Baseline:
     """The unsuppressed findings of an earlier forge-audit report, SARIF or JSON."""
     try:
         doc = json.loads(path.read_bytes())
@@ -140,9 +174,20 @@ def _checked(known: Known) -> Known:
     return known
 
 
-def _from_sarif(doc: dict) -> list[Known]:
+def _snapshot(holder: dict) -> dict[str, list[Permission]] | None:
+    recorded = holder.get(SNAPSHOT)
+    if recorded is None:
+        return None
+    if not isinstance(recorded, dict):
+        raise ValueError(f"'{SNAPSHOT}' is not a map")
+    return {str(app): [consent.Permission(str(p["kind"]), str(p["value"])) for p in perms]
+            for app, perms in recorded.items()}
+
+
+def _from_sarif(doc: dict) -> Baseline:
     out = []
-    for run in _list(doc, "runs"):
+    runs = _list(doc, "runs")
+    for run in runs:
         if run["tool"]["driver"]["name"] != "forge-audit":
             raise ValueError(f"run of {run['tool']['driver']['name']!r}, not forge-audit")
         for res in _list(run, "results"):
@@ -158,10 +203,10 @@ def _from_sarif(doc: dict) -> list[Known]:
                 res["ruleId"], res.get("level", "warning"), res["message"]["text"], uri,
                 Region(int(region["startLine"]), int(region.get("startColumn", 1))) if region else None,
                 res.get("partialFingerprints", {}).get("primaryLocationLineHash"))))
-    return out
+    return Baseline(out, _snapshot(runs[0].get("properties", {})) if len(runs) == 1 else None)
 
 
-def _from_json(doc: dict) -> list[Known]:
+def _from_json(doc: dict) -> Baseline:
     out = []
     for f in _list(doc, "findings"):
         if f.get("suppressed"):
@@ -170,4 +215,4 @@ def _from_json(doc: dict) -> list[Known]:
         out.append(_checked(Known(f["rule"], f["level"], f["message"], f["path"],
                                   Region(int(line), int(f.get("column", 1))) if line is not None else None,
                                   f.get("fingerprint"))))
-    return out
+    return Baseline(out, _snapshot(doc))

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from auditor import __version__
-from auditor.baseline import BaselineError, Known, at_revision, compare, load_report
+from auditor.baseline import Baseline, BaselineError, at_revision, compare, load_report
 from auditor.config import Config, ConfigError, check_level, check_rule_ids, find_config, load_config, parse_size
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
@@ -151,7 +151,7 @@ def _renderer(fmt: str):
 
 
 def _baseline(path: Path | None, ref: str | None, paths: list[Path], config: Config,
-              root: Path) -> list[Known] | None:
+              root: Path) -> Baseline | None:
     """The baseline's findings, read before the scan so a broken baseline costs no scan time."""
     if path is not None and ref is not None:
         _fail("--baseline and --diff-base are two baselines: give one")

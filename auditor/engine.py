@@ -19,12 +19,14 @@ from auditor.facts import AppFacts, build_facts
 from auditor.loader import App, discover_apps, load_app
 from auditor.model import UNCHANGED, Finding, Location, Notification, Region
 from rules import ALL_RULES, RULES_BY_ID
+from rules import consent_scope_change as consent
 from rules.base import Rule
 from rules.manifest_invalid import RULE as INVALID_MANIFEST
 from rules.suppressions import INVALID, UNUSED
 
 if TYPE_CHECKING:
     from auditor.baseline import Known
+    from rules.consent_scope_change import Permission
 
 
 class NoAppsFound(Exception):
@@ -43,6 +45,8 @@ class ScanResult:
     contents: dict[Path, bytes] = field(default_factory=dict)
     # The baseline's findings that are gone (auditor.baseline.compare); None when no baseline was given.
     absent: list[Known] | None = None
+    # Each app's permissions that need site admins' consent (consent/scope-change compares them with a baseline's).
+    permissions: dict[Path, list[Permission]] = field(default_factory=dict)
 
     @property
     def successful(self) -> bool:
@@ -80,6 +84,8 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
                                                         "are missing", exc, root))
             continue
         result.notifications += facts.notifications
+        if facts.manifest is not None and app.manifest is not None:
+            result.permissions[root] = consent.permissions(facts.manifest, app.manifest)
         findings = _apply_suppressions(facts, _run_rules(facts, rules, result.notifications), config)
         if confirm is not None:  # suppressed findings are not worth a replay
             budget = _confirm(facts, [f for f in findings if f.suppression is None], confirm, budget,
@@ -100,8 +106,9 @@ def _contents(app: App, findings: list[Finding]) -> dict[Path, bytes]:
     files = {source.path: source.data for source in app.sources}
     if app.manifest_data is not None:
         files[app.manifest_path] = app.manifest_data
-    wanted = {loc.path for f in findings
-              for loc in [f.location, *f.related, *(step for flow in f.code_flows for step in flow)]}
+    # the manifest always: consent/scope-change, found after the scan, points into it
+    wanted = {app.manifest_path} | {loc.path for f in findings
+                                    for loc in [f.location, *f.related, *(step for flow in f.code_flows for step in flow)]}
     return {path: files[path] for path in wanted if path in files}
 
 

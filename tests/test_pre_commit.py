@@ -116,4 +116,4 @@ def test_readme_config_skips_other_files_passes_clean_apps_and_can_gate_on_new_f
     write_app(root, ci_app.CHANGE)
     git(root, "add", "-A")
     run = run_hooks(hook_repo, root)
-    assert run.returncode == 1 and "2 new, 1 unchanged" in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 1 and "3 new, 1 unchanged" in run.stdout, run.stdout + run.stderr

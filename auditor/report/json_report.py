@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from auditor import __version__
-from auditor.baseline import Known
+from auditor.baseline import SNAPSHOT, Known, permission_snapshot
 from auditor.engine import ScanResult
 from auditor.model import NEW, UNCHANGED, Finding, Location
 from auditor.report.fingerprint import Fingerprints
@@ -54,6 +54,7 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
             for f in findings
         ],
         **({"absent": [_absent(known, root) for known in result.absent]} if result.absent is not None else {}),
+        SNAPSHOT: permission_snapshot(result),
         "notifications": [
             {"level": n.level, "message": n.message, "blocking": n.blocking,
              **(_location(Location(n.path, n.region), root) if n.path else {})}

@@ -14,7 +14,7 @@ import attr
 import sarif_om as om
 
 from auditor import __version__
-from auditor.baseline import Known
+from auditor.baseline import SNAPSHOT, Known, permission_snapshot
 from auditor.engine import ScanResult
 from auditor.model import ABSENT, Finding, Location
 from auditor.report.fingerprint import Fingerprints
@@ -148,6 +148,7 @@ class _Builder:
             )],
             results=results,
             column_kind="utf16CodeUnits",
+            properties={SNAPSHOT: permission_snapshot(self.result)},
         )
         return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
 
