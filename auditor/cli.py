@@ -22,7 +22,7 @@ from auditor.baseline import Baseline, BaselineError, at_revision, compare, load
 from auditor.config import Config, ConfigError, check_level, check_rule_ids, find_config, load_config, parse_size
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
-from auditor.report.paths import source_root_for
+from auditor.report.paths import display_path, source_root_for
 from auditor.revision import RevisionError
 from auditor.report.terminal import printable
 from rules import ALL_RULES, RULES_BY_ID
@@ -216,6 +216,44 @@ def replay_command(app, function_key, resolver_key, payload, timeout) -> None:
         click.echo("".join(printable(line) + "\n" for line in report.split("\n")[:-1]), nl=False)
     except ValueError as exc:
         _fail(str(exc))
+
+
+@main.command("fix")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--write", is_flag=True, help="Write the edited manifests (atomically) instead of printing a diff.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Config file.  [default: .forge-audit.yml in the working directory or the first PATH]")
+@click.option("--no-config", is_flag=True, help="Ignore any .forge-audit.yml.")
+def fix_command(paths, write, config_path, no_config) -> None:
+    """Remove unused scopes and add missing ones in the manifests under PATHS.
+
+    Removes the scopes scope/unused reports at warning level and adds those
+    scope/missing names, keeping comments, order, quoting and indentation of
+    everything else. Prints a unified diff; --write applies it. Exit codes: 0
+    done (or nothing to change), 2 a manifest that does not load or cannot be
+    edited safely, or an incomplete scan (nothing is written then).
+    """
+    from auditor.fix import FixError, plan
+
+    paths = list(paths) or [Path(".")]
+    try:
+        edits = plan(paths, _config(paths, config_path, no_config))
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+    except NoAppsFound as exc:
+        _fail(f"{exc}: nothing to fix")
+    except FixError as exc:
+        _fail(str(exc))
+    for edit in edits:
+        name = display_path(edit.manifest)
+        if write:
+            edit.write()
+            click.echo(f"forge-audit: {printable(name)}: removed {', '.join(edit.removed) or 'no scope'}; "
+                       f"added {', '.join(edit.added) or 'no scope'}", err=True)
+        else:
+            click.echo("".join(printable(line) + "\n" for line in edit.diff(name)), nl=False)
+    if not edits:
+        click.echo("forge-audit: no scope to remove or add", err=True)
 
 
 @main.command("rules")

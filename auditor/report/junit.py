@@ -18,7 +18,7 @@ from pathlib import Path
 
 from auditor.engine import ScanResult
 from auditor.model import LEVEL_RANK, UNCHANGED, Finding, Location
-from auditor.report.paths import relative_path
+from auditor.report.paths import app_of, relative_path
 
 ANALYSIS_CASE = "forge-audit/analysis"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -27,12 +27,6 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
                         text)
-
-
-def _app_of(path: Path, apps: list[Path]) -> Path | None:
-    """The innermost app folder holding ``path`` (apps may be nested; the loader gives a file to the inner one)."""
-    holders = [app for app in apps if path.is_relative_to(app)]
-    return max(holders, key=lambda app: len(app.parts), default=None)
 
 
 def _line(loc: Location, root: Path, level: str, rule_message: str) -> str:
@@ -46,10 +40,10 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
     root = result.source_root
     by_app: dict[Path | None, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in result.reported(show_suppressed):
-        by_app[_app_of(f.location.path, result.apps)][f.rule_id].append(f)
+        by_app[app_of(f.location.path, result.apps)][f.rule_id].append(f)
     blocking: dict[Path | None, list] = defaultdict(list)
     for note in result.incomplete:
-        blocking[_app_of(note.path, result.apps) if note.path else None].append(note)
+        blocking[app_of(note.path, result.apps) if note.path else None].append(note)
 
     suites = ET.Element("testsuites", name="forge-audit")
     apps: list[Path | None] = list(result.apps) + [None] * bool(by_app.get(None) or blocking.get(None))
