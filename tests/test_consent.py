@@ -21,11 +21,7 @@ EGRESS_BASE = ci_app.MANIFEST.replace("    - read:jira-work\n", """\
       backend:
         - https://legacy.notes-sync.example.com
 """)
-EGRESS_CHANGE = ci_app.MANIFEST.replace("    - read:jira-work\n", """\
-    - read:jira-work
-  external:
-    fetch:
-      backend:
+EGRESS_CHANGE = EGRESS_BASE.replace("        - https://legacy.notes-sync.example.com\n", """\
         - https://api.notes-sync.example.com
   content:
     scripts:

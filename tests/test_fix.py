@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests import ci_app
 from tests.conftest import write_app
 from tests.test_cli import invoke
@@ -90,15 +92,6 @@ def test_crlf_line_ends_are_kept(tmp_path: Path) -> None:
     assert b"    - 'write:jira-work'\r\n" in data and b"manage:jira-configuration" not in data
 
 
-def test_anchored_scope_used_elsewhere_is_refused(tmp_path: Path) -> None:
-    manifest = BLOCK.replace("    - 'manage:jira-configuration'", "    - &admin 'manage:jira-configuration'")
-    manifest = manifest.replace("  external:", "  # keep the admin scope in sync with the docs: *admin\n  external:")
-    app = make(tmp_path, manifest)
-    run = fix(app, "--write")
-    assert run.exit_code == 2 and "anchored (&admin) and used elsewhere" in run.output
-    assert (app / "manifest.yml").read_text() == manifest
-
-
 def test_missing_scopes_without_a_scopes_list(tmp_path: Path) -> None:
     app = make(tmp_path, MODULES + TAIL)
     assert fix(app, "--write").exit_code == 0
@@ -120,12 +113,21 @@ def test_unused_note_is_kept(tmp_path: Path) -> None:
     assert "added write:jira-work" in run.output
 
 
-def test_manifest_that_does_not_load_is_refused(tmp_path: Path) -> None:
-    broken = BLOCK.replace("  external:", "  external: [")
-    app = make(tmp_path, broken)
+ANCHORED = BLOCK.replace("    - 'manage:jira-configuration'", "    - &admin 'manage:jira-configuration'").replace(
+    "  external:", "  # keep the admin scope in sync with the docs: *admin\n  external:")
+
+
+@pytest.mark.parametrize("manifest, message", [
+    (BLOCK.replace("  external:", "  external: ["), "does not load (YAML syntax error"),
+    (ANCHORED, "anchored (&admin) and used elsewhere"),
+    (MODULES + "x-shared:\n  scopes: &granted\n    - read:jira-work\n    - manage:jira-configuration\n"
+     "permissions:\n  scopes: *granted\n" + TAIL, "permissions.scopes is an alias"),
+])
+def test_unsafe_edits_are_refused(manifest: str, message: str, tmp_path: Path) -> None:
+    app = make(tmp_path, manifest)
     run = fix(app, "--write")
-    assert run.exit_code == 2 and "does not load (YAML syntax error" in run.output
-    assert (app / "manifest.yml").read_text() == broken
+    assert run.exit_code == 2 and message in run.output, run.output
+    assert (app / "manifest.yml").read_text() == manifest
 
 
 def test_symlinked_manifest_is_not_replaced(tmp_path: Path) -> None:
