@@ -87,7 +87,8 @@ def compare(result: ScanResult, baseline: Baseline) -> None:
     Then consent/scope-change reports each app whose permissions grew (a new finding)."""
     waiting: dict[tuple, list[Known]] = defaultdict(list)
     for known in baseline.findings:
-        waiting[known.key].append(known)
+        if known.rule_id != consent.RULE.id:  # a permission change relative to the baseline's own baseline
+            waiting[known.key].append(known)
     current = known_findings(result)
     # Same key and same message first, so two findings on one line pair up with their own earlier selves.
     for same_message in (True, False):

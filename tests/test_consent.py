@@ -107,3 +107,16 @@ def test_sarif_baseline_carries_the_snapshot(tmp_path: Path) -> None:
     run = invoke("scan", str(repo), "--no-config", "--format", "json", "--baseline", str(baseline))
     assert [f["properties"]["added"] for f in consent(json.loads(run.output))] == [
         [{"kind": "scope", "value": "write:jira-work", "line": 18}]]
+
+
+def test_consent_finding_of_a_baseline_report_is_never_absent(tmp_path: Path) -> None:
+    """A report written with --diff-base holds a consent finding relative to its own base: as a baseline later,
+    that finding is not compared (it would show as absent)."""
+    repo = tmp_path / "repo"
+    make_repo(repo)
+    report = tmp_path / "pr.json"
+    invoke("scan", str(repo), "--no-config", "--format", "json", "--diff-base", "HEAD~1", "-o", str(report))
+    assert len(consent(json.loads(report.read_text()))) == 1
+    run = invoke("scan", str(repo), "--no-config", "--format", "json", "--baseline", str(report))
+    doc = json.loads(run.output)
+    assert doc["absent"] == [] and consent(doc) == [] and run.exit_code == 0
