@@ -131,7 +131,7 @@ def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> Base
         below = Path()
     with tempfile.TemporaryDirectory(prefix="forge-audit-base-") as tmp:
         copy = Path(tmp).resolve()
-        revision.materialise(top, commit, folders, copy)
+        revision.materialise(top, commit, folders, copy, config.max_file_size)
         then = [copy / folder for folder in folders if (copy / folder).exists()]
         try:
             result = scan(then, config, copy / below) if then else None

@@ -5,8 +5,8 @@ never touched, and no checkout filter, attribute or hook of the repository runs.
 as hostile: a path with an empty, ``.`` or ``..`` component is refused, files are created with O_EXCL|O_NOFOLLOW,
 and symlinks are written last, each only where its folder is a real folder inside the temporary one, so no write
 goes through one. The scan then reads the copy through the same safe loader as the working tree (a symlink
-leading out of the app is not followed). ``node_modules`` and ``.git`` folders are not copied: the loader never
-reads them.
+leading out of the app is not followed). ``node_modules`` and ``.git`` folders, and files over the size limit,
+are not copied: the loader never reads them.
 """
 
 from __future__ import annotations
@@ -59,17 +59,18 @@ def resolve_commit(top: Path, ref: str) -> str:
     raise RevisionError(f"--diff-base {ref}: unknown revision (no commit, branch or tag of that name)") from None
 
 
-def materialise(top: Path, commit: str, folders: list[PurePosixPath], dest: Path) -> None:
-    """Write the files under ``folders`` (relative to ``top``) of ``commit`` into ``dest``."""
+def materialise(top: Path, commit: str, folders: list[PurePosixPath], dest: Path, max_size: int) -> None:
+    """Write the files under ``folders`` (relative to ``top``) of ``commit`` into ``dest``; files larger than
+    ``max_size`` are left out (the loader would skip them anyway), so no blob of any size is read whole."""
     pathspec = [str(f) for f in folders if str(f) != "."]
-    listing = _git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", *pathspec], top)
+    listing = _git(["ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--", *pathspec], top)
     files: list[tuple[PurePosixPath, str]] = []
     links: list[tuple[PurePosixPath, str]] = []
     for entry in filter(None, listing.split(b"\0")):
         meta, _, raw_path = entry.partition(b"\t")
-        mode, kind, oid = meta.decode().split(" ")
+        mode, kind, oid, size = meta.decode().split()
         rel = _safe_path(os.fsdecode(raw_path))
-        if rel is None or SKIPPED_FOLDERS & set(rel.parts) or kind != "blob":
+        if rel is None or SKIPPED_FOLDERS & set(rel.parts) or kind != "blob" or int(size) > max_size:
             continue  # submodules (commits) have no files here
         if mode in _FILE_MODES:
             files.append((rel, oid))

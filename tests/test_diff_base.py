@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -178,3 +178,17 @@ def test_hostile_tree_at_ref_is_read_safely(lib: str, tmp_path: Path) -> None:
     absent = [(a["rule"], a["path"]) for a in doc["absent"]]
     assert absent == ([] if lib == "symlink" else [("tenant/global-state", "src/lib/cache.js")])
     assert tree_state(repo) == before
+
+
+def test_files_over_the_size_limit_are_not_copied(tmp_path: Path) -> None:
+    from auditor import revision
+
+    repo = tmp_path / "repo"
+    make_repo(repo)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    size = len(ci_app.CHANGE["src/index.js"].encode())
+    revision.materialise(repo, git(repo, "rev-parse", "HEAD"), [PurePosixPath(".")], copy, size - 1)
+    assert sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file()) == [
+        "manifest.yml", "src/frontend/index.jsx"]
+    assert (copy / "manifest.yml").read_text() == ci_app.CHANGE["manifest.yml"]
