@@ -54,6 +54,7 @@ def test_upload_step_uses_codeql_upload_sarif_with_category() -> None:
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
     assert upload["with"] == {"sarif_file": "${{ inputs.sarif-file }}", "category": "forge-audit"}
     assert "always()" in upload["if"] and "inputs.upload == 'true'" in upload["if"]
+    assert "steps.scan.outputs.sarif-written == 'true'" in upload["if"]
     # the job fails per fail-on only after the upload
     assert STEPS.index(upload) < STEPS.index(step("Fail per fail-on"))
 
@@ -125,7 +126,7 @@ def test_pull_request_run_annotates_new_findings_uploads_all_and_fails(installed
     runner = Runner(workspace, installed, {"diff-base": base})
     scan = runner.run("Scan")
     assert scan.returncode == 0, scan.stderr  # the upload must still run
-    assert runner.outputs["scan"] == {"exit-code": "1"}
+    assert runner.outputs["scan"] == {"sarif-written": "true", "exit-code": "1"}
     annotations = [parse_command(line) for line in scan.stdout.splitlines() if line.startswith("::")]
     assert sorted((c, p["file"], p["line"]) for c, p, _ in annotations) == [
         ("error", "src/index.js", "19"), ("warning", "manifest.yml", "18"), ("warning", "manifest.yml", "18")]
@@ -141,7 +142,7 @@ def test_fail_on_none_and_push_without_baseline(installed: Path, tmp_path: Path)
     runner = Runner(workspace, installed, {"fail-on": "none", "sarif-file": "out/audit.sarif"})
     (workspace / "out").mkdir()
     scan = runner.run("Scan")
-    assert scan.returncode == 0 and runner.outputs["scan"] == {"exit-code": "0"}
+    assert scan.returncode == 0 and runner.outputs["scan"] == {"sarif-written": "true", "exit-code": "0"}
     assert len([line for line in scan.stdout.splitlines() if line.startswith("::")]) == 3  # no baseline: all
     assert (workspace / "out" / "audit.sarif").is_file()
     assert runner.run("Fail per fail-on").returncode == 0
@@ -151,6 +152,6 @@ def test_unknown_base_fails_the_job_with_exit_2(installed: Path, tmp_path: Path)
     workspace, _ = pull_request(tmp_path, shallow=True)
     runner = Runner(workspace, installed, {"diff-base": "0" * 40})
     scan = runner.run("Scan")
-    assert scan.returncode == 0 and runner.outputs["scan"] == {"exit-code": "2"}
+    assert scan.returncode == 0 and runner.outputs["scan"]["exit-code"] == "2"
     assert "--diff-base" in scan.stderr
     assert runner.run("Fail per fail-on").returncode == 2
