@@ -3,7 +3,8 @@
 A finding's identity is its rule, its file (relative to the source root, so the app it belongs to) and the
 ``primaryLocationLineHash`` of its line: the hash covers the line's own text and the next ~100 characters
 (whitespace dropped), not its line number, so lines moving and edits elsewhere in the file keep the identity,
-as in GitHub code scanning. A finding without a position (none has one today) is identified by its message.
+as in GitHub code scanning. A finding whose hash changed (an edit on the next lines) is still the same when its
+rule, file and message are. A finding without a position (none has one today) is identified by its message.
 The baseline is an earlier forge-audit report, SARIF or JSON, or a scan of the app at a git revision
 (auditor.revision writes that revision's files to a temporary folder).
 """
@@ -100,6 +101,17 @@ def compare(result: ScanResult, baseline: Baseline) -> None:
             if match is not None:
                 bucket.remove(match)
                 finding.baseline_state = UNCHANGED
+    # An edit right after the flagged line changes its hash, not what the finding says: same rule, file and
+    # message is the same finding too.
+    by_message: dict[tuple, list[Known]] = defaultdict(list)
+    for bucket in waiting.values():
+        for known in bucket:
+            by_message[(known.rule_id, known.path, known.message)].append(known)
+    for finding, known in current:
+        if finding.baseline_state is None and by_message.get((known.rule_id, known.path, known.message)):
+            match = by_message[(known.rule_id, known.path, known.message)].pop(0)
+            waiting[match.key].remove(match)
+            finding.baseline_state = UNCHANGED
     for finding, _ in current:
         finding.baseline_state = finding.baseline_state or NEW
     result.absent = [k for bucket in waiting.values() for k in bucket]

@@ -78,6 +78,27 @@ def test_line_moves_and_edits_elsewhere_keep_findings_unchanged(tmp_path: Path) 
     assert run.exit_code == 0, run.output
     assert sorted(line for _, _, line in _states(doc)) == [11, 19, 22]  # every finding moved
     assert set(_states(doc).values()) == {"unchanged"} and doc["absent"] == []
+    # by their line hashes, not only by their messages
+    before = sorted(f["fingerprint"] for f in json.loads(baseline.read_text())["findings"])
+    assert sorted(f["fingerprint"] for f in doc["findings"]) == before
+
+
+def test_edit_right_after_the_line_keeps_the_finding_by_its_message(tmp_path: Path) -> None:
+    app = _write(tmp_path / "app", ci_app.CHANGE)
+    baseline = _report(app, "json", tmp_path)
+    code = ci_app.CHANGE["src/index.js"]
+    edited = (code.replace("resolver.define('getWatchers'", "resolver.define('listWatchers'")  # next to line 8
+              .replace("const projectCache = new Map();", "const projectsByKey = new Map();")  # a renamed leak
+              .replace("projectCache.", "projectsByKey."))
+    _write(app, {"src/index.js": edited})
+    doc = json.loads(invoke("scan", str(app), "--no-config", "--format", "json", "--baseline", str(baseline),
+                            "--source-root", str(app)).output)
+    assert _states(doc) == {("tenant/global-state", "src/index.js", 8): "unchanged",
+                            ("tenant/global-state", "src/index.js", 19): "new",
+                            ("scope/unused", "manifest.yml", 18): "unchanged"}
+    assert [(a["line"], "projectCache" in a["message"]) for a in doc["absent"]] == [(19, True)]
+    hashes = {f["line"]: f["fingerprint"] for f in json.loads(baseline.read_text())["findings"]}
+    assert hashes[8] != next(f["fingerprint"] for f in doc["findings"] if f["line"] == 8)  # matched by message
 
 
 def test_fixed_findings_are_absent_in_every_format(tmp_path: Path) -> None:
