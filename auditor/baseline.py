@@ -83,46 +83,48 @@ def known_findings(result: ScanResult) -> list[tuple[Finding, Known]]:
     return out
 
 
+# How a finding is recognised in the baseline, most exact first: same line hash and message; same line hash (the
+# message quotes something that changed); same message (an edit right after the line changed its hash).
+_IDENTITIES = (
+    lambda k: (k.key, k.message),
+    lambda k: k.key,
+    lambda k: (k.rule_id, k.path, k.message),
+)
+
+
 def compare(result: ScanResult, baseline: Baseline) -> None:
     """Mark each unsuppressed finding of ``result`` new or unchanged; the baseline's others become ``absent``.
     Then consent/scope-change reports each app whose permissions grew (a new finding)."""
-    waiting: dict[tuple, list[Known]] = defaultdict(list)
-    for known in baseline.findings:
-        if known.rule_id != consent.RULE.id:  # a permission change relative to the baseline's own baseline
-            waiting[known.key].append(known)
     current = known_findings(result)
-    # Same key and same message first, so two findings on one line pair up with their own earlier selves.
-    for same_message in (True, False):
+    # a consent finding of the baseline is relative to that report's own baseline: not compared
+    remaining = [k for k in baseline.findings if k.rule_id != consent.RULE.id]
+    for identity in _IDENTITIES:
+        pool: dict[tuple, list[Known]] = defaultdict(list)
+        for known in remaining:
+            pool[identity(known)].append(known)
+        taken: set[int] = set()
         for finding, known in current:
-            if finding.baseline_state is not None:
-                continue
-            bucket = waiting.get(known.key, [])
-            match = next((k for k in bucket if not same_message or k.message == known.message), None)
-            if match is not None:
-                bucket.remove(match)
+            candidates = pool.get(identity(known))
+            if finding.baseline_state is None and candidates:
+                taken.add(id(candidates.pop(0)))
                 finding.baseline_state = UNCHANGED
-    # An edit right after the flagged line changes its hash, not what the finding says: same rule, file and
-    # message is the same finding too.
-    by_message: dict[tuple, list[Known]] = defaultdict(list)
-    for bucket in waiting.values():
-        for known in bucket:
-            by_message[(known.rule_id, known.path, known.message)].append(known)
-    for finding, known in current:
-        if finding.baseline_state is None and by_message.get((known.rule_id, known.path, known.message)):
-            match = by_message[(known.rule_id, known.path, known.message)].pop(0)
-            waiting[match.key].remove(match)
-            finding.baseline_state = UNCHANGED
+        remaining = [k for k in remaining if id(k) not in taken]
     for finding, _ in current:
         finding.baseline_state = finding.baseline_state or NEW
-    result.absent = [k for bucket in waiting.values() for k in bucket]
+    result.absent = remaining
     if baseline.permissions is not None and any(rule.id == consent.RULE.id for rule in result.rules):
-        for app, perms in result.permissions.items():
-            before = baseline.permissions.get(_app_key(app, result.source_root))
-            finding = consent.change(before, perms) if before is not None else None
-            if finding is not None:
-                finding.baseline_state = NEW
-                result.findings.append(finding)
-        result.findings.sort(key=Finding.sort_key)
+        _permission_changes(result, baseline.permissions)
+
+
+def _permission_changes(result: ScanResult, before: dict[str, list[Permission]]) -> None:
+    """consent/scope-change for each app whose permissions grew; apps new since the baseline are left out."""
+    for app, perms in result.permissions.items():
+        earlier = before.get(_app_key(app, result.source_root))
+        finding = consent.change(earlier, perms) if earlier is not None else None
+        if finding is not None:
+            finding.baseline_state = NEW
+            result.findings.append(finding)
+    result.findings.sort(key=Finding.sort_key)
 
 
 def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> Baseline:

@@ -23,8 +23,8 @@ from auditor.config import Config, ConfigError, check_level, check_rule_ids, fin
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
 from auditor.report.paths import display_path, source_root_for
-from auditor.revision import RevisionError
 from auditor.report.terminal import printable
+from auditor.revision import RevisionError
 from rules import ALL_RULES, RULES_BY_ID
 
 # --format value -> module of auditor.report with its render(result, show_suppressed)
@@ -94,10 +94,9 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     JS/TS code is read from the app folder, Custom UI resources included.
 
     Exit codes: 0 no finding at or above --fail-on, 1 findings (with a
-    baseline: new findings), 2 usage or
-    configuration error, or an incomplete scan (a file an entry point reaches
-    was skipped, excluded or partly parsed, or an app's analysis failed; the
-    report is still written).
+    baseline: new findings), 2 usage or configuration error, or an incomplete
+    scan (a file an entry point reaches was skipped, excluded or partly
+    parsed, or an app's analysis failed; the report is still written).
     """
     paths = list(paths) or [Path(".")]
     try:
@@ -247,7 +246,10 @@ def fix_command(paths, write, config_path, no_config) -> None:
     for edit in edits:
         name = display_path(edit.manifest)
         if write:
-            edit.write()
+            try:
+                edit.write()
+            except OSError as exc:
+                _fail(f"{name} not written: {exc.strerror or exc}")
             click.echo(f"forge-audit: {printable(name)}: removed {', '.join(edit.removed) or 'no scope'}; "
                        f"added {', '.join(edit.added) or 'no scope'}", err=True)
         else:
