@@ -168,7 +168,7 @@ def load_report(path: Path) -> Baseline:
             return _from_sarif(doc)
         if isinstance(doc, dict) and doc.get("tool") == "forge-audit":
             return _from_json(doc)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise BaselineError(f"baseline {path} is not a well-formed forge-audit report ({type(exc).__name__}: "
                             f"{exc})") from None
     raise BaselineError(f"baseline {path} is neither a SARIF nor a JSON report of forge-audit")

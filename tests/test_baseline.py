@@ -146,6 +146,10 @@ def test_ci_formats_report_only_new_findings(tmp_path: Path) -> None:
     ('{"tool": "forge-audit", "findings": [{"rule": "scope/unused", "level": "warning", "message": "m", '
      '"path": "manifest.yml", "line": 3}]}', "has no primaryLocationLineHash"),
     ('{"tool": "forge-audit", "findings": {}}', "not a well-formed forge-audit report"),
+    ('{"runs": [{"tool": {"driver": {"name": "forge-audit"}}, "results": [{"ruleId": "scope/unused", '
+     '"message": {"text": "m"}, "locations": []}]}]}', "not a well-formed forge-audit report"),
+    ('{"runs": [{"tool": {"driver": {"name": "forge-audit"}}, "results": [], "properties": '
+     '{"manifestPermissions": [1]}}]}', "not a well-formed forge-audit report"),
 ])
 def test_baseline_that_does_not_load_exits_2(content: str | None, message: str, tmp_path: Path) -> None:
     app = _write(tmp_path / "app", ci_app.BASE)
