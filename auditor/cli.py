@@ -1,6 +1,7 @@
 """The `forge-audit` command line.
 
-Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it
+(against a baseline, new ones);
 2 usage or configuration error, a scan that could not run, or an incomplete
 scan (an app's analysis failed, or a file an entry point reaches was not fully
 analysed) unless --allow-incomplete. 2 wins over 1: a gate must not pass, or
@@ -18,14 +19,17 @@ from pathlib import Path
 import click
 
 from auditor import __version__
+from auditor.baseline import Baseline, BaselineError, at_revision, compare, load_report
 from auditor.config import Config, ConfigError, check_level, check_rule_ids, find_config, load_config, parse_size
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
-from auditor.report.paths import source_root_for
+from auditor.report.paths import display_path, source_root_for
 from auditor.report.terminal import printable
+from auditor.revision import RevisionError
 from rules import ALL_RULES, RULES_BY_ID
 
-FORMATS = ("json", "sarif", "text")
+# --format value -> module of auditor.report with its render(result, show_suppressed)
+REPORT_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 2
 
 
@@ -38,14 +42,15 @@ def main() -> None:
     confirms it by replay with --confirm), OAuth scopes the code needs but the
     manifest lacks (and the other way round), risky egress and CSP settings,
     invalid manifests and deprecated runtimes. Works offline; reports as text,
-    JSON or SARIF 2.1.0.
+    JSON, SARIF 2.1.0, GitHub Actions annotations or JUnit XML.
     """
 
 
 @main.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(list(REPORT_MODULES)), default="text", show_default=True,
+              help="Report format: text, JSON, SARIF 2.1.0, GitHub Actions annotations (workflow commands) or "
+                   "JUnit XML (one test case per rule and app).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the report to FILE instead of standard output.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "note", "none"]),
@@ -70,6 +75,13 @@ def main() -> None:
                    "code was read from when it is not the resource path.")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder SARIF URIs are relative to.  [default: the enclosing git work tree, else the working directory]")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), metavar="REPORT",
+              help="An earlier SARIF or JSON report of forge-audit: each finding is marked new or unchanged, the "
+                   "report's findings that are gone are listed as absent, and only new findings count for "
+                   "--fail-on.")
+@click.option("--diff-base", metavar="REF",
+              help="Use the apps as they were at git revision REF (e.g. origin/main, a commit) as the baseline: "
+                   "only findings the change adds are new.")
 @click.option("--confirm", is_flag=True,
               help="Replay each tenant/global-state leak for two tenants in V8 isolates to confirm it.")
 @click.option("--replay-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
@@ -79,8 +91,8 @@ def main() -> None:
 @click.option("--replay-budget", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
               help="Seconds of replay for the whole scan; each finding gets a share of what is left (with --confirm).")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
-                 allow_incomplete, show_suppressed, verbose, source_root, confirm, replay_timeout, replay_memory,
-                 replay_budget) -> None:
+                 allow_incomplete, show_suppressed, verbose, source_root, baseline_path, diff_base, confirm,
+                 replay_timeout, replay_memory, replay_budget) -> None:
     """Scan the Forge apps under PATHS (default: the current directory).
 
     Every manifest.yml found (outside node_modules and .git) is an app; its
@@ -89,10 +101,10 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     project building it). Only deployed code needs scopes: files no manifest
     handler reaches (tests, scripts, tooling) raise no scope/missing.
 
-    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or
-    configuration error, or an incomplete scan (a file an entry point reaches
-    was skipped, excluded or partly parsed, or an app's analysis failed; the
-    report is still written).
+    Exit codes: 0 no finding at or above --fail-on, 1 findings (with a
+    baseline: new findings), 2 usage or configuration error, or an incomplete
+    scan (a file an entry point reaches was skipped, excluded or partly
+    parsed, or an app's analysis failed; the report is still written).
     """
     paths = list(paths) or [Path(".")]
     try:
@@ -108,6 +120,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
     root = (source_root or source_root_for(paths)).resolve()
+    baseline = _baseline(baseline_path, diff_base, paths, config, root)
     limits = None
     if confirm:
         from runtime_harness.replay import Limits
@@ -120,6 +133,8 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
     except Exception:  # never report "clean" after a crash
         traceback.print_exc()
         _fail("internal error: the scan did not complete")
+    if baseline is not None:
+        compare(result, baseline)
     report = _renderer(fmt)(result, show_suppressed)
     if verbose:
         _print_inventory(result)
@@ -133,7 +148,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
                    "notifications): exit code 2", err=True)
         sys.exit(EXIT_INCOMPLETE)
     threshold = LEVEL_RANK[config.fail_on]
-    failing = [f for f in result.reported() if threshold and LEVEL_RANK[f.level] >= threshold]
+    failing = [f for f in result.gating() if threshold and LEVEL_RANK[f.level] >= threshold]
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
@@ -153,13 +168,27 @@ def _print_inventory(result) -> None:
 
 def _renderer(fmt: str):
     """Import only the reporter in use: sarif-om alone costs ~70 ms of start-up."""
-    if fmt == "sarif":
-        from auditor.report import sarif as module
-    elif fmt == "json":
-        from auditor.report import json_report as module
-    else:
-        from auditor.report import text as module
-    return module.render
+    from importlib import import_module
+
+    return import_module(f"auditor.report.{REPORT_MODULES[fmt]}").render
+
+
+def _baseline(path: Path | None, ref: str | None, paths: list[Path], config: Config,
+              root: Path) -> Baseline | None:
+    """The baseline's findings, read before the scan so a broken baseline costs no scan time."""
+    if path is not None and ref is not None:
+        _fail("--baseline and --diff-base are two baselines: give one")
+    try:
+        if path is not None:
+            return load_report(path)
+        if ref is not None:
+            return at_revision(ref, paths, config, root)
+    except (BaselineError, RevisionError) as exc:
+        _fail(str(exc))
+    except Exception:  # no gate result without the baseline asked for
+        traceback.print_exc()
+        _fail("internal error: the baseline could not be computed")
+    return None
 
 
 def _config(paths: list[Path], config_path: Path | None, no_config: bool) -> Config:
@@ -210,6 +239,47 @@ def replay_command(app, function_key, resolver_key, payload, timeout) -> None:
         click.echo("".join(printable(line) + "\n" for line in report.split("\n")[:-1]), nl=False)
     except ValueError as exc:
         _fail(str(exc))
+
+
+@main.command("fix")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--write", is_flag=True, help="Write the edited manifests (atomically) instead of printing a diff.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Config file.  [default: .forge-audit.yml in the working directory or the first PATH]")
+@click.option("--no-config", is_flag=True, help="Ignore any .forge-audit.yml.")
+def fix_command(paths, write, config_path, no_config) -> None:
+    """Remove unused scopes and add missing ones in the manifests under PATHS.
+
+    Removes the scopes scope/unused reports at warning level and adds those
+    scope/missing names, keeping comments, order, quoting and indentation of
+    everything else. Prints a unified diff; --write applies it. Exit codes: 0
+    done (or nothing to change), 2 a manifest that does not load or cannot be
+    edited safely, or an incomplete scan (nothing is written then).
+    """
+    from auditor.fix import FixError, plan
+
+    paths = list(paths) or [Path(".")]
+    try:
+        edits = plan(paths, _config(paths, config_path, no_config))
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+    except NoAppsFound as exc:
+        _fail(f"{exc}: nothing to fix")
+    except FixError as exc:
+        _fail(str(exc))
+    for edit in edits:
+        name = display_path(edit.manifest)
+        if write:
+            try:
+                edit.write()
+            except OSError as exc:
+                _fail(f"{name} not written: {exc.strerror or exc}")
+            click.echo(f"forge-audit: {printable(name)}: removed {', '.join(edit.removed) or 'no scope'}; "
+                       f"added {', '.join(edit.added) or 'no scope'}", err=True)
+        else:
+            click.echo("".join(printable(line) + "\n" for line in edit.diff(name)), nl=False)
+    if not edits:
+        click.echo("forge-audit: no scope to remove or add", err=True)
 
 
 @main.command("rules")

@@ -12,15 +12,21 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.config import Config
 from auditor.facts import AppFacts, build_facts
 from auditor.loader import App, discover_apps, load_app, scanned_path
-from auditor.model import Finding, Location, Notification, Region
+from auditor.model import UNCHANGED, Finding, Location, Notification, Region
 from rules import ALL_RULES, RULES_BY_ID
+from rules import consent_scope_change as consent
 from rules.base import Rule
 from rules.manifest_invalid import RULE as INVALID_MANIFEST
 from rules.suppressions import INVALID, UNUSED
+
+if TYPE_CHECKING:
+    from auditor.baseline import Known
+    from rules.consent_scope_change import Permission
 
 
 class NoAppsFound(Exception):
@@ -41,6 +47,10 @@ class ScanResult:
     # code folder when it is not the resource path itself (key -> (folder, why)).
     not_deployed: dict[Path, list[Path]] = field(default_factory=dict)
     frontend_sources: dict[Path, dict[str, tuple[Path, str]]] = field(default_factory=dict)
+    # The baseline's findings that are gone (auditor.baseline.compare); None when no baseline was given.
+    absent: list[Known] | None = None
+    # Each app's permissions that need site admins' consent (consent/scope-change compares them with a baseline's).
+    permissions: dict[Path, list[Permission]] = field(default_factory=dict)
 
     @property
     def successful(self) -> bool:
@@ -54,6 +64,10 @@ class ScanResult:
 
     def reported(self, show_suppressed: bool = False) -> list[Finding]:
         return [f for f in self.findings if show_suppressed or f.suppression is None]
+
+    def gating(self) -> list[Finding]:
+        """The unsuppressed findings that may fail a CI gate: all of them, or only the new ones against a baseline."""
+        return [f for f in self.reported() if f.baseline_state != UNCHANGED]
 
 
 def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> ScanResult:
@@ -76,6 +90,8 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
         result.notifications += facts.notifications
         result.not_deployed[root] = facts.not_deployed
         result.frontend_sources[root] = app.frontend_sources
+        if facts.manifest is not None and app.manifest is not None:
+            result.permissions[root] = consent.permissions(facts.manifest, app.manifest)
         findings = _apply_suppressions(facts, _run_rules(facts, rules, result.notifications), config)
         if confirm is not None:  # suppressed findings are not worth a replay
             budget = _confirm(facts, [f for f in findings if f.suppression is None], confirm, budget,
@@ -96,8 +112,9 @@ def _contents(app: App, findings: list[Finding]) -> dict[Path, bytes]:
     files = {source.path: source.data for source in app.sources}
     if app.manifest_data is not None:
         files[app.manifest_path] = app.manifest_data
-    wanted = {loc.path for f in findings
-              for loc in [f.location, *f.related, *(step for flow in f.code_flows for step in flow)]}
+    # the manifest always: consent/scope-change, found after the scan, points into it
+    wanted = {app.manifest_path} | {loc.path for f in findings
+                                    for loc in [f.location, *f.related, *(step for flow in f.code_flows for step in flow)]}
     return {path: files[path] for path in wanted if path in files}
 
 

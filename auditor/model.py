@@ -9,6 +9,8 @@ from typing import Any
 # SARIF result levels, most severe first. "none" only appears as a --fail-on value.
 LEVELS = ("error", "warning", "note")
 LEVEL_RANK = {"error": 3, "warning": 2, "note": 1, "none": 0}
+# Baseline states of a finding (SARIF baselineState): compared with an earlier report or revision.
+NEW, UNCHANGED, ABSENT = "new", "unchanged", "absent"
 
 
 @dataclass(frozen=True, order=True)
@@ -58,6 +60,8 @@ class Finding:
     # Each flow is a list of locations, from source to sink.
     code_flows: list[list[Location]] = field(default_factory=list)
     suppression: Suppression | None = None
+    # Against a baseline (scan --baseline/--diff-base): "new" or "unchanged"; None when not compared.
+    baseline_state: str | None = None
 
     def sort_key(self) -> tuple:
         region = self.location.region or Region(0, 0)

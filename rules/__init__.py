@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rules import (
+    consent_scope_change,
     csp_unsafe_inline,
     egress_insecure_http,
     egress_undeclared,
@@ -30,6 +31,7 @@ ALL_RULES: tuple[Rule, ...] = (
     egress_undeclared.RULE,
     csp_unsafe_inline.RULE,
     runtime_deprecated.RULE,
+    consent_scope_change.RULE,
     suppressions.UNUSED,
     suppressions.INVALID,
 )

@@ -55,8 +55,9 @@ def test_fixture(app: Path) -> None:
 
 
 def test_every_rule_has_a_fixture() -> None:
-    """Adding a rule means adding a fixture that exercises it."""
-    covered = set()
+    """Adding a rule means adding a fixture that exercises it. consent/scope-change compares two versions of an
+    app, which one fixture folder cannot hold: tests/test_consent.py exercises it on git repositories."""
+    covered = {"consent/scope-change"}
     for app in fixture_apps():
         code, _ = code_annotations(app)
         manifest, _, _ = manifest_expectations(app)

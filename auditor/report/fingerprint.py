@@ -16,6 +16,9 @@ scanning in C.
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from auditor.model import Location
 
 BLOCK = 100
 MASK = (1 << 64) - 1
@@ -60,3 +63,20 @@ class LineHasher:
                 count += 1
             pos = self.stream.find(window, pos + 1, start + len(window) - 1)
         return count
+
+
+class Fingerprints:
+    """``primaryLocationLineHash`` of locations in the bytes a scan analysed (ScanResult.contents)."""
+
+    def __init__(self, contents: dict[Path, bytes]):
+        self._contents = contents
+        self._hashers: dict[Path, LineHasher | None] = {}
+
+    def line_hash(self, loc: Location) -> str | None:
+        if loc.region is None:
+            return None
+        if loc.path not in self._hashers:
+            data = self._contents.get(loc.path)
+            self._hashers[loc.path] = LineHasher(data.decode("utf-8", "replace")) if data is not None else None
+        hasher = self._hashers[loc.path]
+        return hasher.line_hash(loc.region.start_line) if hasher else None

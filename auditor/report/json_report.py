@@ -7,8 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 from auditor import __version__
+from auditor.baseline import SNAPSHOT, Known, permission_snapshot
 from auditor.engine import ScanResult
-from auditor.model import Location
+from auditor.model import NEW, UNCHANGED, Finding, Location
+from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import relative_path
 
 
@@ -29,6 +31,7 @@ def _location(loc: Location, root: Path) -> dict:
 def render(result: ScanResult, show_suppressed: bool = False) -> str:
     root = result.source_root
     findings = result.reported(show_suppressed)
+    hashes = Fingerprints(result.contents)
     doc = {
         "tool": "forge-audit",
         "version": __version__,
@@ -45,14 +48,31 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
                 "codeFlows": [[_location(step, root) for step in flow] for flow in f.code_flows],
                 "properties": f.properties,
                 "suppressed": {"reason": f.suppression.reason} if f.suppression else None,
+                "fingerprint": hashes.line_hash(f.location),
+                **({"baselineState": f.baseline_state} if f.baseline_state else {}),
             }
             for f in findings
         ],
+        **({"absent": [_absent(known, root) for known in result.absent]} if result.absent is not None else {}),
+        SNAPSHOT: permission_snapshot(result),
         "notifications": [
             {"level": n.level, "message": n.message, "blocking": n.blocking,
              **(_location(Location(n.path, n.region), root) if n.path else {})}
             for n in result.notifications
         ],
-        "summary": dict(Counter(f.level for f in findings if f.suppression is None)),
+        "summary": _summary(result, findings),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _absent(known: Known, root: Path) -> dict:
+    return {"rule": known.rule_id, "level": known.level, "message": known.message,
+            **_location(known.location(root), root), "fingerprint": known.line_hash, "baselineState": "absent"}
+
+
+def _summary(result: ScanResult, findings: list[Finding]) -> dict:
+    out = dict(Counter(f.level for f in findings if f.suppression is None))
+    if result.absent is not None:
+        states = Counter(f.baseline_state for f in findings if f.suppression is None)
+        out.update(new=states[NEW], unchanged=states[UNCHANGED], absent=len(result.absent))
+    return out

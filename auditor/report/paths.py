@@ -42,3 +42,9 @@ def source_root_for(paths: list[Path]) -> Path:
         if (candidate / ".git").exists():
             return candidate
     return Path.cwd().resolve()
+
+
+def app_of(path: Path, apps: list[Path]) -> Path | None:
+    """The innermost app folder holding ``path`` (apps may be nested; the loader gives a file to the inner one)."""
+    holders = [app for app in apps if path.is_relative_to(app)]
+    return max(holders, key=lambda app: len(app.parts), default=None)

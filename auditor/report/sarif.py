@@ -8,16 +8,16 @@ security-severity, and ``partialFingerprints`` so alerts survive code moving.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import attr
 import sarif_om as om
 
 from auditor import __version__
+from auditor.baseline import SNAPSHOT, Known, permission_snapshot
 from auditor.engine import ScanResult
-from auditor.model import Finding, Location
-from auditor.report.fingerprint import LineHasher
+from auditor.model import ABSENT, Finding, Location
+from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import uri_for
 from rules.base import Rule
 
@@ -69,7 +69,7 @@ class _Builder:
     def __init__(self, result: ScanResult):
         self.result = result
         self.root = result.source_root
-        self._hashers: dict[Path, LineHasher | None] = {}
+        self.fingerprints = Fingerprints(result.contents)
 
     def location(self, loc: Location, index: int | None = None) -> om.Location:
         uri, base = uri_for(loc.path, self.root)
@@ -86,13 +86,7 @@ class _Builder:
         )
 
     def fingerprint(self, loc: Location) -> dict[str, str] | None:
-        if loc.region is None:
-            return None
-        if loc.path not in self._hashers:
-            data = self.result.contents.get(loc.path)
-            self._hashers[loc.path] = LineHasher(data.decode("utf-8", "replace")) if data is not None else None
-        hasher = self._hashers[loc.path]
-        value = hasher.line_hash(loc.region.start_line) if hasher else None
+        value = self.fingerprints.line_hash(loc)
         return {"primaryLocationLineHash": value} if value else None
 
     def make_result(self, finding: Finding, rule_index: dict[str, int]) -> om.Result:
@@ -115,6 +109,19 @@ class _Builder:
             code_flows=flows,
             suppressions=suppressions,
             properties=finding.properties or None,
+            baseline_state=finding.baseline_state,
+        )
+
+    def absent_result(self, known: Known, rule_index: dict[str, int]) -> om.Result:
+        """A baseline finding that is gone: where it was, with the fingerprint the baseline recorded."""
+        return om.Result(
+            rule_id=known.rule_id,
+            rule_index=rule_index.get(known.rule_id),
+            level=known.level,
+            message=om.Message(text=known.message),
+            locations=[self.location(known.location(self.root))],
+            partial_fingerprints={"primaryLocationLineHash": known.line_hash} if known.line_hash else None,
+            baseline_state=ABSENT,
         )
 
     def notification(self, note) -> om.Notification:
@@ -129,6 +136,7 @@ class _Builder:
         rule_index = {rule.id: i for i, rule in enumerate(rules)}
         results = [self.make_result(f, rule_index) for f in self.result.reported(show_suppressed)
                    if f.rule_id in rule_index]
+        results += [self.absent_result(known, rule_index) for known in self.result.absent or []]
         run = om.Run(
             tool=om.Tool(driver=om.ToolComponent(
                 name="forge-audit", version=__version__, semantic_version=__version__,
@@ -140,6 +148,7 @@ class _Builder:
             )],
             results=results,
             column_kind="utf16CodeUnits",
+            properties={SNAPSHOT: permission_snapshot(self.result)},
         )
         return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
 

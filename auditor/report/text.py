@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from auditor.engine import ScanResult
-from auditor.model import Finding, Location
+from auditor.model import NEW, UNCHANGED, Finding, Location
 from auditor.report.paths import display_path
 from auditor.report.terminal import printable
 
@@ -82,6 +82,12 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
     findings = result.reported(show_suppressed)
     for finding in findings:
         out.extend(_finding(finding, lines))
+    if result.absent:
+        out.append("")
+        out.append(click.style("absent (in the baseline, gone now)", bold=True))
+        for known in result.absent:
+            out.append(f"  {_where(known.location(result.source_root))}  {known.level}  {known.rule_id}  "
+                       f"{printable(known.message)}")
     if result.notifications:
         out.append("")
         out.append(click.style("notifications", bold=True))
@@ -98,6 +104,9 @@ def _finding(finding: Finding, lines: _Lines) -> list[str]:
     head = f"{_where(finding.location)}  {level}  {click.style(finding.rule_id, bold=True)}  {printable(finding.message)}"
     if finding.suppression is not None:
         head += click.style(f"  [suppressed: {printable(finding.suppression.reason)}]", dim=True)
+    elif finding.baseline_state is not None:
+        head += click.style(f"  [{finding.baseline_state}]", bold=finding.baseline_state == NEW,
+                            dim=finding.baseline_state != NEW)
     out = [head] + _snippet(finding.location, lines)
     home = finding.location
     for loc in finding.related:
@@ -122,6 +131,10 @@ def _summary(result: ScanResult, findings: list[Finding]) -> str:
     text += f" in {len(result.apps)} app{'s' if len(result.apps) != 1 else ''}"
     if suppressed:
         text += f"; {suppressed} suppressed"
+    if result.absent is not None:
+        states = Counter(f.baseline_state for f in findings if f.suppression is None)
+        text += (f"; against the baseline: {states[NEW]} new, {states[UNCHANGED]} unchanged, "
+                 f"{len(result.absent)} absent")
     failures = sum(1 for n in result.notifications if n.failure)
     if failures:
         text += f"; {failures} problem(s) prevented a complete scan (see notifications)"
