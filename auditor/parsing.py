@@ -161,6 +161,8 @@ _KEYWORD_ATTRIBUTE = re.compile(
     rb"finally|for|function|if|import|in|instanceof|new|null|return|super|switch|this|throw|true|try|typeof|"
     rb"var|void|while|with)(?=\s*=\s*[\"'{]|\s*/?>)")
 _TYPE_ONLY_STAR = re.compile(rb"\bexport\s+(type)\s+\*")
+# An import type in a call's type arguments: useState<import('history').History | null>(null,)
+_IMPORT_TYPE = re.compile(rb"import\(\s*(['\"])[^'\"\n]*\1\s*\)\s*\.")
 _LITERAL_TEXT = {"comment", "string_fragment", "regex_pattern", "jsx_text", "html_character_reference"}
 _MAX_TYPE_ARGUMENTS = 2000  # bytes scanned back from a `>` for its `<`
 _REPAIR_ROUNDS = 3
@@ -249,6 +251,18 @@ def _patch_type_only_export(tree: tree_sitter.Tree, patched: bytearray) -> int:
     return count
 
 
+def _patch_import_types(tree: tree_sitter.Tree, patched: bytearray) -> int:
+    """`<import('m').T>` -> `<            T>`: the type stays a name; only right after `<`, `,`, `|` or `&`,
+    where a dynamic import() expression would be a comparison or an operand, not a module load."""
+    count = 0
+    for match in _IMPORT_TYPE.finditer(patched):
+        before = bytes(patched[max(0, match.start() - 200):match.start()]).rstrip()
+        if before[-1:] in (b"<", b",", b"|", b"&") and not _in_literal_text(tree, match.start()):
+            _blank(patched, match.start(), match.end())
+            count += 1
+    return count
+
+
 def _patch_type_arguments(tree: tree_sitter.Tree, patched: bytearray) -> int:
     """Blanks `<...>` between a template tag and its template (the tag stays a call of the template)."""
     count = 0
@@ -304,7 +318,7 @@ def _patch_jsx(tree: tree_sitter.Tree, patched: bytearray) -> int:
     return count
 
 
-_PATCHES = (_patch_type_arguments, _patch_type_only_export, _patch_jsx)
+_PATCHES = (_patch_type_arguments, _patch_type_only_export, _patch_import_types, _patch_jsx)
 
 
 def _stray_nul(parsed: ParsedFile) -> int | None:

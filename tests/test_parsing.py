@@ -33,6 +33,8 @@ VALID = [
     ("Label.jsx", 'const L = () => <label for="name" class="field">Name & role</label>;'),
     ("Label.tsx", 'const L = () => <label for="name">Name</label>;'),
     ("types.ts", "export type * from './issue';"),
+    ("History.tsx", "const [h] = useState<import('history').History | null>(\n  null,\n);\n"
+                    "const lazy = import('./lazy').then((m) => m.default);"),
 ]
 
 
