@@ -28,7 +28,10 @@ SHARED_HOSTING = {
     "firebaseapp.com", "web.app", "github.io", "gitlab.io", "netlify.app", "vercel.app", "pages.dev",
     "workers.dev", "ngrok.io", "ngrok-free.app", "glitch.me", "repl.co", "onrender.com", "fly.dev",
     "blob.core.windows.net", "storage.googleapis.com", "run.app", "trycloudflare.com", "loca.lt",
+    "atlassian.net",  # anyone can create a free Atlassian site: a channel out to a site of one's own
 }
+# Reserved for loopback (RFC 6761): names under it never leave the machine, so no wildcard there is broad.
+LOOPBACK_ZONES = {"localhost"}
 
 
 MAX_ADDRESS = 1000
@@ -132,6 +135,8 @@ def wildcard_breadth(address: str) -> str | None:
     if not host.startswith("*.") or host.count("*") != 1:
         return "uses '*' other than as a leading '*.' label"
     parent = host[2:]
+    if parent in LOOPBACK_ZONES:
+        return None
     if not parent or "." not in parent:
         return f"covers every domain under the top-level domain '.{parent}'" if parent else "allows every domain"
     if parent in MULTI_LABEL_SUFFIXES:

@@ -4,8 +4,9 @@
 Flags egress addresses that are `*`, a wildcard over a whole top-level domain
 or public suffix (`*.com`, `*.co.uk`), or a wildcard over a shared hosting zone
 where anyone can get a subdomain (`*.herokuapp.com`, `*.amazonaws.com`,
-`*.vercel.app`, ...). A wildcard over the app's own domain (`*.example.com`)
-is not reported.
+`*.vercel.app`, `*.atlassian.net`: any free Atlassian site, ...). A wildcard
+over the app's own domain (`*.example.com`) or over `.localhost` (reserved for
+loopback, it never leaves the machine) is not reported.
 
 ## Why is this bad?
 Egress permissions are the boundary that keeps customer data inside declared

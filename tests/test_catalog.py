@@ -107,8 +107,8 @@ def test_endpoints_shape_and_order():
             assert classic == sorted(set(classic)) and granular == sorted(set(granular))
             if extra:  # the 5th element appears only when it says something
                 (opts,) = extra
-                assert opts and set(opts) <= {"alternatives", "unverified"}, (method, path)
-                assert opts.get("unverified", True) is True
+                assert opts and set(opts) <= {"alternatives", "unverified", "optional"}, (method, path)
+                assert opts.get("unverified", True) is True and opts.get("optional", True) is True
                 for c, g in opts.get("alternatives", []):
                     assert bool(c) != bool(g), (method, path)
 
@@ -463,3 +463,13 @@ def test_no_unknown_scope_finding_for_any_listed_name(tmp_path):
     result = scan([tmp_path], Config(enable=frozenset({"scope/unknown"})), tmp_path)
     assert [f.message for f in result.reported() if f.rule_id == "scope/unknown"] == []
     assert result.apps, "the app was scanned"
+
+
+def test_operations_the_spec_says_work_without_a_scope():
+    """An explicit empty scope entry beside the others ("the new write:app-data:jira OAuth scope is 100%
+    optional now"): the operation needs no scope; declaring its scope is recommended."""
+    jira = {(r[0], r[1]): r for r in load("endpoints.json")["products"]["jira"]}
+    assert jira[("PUT", "/rest/api/3/app/field/{fieldIdOrKey}/value")] == [
+        "PUT", "/rest/api/3/app/field/{fieldIdOrKey}/value", [], ["write:app-data:jira"], {"optional": True}]
+    assert jira[("POST", "/rest/api/2/app/field/value")][4] == {"optional": True}  # the /2 twin too
+    assert len(jira[("GET", "/rest/api/3/issue/{issueIdOrKey}")]) == 4

@@ -91,6 +91,10 @@ Output shapes (keys sorted; one entry per line for readable diffs):
   ``unverified``: the source infers the scopes (a naming pattern, a third-party
   map): they count as satisfying the operation, but never as the only evidence
   that a scope is missing.
+  ``optional``: the spec lists an explicit empty scope entry beside the others
+  (e.g. ``write:app-data:jira``, "100% optional now" in its description): the
+  operation also works with no scope; declaring its scopes is recommended, never
+  required.
 
 ``scopes.json``::
 
@@ -258,10 +262,11 @@ def oauth2_scheme_names(spec: dict) -> set[str]:
     return {name for name, s in schemes.items() if (s or {}).get("type") == "oauth2"}
 
 
-def operation_scopes(op: dict, oauth2_schemes: set[str]) -> tuple[list[str], list[str], str]:
-    """Return (classic, granular, origin) for one OpenAPI operation.
+def operation_scopes(op: dict, oauth2_schemes: set[str]) -> tuple[list[str], list[str], str, bool]:
+    """Return (classic, granular, origin, optional) for one OpenAPI operation.
 
-    origin is "x-atlassian" or "security" (fallback) or "none".
+    origin is "x-atlassian" or "security" (fallback) or "none"; optional is True
+    when an explicit empty entry stands beside non-empty ones (no scope needed).
     """
     entries = op.get("x-atlassian-oauth2-scopes")
     origin = "x-atlassian"
@@ -275,13 +280,14 @@ def operation_scopes(op: dict, oauth2_schemes: set[str]) -> tuple[list[str], lis
         origin = "security" if entries else "none"
     classic: set[str] = set()
     granular: set[str] = set()
+    optional = any(not entry.get("scopes") for entry in entries) and any(entry.get("scopes") for entry in entries)
     for entry in entries:
         names = [n for n in (entry.get("scopes") or []) if n]
         if any(is_granular_name(n) for n in names):
             granular.update(names)
         else:
             classic.update(names)
-    return sorted(classic), sorted(granular), origin
+    return sorted(classic), sorted(granular), origin, optional
 
 
 def spec_operations(spec: dict):
@@ -289,8 +295,8 @@ def spec_operations(spec: dict):
     for path, item in (spec.get("paths") or {}).items():
         for method, op in (item or {}).items():
             if method.lower() in HTTP_METHODS and isinstance(op, dict):
-                classic, granular, origin = operation_scopes(op, oauth2)
-                yield method.upper(), path, classic, granular, origin
+                classic, granular, origin, optional = operation_scopes(op, oauth2)
+                yield method.upper(), path, [classic, granular] + ([{"optional": True}] if optional else []), origin
 
 
 def normalized_template(path: str) -> str:
@@ -302,12 +308,12 @@ def jira_platform_rows(shared: Path, stats: Counter, notes: list[str]) -> list[l
     fallback = read_json(shared, JIRA_SPEC_FALLBACK)
 
     ops: dict[tuple[str, str], list] = {}
-    for method, path, classic, granular, origin in spec_operations(primary):
-        ops[(method, path)] = [method, path, classic, granular]
+    for method, path, scopes, origin in spec_operations(primary):
+        ops[(method, path)] = [method, path, *scopes]
         stats[f"jira platform ops from {file_name(JIRA_SPEC_PRIMARY)}"] += 1
         stats[f"jira platform ops with scopes from {origin}"] += 1
     seen_norm = {(m, normalized_template(p)) for m, p in ops}
-    for method, path, classic, granular, origin in spec_operations(fallback):
+    for method, path, scopes, origin in spec_operations(fallback):
         if (method, path) in ops:
             continue
         if (method, normalized_template(path)) in seen_norm:
@@ -316,7 +322,7 @@ def jira_platform_rows(shared: Path, stats: Counter, notes: list[str]) -> list[l
                 "(same template, other parameter names, in the primary spec)"
             )
             continue
-        ops[(method, path)] = [method, path, classic, granular]
+        ops[(method, path)] = [method, path, *scopes]
         stats[f"jira platform ops from {file_name(JIRA_SPEC_FALLBACK)} only"] += 1
         stats[f"jira platform ops with scopes from {origin}"] += 1
         notes.append(f"from {file_name(JIRA_SPEC_FALLBACK)} only: {method} {path}")
@@ -330,7 +336,7 @@ def jira_platform_rows(shared: Path, stats: Counter, notes: list[str]) -> list[l
         other = "2" if m.group(1) == "3" else "3"
         twin_path = f"/rest/api/{other}{m.group(2) or ''}"
         if (method, twin_path) not in ops:
-            twins[(method, twin_path)] = [method, twin_path, row[2], row[3]]
+            twins[(method, twin_path)] = [method, twin_path, *row[2:]]
     stats["jira platform /rest/api twins added"] = len(twins)
     ops.update(twins)
     return list(ops.values())
@@ -342,8 +348,8 @@ def confluence_v2_rows(shared: Path, stats: Counter, notes: list[str]) -> list[l
     if urls and not any(u.rstrip("/").endswith(CONFLUENCE_V2_PREFIX) for u in urls):
         notes.append(f"{file_name(CONFLUENCE_V2_SPEC)}: unexpected servers {urls}")
     rows = []
-    for method, path, classic, granular, origin in spec_operations(spec):
-        rows.append([method, CONFLUENCE_V2_PREFIX + path, classic, granular])
+    for method, path, scopes, origin in spec_operations(spec):
+        rows.append([method, CONFLUENCE_V2_PREFIX + path, *scopes])
         stats[f"confluence v2 ops with scopes from {origin}"] += 1
     return rows
 

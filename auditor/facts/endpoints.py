@@ -29,6 +29,7 @@ class Operation:
     # further (classic, granular) pairs that satisfy it, e.g. a DevOps call's *:jira-software scope
     alternatives: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     verified: bool = True  # False: scopes inferred by the catalog's source, never alone evidence of a missing scope
+    optional: bool = False  # True: it also works with no scope (its scopes are recommended, not required)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def _index(product: str) -> dict[int, list[_Template]]:
         options = extra[0] if extra else {}
         op = Operation(method, path, frozenset(classic), frozenset(granular),
                        tuple((frozenset(c), frozenset(g)) for c, g in options.get("alternatives", ())),
-                       not options.get("unverified", False))
+                       not options.get("unverified", False), options.get("optional", False))
         segments = tuple(path.strip("/").split("/"))
         patterns = tuple(_segment_regex(s) if "{" in s else None for s in segments)
         by_length.setdefault(len(segments), []).append(_Template(op, segments, patterns))

@@ -25,6 +25,9 @@ class Requirement:
     alternatives: tuple[frozenset[str], ...]
     # Inferred, not documented: it satisfies a need, but never alone makes scope/missing report one.
     unverified: bool = False
+    # Documented to work with no scope too ("100% optional now"): declaring one of its sets is
+    # recommended, so a declared one is used, and none declared is no missing scope.
+    optional: bool = False
 
     def __post_init__(self) -> None:
         # Requirement(classic, granular), the former shape, would silently read as two wrong fields.
@@ -32,15 +35,16 @@ class Requirement:
             raise TypeError("Requirement takes a tuple of scope sets; use Requirement.of(classic, granular, ...)")
 
     @classmethod
-    def of(cls, *scope_sets: Iterable[str], unverified: bool = False) -> Requirement:
+    def of(cls, *scope_sets: Iterable[str], unverified: bool = False, optional: bool = False) -> Requirement:
         """From scope sets in preference order; empty sets (no classic scope documented) are left out."""
-        return cls(tuple(frozenset(s) for s in scope_sets if s), unverified)
+        return cls(tuple(frozenset(s) for s in scope_sets if s), unverified, optional)
 
     def chosen(self, declared: set[str]) -> frozenset[str] | None:
         """The alternative the declared scopes satisfy (the first when several do), or None."""
         if not self.alternatives:
             return frozenset()
-        return next((a for a in self.alternatives if a <= declared), None)
+        found = next((a for a in self.alternatives if a <= declared), None)
+        return frozenset() if found is None and self.optional else found
 
     def satisfied_by(self, declared: set[str]) -> bool:
         return self.chosen(declared) is not None
@@ -115,7 +119,8 @@ def scope_use(needs: list[ScopeNeed], declared: set[str]) -> ScopeUse:
     for need in needs:
         chosen = [(r, r.chosen(declared)) for r in need.requirements]
         satisfied = frozenset().union(*(c for _, c in chosen if c is not None))
-        uses = satisfied.union(*(r.scopes for r, c in chosen if c is None))
+        uses = satisfied.union(*(r.scopes for r, c in chosen if c is None),
+                               *(r.scopes & declared for r in need.requirements if r.optional))
         use.used |= uses
         if any(c is not None for _, c in chosen):
             for scope in (need.scopes & declared) - uses:
@@ -170,7 +175,7 @@ def _need(call: ApiCall) -> ScopeNeed | Unresolved:
     return ScopeNeed(
         what=f"{methods} {templates[0]}{where}",
         requirements=[Requirement.of(op.classic, op.granular, *(s for c, g in op.alternatives for s in (c, g)),
-                                     unverified=not op.verified) for op in ops],
+                                     unverified=not op.verified, optional=op.optional) for op in ops],
         location=call.location,
         kind="call",
     )
