@@ -331,3 +331,29 @@ export async function other(event) {
 }
 """)
     assert found[2][0] == "error"
+
+
+def test_an_entry_calling_another_entrys_function_reaches_what_it_reads(make_app) -> None:
+    """A resolver reusing another resolver's getter reads the state too (real shape: addStage calls the
+    getStages resolver function, which reads the cache)."""
+    _, found = findings(make_app, """\
+import Resolver from '@forge/resolver';
+import * as stages from './stages';
+const resolver = new Resolver();
+resolver.define('getStages', stages.getStages);
+resolver.define('addStage', stages.addStage);
+export const handler = resolver.getDefinitions();
+""", **{"src/stages.js": """\
+import { storage } from '@forge/api';
+const cache = { stages: null };
+export const getStages = async () => {
+  if (cache.stages === null) cache.stages = await storage.get('stages');
+  return cache.stages;
+};
+export const addStage = async ({ payload }) => {
+  const all = await getStages();
+  all.push({ name: payload.name });
+  return all;
+};
+"""})
+    assert found[("stages.js", 2)].properties["readerEntryPoints"] == ["resolver:addStage", "resolver:getStages"]

@@ -80,18 +80,18 @@ class Entries:
     def _compute_reaching(self, node: tree_sitter.Node, fn: tree_sitter.Node | None, path: Path,
                           graph: ModuleGraph, depth: int) -> set[EntryPoint]:
         inside = self.at(fn or node, path)
-        if inside:
-            return {inside[0]}
+        # An entry's own function may also be called by other entries' code (a resolver reusing a getter).
+        own = {inside[0]} if inside else set()
         registered = self.registered(node, path)
         if registered or fn is None or self._load_time(fn, path, graph):
-            return registered  # code run while the module loads belongs to no invocation
+            return own | registered  # code run while the module loads belongs to no invocation
         while _function_name(fn) is None:  # a callback runs when (or after) the function around it does
             outer = enclosing_function(fn)
             if outer is None or self._load_time(outer, path, graph):
                 break
             fn = outer
         callers = _callers(fn, path, graph, self._members) if depth < MAX_CALL_DEPTH else None
-        found: set[EntryPoint] = set()
+        found: set[EntryPoint] = set(own)
         for ref, ref_path in callers or []:
             ref_fn = enclosing_function(ref)
             if ref_fn is None or self._load_time(ref_fn, ref_path, graph):
@@ -102,8 +102,8 @@ class Entries:
                 found |= registered  # a call while loading runs in no invocation
                 continue
             found |= self.reaching(ref, ref_path, graph, depth + 1)
-        if callers is None:
-            return self._reached_by(graph).get(path, set())
+        if callers is None:  # an entry's function handed on as a value: the entry itself is what is known
+            return own or self._reached_by(graph).get(path, set())
         return found
 
     def _load_time(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> bool:
