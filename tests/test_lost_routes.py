@@ -92,3 +92,48 @@ def test_only_routes_of_forge_api_count() -> None:
         export const you = () => jira.get(assumeTrustedRoute('/rest/api/3/myself'));
     """})
     assert found == []
+
+
+def test_app_helpers_around_an_unknown_call_are_looked_into_across_files() -> None:
+    found = lost({
+        "http.ts": """
+            import client from 'forge-http-wrapper';
+            const jira = client({ product: 'jira' });
+            export async function getJson<T>(path: unknown, retries = 2): Promise<T> {
+              return (await jira.get(path, { retries })).data as T;
+            }
+            export const send = (method: string, path: unknown) => inner(path, method);
+            const inner = (target: unknown, method: string) => jira.request({ method, url: target });
+        """,
+        "index.ts": """
+            import { route } from '@forge/api';
+            import { getJson, send } from './http';
+            export const me = () => getJson(route`/rest/api/3/myself`);
+            export const vote = (k: string) => send('POST', route`/rest/api/3/issue/${k}/votes`);
+        """,
+    })
+    # reported where the route is written, naming the helper it is passed to and the call it ends in
+    assert [(u.product, u.location.path.name, u.location.region.start_line) for u in found] == [
+        ("jira", "index.ts", 4), ("jira", "index.ts", 5)]
+    assert found[0].reason.startswith("route`/rest/api/3/myself` is passed to getJson() and on to jira.get(), ")
+    assert found[1].reason.startswith("route`/rest/api/3/issue/{…}/votes` is passed to send() and on to jira.request(), ")
+
+
+def test_a_helper_that_uses_the_route_otherwise_adds_nothing() -> None:
+    """Returned, stored, logged or converted: not an unfollowed request (no note from a guess)."""
+    found = lost({"index.js": """
+        import api, { route } from '@forge/api';
+        const seen = new Map();
+        export const c = () => {
+          const p = route`/rest/api/3/project/search`;
+          console.log('GET', p);
+          seen.set('projects', p);
+          return api.asApp().requestJira(p);
+        };
+        const paths = [];
+        const remember = (path) => { paths.push(String(path)); return path; };
+        const label = (path) => `${path}`;
+        export const a = () => remember(route`/rest/api/3/myself`);
+        export const b = () => label(route`/rest/api/3/serverInfo`);
+    """})
+    assert found == []

@@ -35,6 +35,7 @@ PRODUCT_OF = {"requestJira": "jira", "requestConfluence": "confluence", "request
 # @forge/api functions that are a gateway request with their identity built in.
 GATEWAY_FUNCTIONS = {"__requestAtlassianAsApp": "asApp", "__requestAtlassianAsUser": "asUser"}
 STORAGE_PACKAGES = ("kvs", "storage")
+REQUEST_NAMES = frozenset([*PRODUCT_OF, *GATEWAY_FUNCTIONS])
 
 
 @dataclass
@@ -115,7 +116,7 @@ def extract(parsed: ParsedFile, values: Values) -> CodeFacts:
                               parsed.location(call), frontend)
             facts.api_calls += _api_calls(values, request, where, request.location, None)
     facts.storage_uses.extend(_storage_uses(parsed, bindings))
-    facts.lost_routes = lost_routes.find(parsed, values, requests)
+    facts.lost_routes = lost_routes.find(parsed, values, requests, REQUEST_NAMES)
     facts.api_calls.sort(key=lambda c: c.location.region)
     return facts
 

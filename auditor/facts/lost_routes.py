@@ -25,6 +25,11 @@ from auditor.parsing import ParsedFile, text
 PRODUCT_OF_PREFIX = (("/rest/", "jira"), ("/wiki/", "confluence"), ("/2.0/", "bitbucket"))
 MAX_USES = 20      # uses of one route variable looked at
 MAX_CALLEE = 40    # characters of a callee shown in a message
+MAX_DEPTH = 3      # app functions a route is followed into
+# Globals whose calls (or methods, or instances' methods) are plain JavaScript, never a request.
+BUILTINS = frozenset({"console", "JSON", "Object", "Array", "String", "Number", "Boolean", "Symbol", "Promise",
+                      "Reflect", "Math", "Date", "Map", "Set", "WeakMap", "WeakSet", "URL", "URLSearchParams",
+                      "encodeURI", "encodeURIComponent", "decodeURI", "decodeURIComponent", "Error", "TypeError"})
 
 
 @dataclass
@@ -42,9 +47,11 @@ def product_of(parts: list) -> str | None:
     return next((product for prefix, product in PRODUCT_OF_PREFIX if head.startswith(prefix)), None)
 
 
-def find(parsed: ParsedFile, values: Values, requests: list[tree_sitter.Node]) -> list[LostRoute]:
+def find(parsed: ParsedFile, values: Values, requests: list[tree_sitter.Node],
+         request_names: frozenset[str]) -> list[LostRoute]:
     """The file's routes that reach a call other than one of ``requests`` (the recognised request
-    calls) or a call of an app function."""
+    calls of the file), a request by name (``request_names``) in an app function it is passed to,
+    or an app function that passes it on to one of those."""
     bindings = values.bindings(parsed.path)
     where = Where(parsed.path)
     ids = {request.id for request in requests}
@@ -61,18 +68,17 @@ def find(parsed: ParsedFile, values: Values, requests: list[tree_sitter.Node]) -
             route = call_of_callee(node)
             if route is None:
                 continue
-            sinks = [sink for sink in _sinks(route, bindings) if sink.id not in ids
+            sinks = [(sink, arg) for sink, arg in _sinks(route, bindings) if sink.id not in ids
                      and callee_name(sink.child_by_field_name("function")) not in ROUTE_CALLS]
             if not sinks or not _from_forge(bindings, node):
                 continue
             found = None
-            for sink in sinks:
-                if _calls_app_function(values, sink, where):
-                    continue
-                if found is None:
-                    found = [parts for parts in values.strings(route, where) if product_of(parts)]
-                lost += [LostRoute(product_of(parts), parts, name, _label(sink), parsed.location(sink))
-                         for parts in found]
+            for sink, arg in sinks:
+                for label in _unfollowed(values, sink, arg, where, request_names, 0):
+                    if found is None:
+                        found = [parts for parts in values.strings(route, where) if product_of(parts)]
+                    lost += [LostRoute(product_of(parts), parts, name, label, parsed.location(sink))
+                             for parts in found]
     lost.sort(key=lambda route: route.location.region)
     return lost
 
@@ -93,38 +99,114 @@ def _from_forge(bindings: FileBindings, name: tree_sitter.Node) -> bool:
     return receiver is not None and bindings.forge_module(receiver) == "api"
 
 
-def _sinks(route: tree_sitter.Node, bindings: FileBindings) -> list[tree_sitter.Node]:
-    """The calls the route value is passed to: as an argument (or a property of an object argument),
-    directly or through the const/let it initializes. Other uses (returned, stored) are not followed."""
+def _unfollowed(values: Values, call: tree_sitter.Node, arg: tree_sitter.Node | None, where: Where,
+                request_names: frozenset[str], depth: int = 0) -> list[str]:
+    """The calls forge-audit cannot follow that a route passed to ``call`` as ``arg`` reaches, for
+    messages: "jira.get()", "jiraGet() and on to jira.get()". A call of an app function is looked
+    into through the parameter the route binds: a request there is read at the call sites; uses of
+    the parameter other than as an argument, or a route inside an options object, are not followed."""
+    callee = call.child_by_field_name("function")
+    if callee is None or callee_name(callee) in request_names:
+        return []
+    functions = values.functions(callee, where, Trace())
+    if not functions:
+        return [] if _plain_javascript(callee, values.bindings(where.path)) else [_label(call)]
+    found = []
+    for fn, at in functions if arg is not None and depth < MAX_DEPTH else []:
+        param = _parameter(fn, arg)
+        if param is not None:
+            inner = values.bindings(at.path)
+            for sink, inner_arg in _uses(param, inner, fn):
+                found += _unfollowed(values, sink, inner_arg, Where(at.path), request_names, depth + 1)
+    return [f"{_label(call)} and on to {label}" for label in found] if depth == 0 else found
+
+
+def _plain_javascript(callee: tree_sitter.Node, bindings: FileBindings) -> bool:
+    """A built-in the route is logged, converted or kept with (``console.log(p)``, ``String(p)``,
+    ``seen.push(p)`` on a local array, Map or Set): no request."""
+    callee = unwrap(callee)
+    if callee.type == "identifier":
+        return text(callee) in BUILTINS and not bindings.declares(text(callee)) and text(callee) not in bindings.imports
+    receiver = unwrap(callee.child_by_field_name("object")) if callee.type == "member_expression" else None
+    if receiver is None or receiver.type in ("array", "object", "string", "template_string"):
+        return receiver is not None
+    if receiver.type != "identifier":
+        return False
+    name = text(receiver)
+    if name in BUILTINS:
+        return not bindings.declares(name) and name not in bindings.imports
+    decl = bindings.declaration(receiver)
+    declarator = decl.declarator if decl is not None else None
+    value = declarator.child_by_field_name("value") if declarator is not None and declarator.type == "variable_declarator" else None
+    if value is None or not same(declarator.child_by_field_name("name"), decl.node):
+        return False
+    value = unwrap(value)
+    constructor = value.child_by_field_name("constructor") if value.type == "new_expression" else None
+    return value.type in ("array", "object") or constructor is not None and text(constructor) in BUILTINS
+
+
+def _parameter(fn: tree_sitter.Node, arg: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The plain identifier parameter of ``fn`` that the argument ``arg`` binds."""
+    args = [a for a in arg.parent.named_children if a.type != "comment"]
+    index = next((i for i, a in enumerate(args) if same(a, arg)), None)
+    single = fn.child_by_field_name("parameter")  # `path => ...`
+    if single is not None:
+        params = [single]
+    else:
+        node = fn.child_by_field_name("parameters")
+        params = [p for p in node.named_children if p.type != "comment"] if node is not None else []
+    if index is None or index >= len(params) or any(a.type == "spread_element" for a in args[:index + 1]):
+        return None
+    param = params[index]
+    if param.type in ("required_parameter", "optional_parameter"):
+        param = param.child_by_field_name("pattern")
+    if param is not None and param.type == "assignment_pattern":
+        param = param.child_by_field_name("left")
+    return param if param is not None and param.type == "identifier" else None
+
+
+def _sinks(route: tree_sitter.Node, bindings: FileBindings) -> list[tuple[tree_sitter.Node, tree_sitter.Node | None]]:
+    """(call, argument) for each call the route value is passed to: as an argument (None when as a
+    property of an object argument), directly or through the const/let it initializes. Other uses
+    (returned, stored) are not followed."""
     holder = _outer(route)
     parent = holder.parent
     if parent is not None and parent.type == "variable_declarator" and same(parent.child_by_field_name("value"), holder):
         name = parent.child_by_field_name("name")
-        if name is None or name.type != "identifier":
-            return []
-        decl = bindings.declaration(name)
-        sinks = []
-        for use in bindings.parsed.occurrences(_word(text(name)))[:MAX_USES]:
-            if use.type == "identifier" and not same(use, name) and decl is not None \
-                    and same(getattr(bindings.declaration(use), "node", None), decl.node):
-                sinks += _argument_of(use)
-        return sinks
+        return _uses(name, bindings, None) if name is not None and name.type == "identifier" else []
     return _argument_of(route)
 
 
-def _argument_of(value: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The call ``value`` is an argument of, or a property of an object argument of."""
+def _uses(name: tree_sitter.Node, bindings: FileBindings, within: tree_sitter.Node | None
+          ) -> list[tuple[tree_sitter.Node, tree_sitter.Node | None]]:
+    """(call, argument) for each use of the name declared at ``name`` as an argument (in ``within``)."""
+    decl = bindings.declaration(name)
+    if decl is None:
+        return []
+    found = []
+    for use in bindings.parsed.occurrences(_word(text(name)))[:MAX_USES]:
+        if use.type == "identifier" and not same(use, name) \
+                and (within is None or within.start_byte <= use.start_byte < within.end_byte) \
+                and same(getattr(bindings.declaration(use), "node", None), decl.node):
+            found += _argument_of(use)
+    return found
+
+
+def _argument_of(value: tree_sitter.Node) -> list[tuple[tree_sitter.Node, tree_sitter.Node | None]]:
+    """(call, argument) when ``value`` is an argument of a call, (call, None) when it is a property of
+    an object argument."""
     holder = _outer(value)
     parent = holder.parent
+    arg: tree_sitter.Node | None = holder
     if parent is not None and parent.type == "pair" and same(parent.child_by_field_name("value"), holder):
-        holder = parent.parent  # the object
+        holder, arg = parent.parent, None  # the object
         parent = holder.parent if holder is not None else None
     if parent is None or parent.type != "arguments":
         return []
     call = parent.parent
     if call is None or call.type != "call_expression":
         return []
-    return [call]
+    return [(call, arg)]
 
 
 def _outer(node: tree_sitter.Node) -> tree_sitter.Node:
@@ -133,12 +215,6 @@ def _outer(node: tree_sitter.Node) -> tree_sitter.Node:
             "parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"):
         node = node.parent
     return node
-
-
-def _calls_app_function(values: Values, call: tree_sitter.Node, where: Where) -> bool:
-    """The call's callee is a function of the app: its call sites are followed from the requests in it."""
-    callee = call.child_by_field_name("function")
-    return callee is not None and bool(values.functions(callee, where, Trace()))
 
 
 def _label(call: tree_sitter.Node) -> str:
