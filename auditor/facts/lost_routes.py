@@ -1,13 +1,14 @@
 """Product routes handed to calls forge-audit cannot follow.
 
 A ``route`...``` tagged template (or ``assumeTrustedRoute(...)``) from ``@forge/api`` is a product
-API path. When one reaches a call that is no recognised Forge request and no app function (an npm
-HTTP wrapper's ``jira.get(route`...`)``, a third-party SDK method), the request it makes is
-invisible: it is kept as a ``LostRoute`` so that it can lower the confidence of unused-scope
-findings for the product the path names. A route that reaches a recognised request, directly, through
-a variable or through an app wrapper whose call sites are followed, is a need already and is left out.
-Found from the byte-regex occurrences of the two route names: no walk of the file.
-"""
+API path. When one reaches a call that is no recognised Forge request (an npm HTTP wrapper's
+``jira.get(route`...`)``, a third-party SDK method), directly, through a ``const``, inside an options
+object or through the parameter of app helpers that hand it on, the request it makes is invisible:
+it is kept as a ``LostRoute`` so that it can lower the confidence of unused-scope findings for the
+product the path names. A route that reaches a recognised request (also one inside an app wrapper,
+which is read at its call sites) is a need already and is left out; so is one only logged, converted
+or kept in a local collection. Found from the byte-regex occurrences of the two route names: no walk
+of the file."""
 
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ def product_of(parts: list) -> str | None:
 
 def find(parsed: ParsedFile, values: Values, requests: list[tree_sitter.Node],
          request_names: frozenset[str]) -> list[LostRoute]:
-    """The file's routes that reach a call other than one of ``requests`` (the recognised request
-    calls of the file), a request by name (``request_names``) in an app function it is passed to,
-    or an app function that passes it on to one of those."""
+    """The file's routes that reach an unfollowed call. ``requests``: the file's recognised request
+    calls; ``request_names``: the names that make a call inside an app helper one (the helper's call
+    sites resolve it)."""
     bindings = values.bindings(parsed.path)
     where = Where(parsed.path)
     ids = {request.id for request in requests}
