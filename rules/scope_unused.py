@@ -15,9 +15,10 @@ it). Only scopes whose use forge-audit can see are judged: scopes some
 catalogued operation, event or helper names, `storage:app` and the remote
 token scopes; legacy `*:connect-jira` scopes and other names only the Forge
 CLI list knows are not judged. When some calls to the same product could not
-be resolved (a path built at run time, an endpoint missing from the catalog)
-the finding is still reported, at level `note`, with the count of unresolved
-calls.
+be resolved (a path built at run time, an endpoint missing from the catalog,
+a `route` from `@forge/api` passed to an npm HTTP wrapper or SDK method
+forge-audit cannot follow) the finding is still reported, at level `note`,
+with the count of unresolved calls and the first one's reason.
 
 ## Why is this bad?
 Least privilege: every scope is a permission an attacker inherits if the app is

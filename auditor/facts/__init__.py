@@ -16,7 +16,7 @@ from auditor.facts.entrypoints import Entries, find_entries
 from auditor.facts.manifest import ManifestFacts, read_manifest
 from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.state import StateFact, find_state
-from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_needs
+from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_needs, lost_route_need
 from auditor.facts.suppressions import js_suppressions, yaml_suppressions
 from auditor.facts.values import Values
 from auditor.loader import App
@@ -88,6 +88,7 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         facts.api_calls += code.api_calls
         facts.fetch_calls += code.fetch_calls
         facts.storage_uses += code.storage_uses
+        facts.unresolved += [lost_route_need(lost) for lost in code.lost_routes]
         helpers = sdk_calls.extract(parsed)
         facts.needs += helpers.needs
         facts.unresolved += helpers.unresolved

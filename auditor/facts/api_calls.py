@@ -9,7 +9,8 @@
   ``__requestAtlassianAsApp``/``AsUser``: product ``stargate``) and
   ``requestConnectedData`` (product ``connected-data``);
 * ``fetch`` calls (``@forge/api`` or global) with their URL when it is literal;
-* uses of Forge storage (``@forge/kvs``, ``@forge/storage``, ``storage`` from ``@forge/api``).
+* uses of Forge storage (``@forge/kvs``, ``@forge/storage``, ``storage`` from ``@forge/api``);
+* ``route`` values passed to calls that are neither of the above nor app functions (lost_routes.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
+from auditor.facts import lost_routes
 from auditor.facts.bindings import HOLE, FileBindings, call_of_callee, forge_package, unwrap
 from auditor.facts.values import Trace, Values, Where, function_name
 from auditor.model import Location
@@ -33,6 +35,7 @@ PRODUCT_OF = {"requestJira": "jira", "requestConfluence": "confluence", "request
 # @forge/api functions that are a gateway request with their identity built in.
 GATEWAY_FUNCTIONS = {"__requestAtlassianAsApp": "asApp", "__requestAtlassianAsUser": "asUser"}
 STORAGE_PACKAGES = ("kvs", "storage")
+REQUEST_NAMES = frozenset([*PRODUCT_OF, *GATEWAY_FUNCTIONS])
 
 
 @dataclass
@@ -73,6 +76,7 @@ class CodeFacts:
     api_calls: list[ApiCall]
     fetch_calls: list[FetchCall]
     storage_uses: list[StorageUse]
+    lost_routes: list[lost_routes.LostRoute]
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,9 @@ def extract(parsed: ParsedFile, values: Values) -> CodeFacts:
     through names, functions and files."""
     bindings = values.bindings(parsed.path)
     where = Where(parsed.path)
-    facts = CodeFacts([], [], [])
+    facts = CodeFacts([], [], [], [])
     frontend = parsed.source.frontend
+    requests = []
     for call, name in _candidates(parsed, bindings):
         fn = call.child_by_field_name("function")
         args = call.child_by_field_name("arguments")
@@ -106,10 +111,12 @@ def extract(parsed: ParsedFile, values: Values) -> CodeFacts:
             continue
         vias = _vias(values, where, name, fn)
         if vias:
+            requests.append(call)
             request = Request(call, name, PRODUCT_OF.get(name, "stargate"), tuple(sorted(vias)),
                               parsed.location(call), frontend)
             facts.api_calls += _api_calls(values, request, where, request.location, None)
     facts.storage_uses.extend(_storage_uses(parsed, bindings))
+    facts.lost_routes = lost_routes.find(parsed, values, requests, REQUEST_NAMES)
     facts.api_calls.sort(key=lambda c: c.location.region)
     return facts
 

@@ -14,6 +14,7 @@ from typing import Iterable
 
 from auditor.facts import endpoints
 from auditor.facts.api_calls import ApiCall
+from auditor.facts.lost_routes import LostRoute
 from auditor.model import Location
 from rules import catalog
 
@@ -179,3 +180,16 @@ def _need(call: ApiCall) -> ScopeNeed | Unresolved:
         location=call.location,
         kind="call",
     )
+
+
+def lost_route_need(lost: LostRoute) -> Unresolved:
+    """A route passed to a call forge-audit cannot follow: the request may need any scope of its product.
+    The endpoint the path is, with the method unknown, when the catalog knows a single one."""
+    segments, shown = endpoints.split_path(lost.parts)  # an absolute path: its product was read from it
+    route = f"route`{shown}`" if lost.form == "route" else f"assumeTrustedRoute('{shown}')"
+    reason = f"{route} is passed to {lost.sink}, which forge-audit cannot follow"
+    ops = endpoints.match(lost.product, None, segments)
+    templates = {op.template for op in ops}
+    if len(templates) == 1:
+        reason += f" (it may be {'|'.join(sorted({op.method for op in ops}))} {templates.pop()})"
+    return Unresolved(lost.product, lost.location, reason)
