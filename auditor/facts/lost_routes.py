@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from auditor.facts.bindings import FileBindings, call_of_callee, callee_name, same, unwrap
-from auditor.facts.values import ROUTE_CALLS, Trace, Values, Where, _word
+from auditor.facts.values import ROUTE_CALLS, Trace, Values, Where, word_pattern
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
@@ -185,7 +185,7 @@ def _uses(name: tree_sitter.Node, bindings: FileBindings, within: tree_sitter.No
     if decl is None:
         return []
     found = []
-    for use in bindings.parsed.occurrences(_word(text(name)))[:MAX_USES]:
+    for use in bindings.parsed.occurrences(word_pattern(text(name)))[:MAX_USES]:
         if use.type == "identifier" and not same(use, name) \
                 and (within is None or within.start_byte <= use.start_byte < within.end_byte) \
                 and same(getattr(bindings.declaration(use), "node", None), decl.node):

@@ -195,7 +195,7 @@ class Values:
         sites = []
         for file in files:
             # a common method name can occur thousands of times in a bundle: look at the first ones
-            for occurrence in self.parsed(file).occurrences(_word(name))[:MAX_OCCURRENCES]:
+            for occurrence in self.parsed(file).occurrences(word_pattern(name))[:MAX_OCCURRENCES]:
                 call = _new_of(occurrence) if constructor else call_of_callee(occurrence)
                 if call is None or (fn.start_byte <= call.start_byte < fn.end_byte and file == path):
                     continue
@@ -440,7 +440,7 @@ class Values:
                     if any(c.type == "accessibility_modifier" or c.type == "readonly" for c in param.children) \
                             and pattern is not None and pattern.type == "identifier" and text(pattern) == key:
                         found.append((pattern, where))
-        for occurrence in self.parsed(path).occurrences(_word(key)):
+        for occurrence in self.parsed(path).occurrences(word_pattern(key)):
             member = occurrence.parent
             if occurrence.type != "property_identifier" or member is None or member.type != "member_expression":
                 continue
@@ -585,7 +585,8 @@ def _merge(parts: list) -> list:
     return out or [""]
 
 
-def _word(name: str) -> str:
+def word_pattern(name: str) -> str:
+    """A name as a pattern for ParsedFile.occurrences (a `$` in JavaScript names escaped)."""
     return "".join("\\" + c if c == "$" else c for c in name)
 
 
