@@ -44,8 +44,11 @@ cache keyed by 'token'"), and the key state, read only in equality tests,
 gets no finding: its value never flows out. A slot also read elsewhere, a
 guard against a constant or module state, or a key not assigned from the
 compared value keeps the ordinary judgement (see auditor/facts/slot_guards.py).
-Fields of singletons (`this.client`, `this.clientToken`) are not judged this
-way.
+A singleton of an app class (`export const svc = new Service()`) is judged
+the same way field by field (`this.client` keyed by `this.clientToken`) when
+callers only call its methods and the class uses `this` only as
+`this.<field>` inside its methods: a note when every field holding tenant
+data is such a slot or its only-compared key.
 
 Writes keyed by a tenant identifier (`context.cloudId`, `context.installContext`,
 the installation id, a workspace id, `getAppContext()`) are not reported.
@@ -96,7 +99,7 @@ _PER_TENANT = re.compile(r"cloudId|installContext|installation|workspaceId|siteI
 
 
 def check(facts):
-    guards = {key: guard for key, guard in equality_guards(facts.state).items() if _per_tenant(guard)}
+    guards = equality_guards(facts.state, _per_tenant)
     keys = {id(guard.key) for guard in guards.values()}
     for state in facts.state:
         if id(state) in keys and only_compared(state):
@@ -122,7 +125,9 @@ def check(facts):
         guard = guards.get(id(state))
         if guard is not None:
             yield _finding(state, "note", leaking, entries,
-                           f"module-level {_what(state)} holds the {write.taint_what}, but is reused only when "
+                           f"module-level {_what(state)} holds the {write.taint_what}"
+                           + (f" in '{guard.held_in}'" if guard.held_in != state.name else "")
+                           + ", but is reused only when "
                            f"'{guard.key.name}' equals the invocation's '{guard.compared}' (guard `{guard.comparison}`, "
                            f"line {guard.line}; both are set together): a one-entry cache keyed by '{guard.compared}'"
                            + (f" (= `{guard.origin}`)" if guard.origin else "")

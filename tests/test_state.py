@@ -388,3 +388,39 @@ def test_guards_that_do_not_tie_the_slot_to_the_invocation_keep_the_error(make_a
                                       "async function connect(t) { return new Octokit({ auth: t }); }\n"
                                       + GUARDED % body)
         assert found[("index.js", 5)].level == "error", why
+
+
+SERVICE = """\
+class Service%s {
+  %s
+  async clientFor(token) {
+    if (this.client && this.clientToken === token) return this.client;
+    this.client = new Octokit({ auth: token });
+    this.clientToken = token;
+    return this.client;
+  }
+}
+export const service = new Service();
+export async function handler(payload) {
+  const token = payload.token ?? (await api.asApp().requestJira(route`/rest/api/3/myself`)).headers.get('x');
+  const client = await service.clientFor(token);
+  %s
+}
+"""
+
+
+def test_guarded_singleton_fields_are_a_note_only_when_every_use_is_seen(make_app) -> None:
+    _, found = findings(make_app, SERVICE % ("", "", "return client.ping();"))
+    assert found[("index.js", 11)].level == "note"
+    assert "in 'this.client'" in found[("index.js", 11)].message
+    leaks = {
+        "an arrow-function field reads the slot": ("", "current = () => this.client;", "return client.ping();"),
+        "a method hands the slot out unguarded": ("", "last() { return this.client; }", "return client.ping();"),
+        "`this` handed on whole": ("", "register() { registry.push(this); }", "return client.ping();"),
+        "the field read from outside": ("", "", "return service.client;"),
+        "a base class may read the slot": (" extends Base", "", "return client.ping();"),
+    }
+    for why, (base, member, use) in leaks.items():
+        _, found = findings(make_app, "const registry = [];\nclass Base { last() { return this.client; } }\n"
+                                      + SERVICE % (base, member, use))
+        assert found[("index.js", 13)].level == "error", why

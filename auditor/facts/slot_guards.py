@@ -17,23 +17,28 @@ with `client`: a one-entry cache keyed by `token`, as tenant-scoped as a Map key
 accepted only when all of these hold (anything else leaves the states to the ordinary judgement):
 
 * the slot and the key are module-level `let` bindings, written only as whole assignments
-  (`slot = …;`, `key = x;`), all in one function, which is also where every read of the slot is;
-* every `key = x;` sits in the same block as one `slot = …;` and the other way round, with no `await`
-  from the first of the two to the end of the second, so the two change together, and `x` is the same identifier everywhere: a parameter or local of that function
-  that it never reassigns, not initialized with a literal;
+  (`slot = …;`, `key = x;`) and read only in one function, the one that writes them;
+* every `key = x;` sits in the same block as one `slot = …;` and the other way round, with no
+  `await` from the first of the two to the end of the second, so the two change together;
+* `x` is the same identifier in every `key = x;` and in the guards: a parameter or local of that
+  function that it never reassigns, not initialized with a literal;
 * every read of the slot is guarded: in the consequent of an `if` whose `&&`-condition includes
-  `key === x` (or `x === key`, `==`), in the `else` of an `if`
-  whose `||`-condition includes `key !== x`, after such an `if` (no `else`) whose body assigns both
-  at its top level or ends by returning or throwing, or after this invocation's own `slot = …;` in
-  an enclosing block; or a test (`slot`, `!slot`) in such a guarding condition itself, where it only
-  decides the branch;
-* no `await` lies between the guard (or the pair of assignments) and the read, so no other
-  invocation can change the slot in between.
+  `key === x` (or `x === key`, `==`); in the `else` of an `if` whose `||`-condition includes
+  `key !== x`; after such an `if` (no `else`) whose body assigns both at its top level or ends by
+  returning or throwing; after this invocation's own `slot = …;` in an enclosing block; or a test
+  (`slot`, `!slot`) in a guarding condition itself, where it only decides the branch;
+* no `await` lies between the guard (or the assignments) and the read, so no other invocation can
+  change the slot in between.
+
+A singleton of an app class is judged field by field the same way (`this.client` keyed by
+`this.clientToken` in one method), when the instance is used only through method calls and its class
+uses `this` only as `this.<field>` inside its methods, so that the accesses seen are all there are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import tree_sitter
 
@@ -49,29 +54,78 @@ LITERALS = {"string", "number", "true", "false", "null", "undefined", "template_
 @dataclass
 class SlotGuard:
     slot: StateFact
-    key: StateFact             # the state compared with the invocation's value, only ever compared
+    held_in: str               # the binding or field holding the value (`client`, `this.client`)
+    key: StateFact             # the state compared with the invocation's value (`lastToken`)
     compared: str              # the invocation's value (`token`)
     origin: str                # its initializer as written (`override ?? …`), '' for a parameter
     comparison: str            # one guarding comparison as written (`lastToken === token`)
     line: int                  # and its line
 
 
-def equality_guards(states: list[StateFact]) -> dict[int, SlotGuard]:
-    """id(slot state) -> its guard, for every slot read only under an equality with its key."""
-    found = {}
-    lets = [s for s in states if s.kind == "let" and s.writes and _whole_assignments(s)]
-    for slot in lets:
-        if not slot.reads:
-            continue
-        function = _single_function(slot)
-        for key in lets:
-            if key is slot or function is None or _single_function(key) != function:
-                continue
-            guard = _guard(slot, key, function)
-            if guard is not None:
-                found[id(slot)] = guard
-                break
+def equality_guards(states: list[StateFact], per_tenant) -> dict[int, SlotGuard]:
+    """id(slot state) -> its guard, for every slot read only under an equality with its key whose
+    compared value ``per_tenant(guard)`` accepts. A singleton of an app class counts as guarded when
+    each of its fields that holds invocation data is such a slot or the only-compared key of one."""
+    found = {id(g.slot): g for g in _guarded_lets(states) if per_tenant(g)}
+    for state in states:
+        guard = _guarded_fields(state, per_tenant) if state.class_node is not None else None
+        if guard is not None:
+            found[id(state)] = guard
     return found
+
+
+def _guarded_lets(states: list[StateFact]) -> list[SlotGuard]:
+    found = []
+    by_function: dict[tuple, list[StateFact]] = {}  # slot and key live in one function: pair only there
+    for state in states:
+        function = _single_function(state) if state.kind == "let" and _whole_assignments(state) else None
+        if function is not None:
+            by_function.setdefault((state.path, function.start_byte, function.end_byte), []).append(state)
+    for group in by_function.values():
+        function = group[0].writes[0].function
+        for slot in group:
+            guard = next((g for key in group if key is not slot and slot.reads
+                          for g in [_guard(slot, key, function)] if g is not None), None)
+            if guard is not None:
+                found.append(guard)
+    return found
+
+
+def _guarded_fields(state: StateFact, per_tenant) -> SlotGuard | None:
+    """The guard of the one field of a singleton that holds invocation data (`this.client`, keyed by
+    `this.clientToken`), when every other field holding invocation data is only its compared key, the
+    instance is used only through method calls and its class touches `this` only as `this.<field>`
+    inside instance methods (so the accesses seen are all there are)."""
+    if not all(a.node.type == "call_expression" for a in state.writes + state.reads) or not _self_contained(state):
+        return None
+    fields: dict[str, StateFact] = {}
+    for access in state.members:
+        name = re.match(r"this\.#?\w+", access.how)
+        if name is None:
+            return None
+        field = fields.setdefault(name.group(0), StateFact(name.group(0), "let", state.declaration, state.path))
+        (field.writes if access.kind == "write" else field.reads).append(access)
+    guards = [g for g in _guarded_lets(list(fields.values())) if per_tenant(g)]
+    covered = {id(g.slot) for g in guards} | {id(g.key) for g in guards if only_compared(g.key)}
+    holding = [f for f in fields.values() if any(w.tainted is not None for w in f.writes)]
+    if not guards or any(id(f) not in covered for f in holding):
+        return None
+    return replace(guards[0], slot=state)
+
+
+def _self_contained(state: StateFact) -> bool:
+    """Does the class use `this` only as `this.<field>` inside its methods (no field initializers or
+    arrow-function fields reading it, no `this` handed on whole, no base class whose methods we do not see)?"""
+    if any(c.type == "class_heritage" for c in state.class_node.children):
+        return False
+    body = state.class_node.child_by_field_name("body")
+    for member in body.named_children if body is not None else ():
+        uses = [n for n in _nodes(member, {"this"}, into_functions=True)]
+        if member.type != "method_definition" and uses:
+            return False
+        if any(n.parent is None or n.parent.type != "member_expression" for n in uses):
+            return False
+    return True
 
 
 def only_compared(state: StateFact) -> bool:
@@ -88,6 +142,9 @@ def _whole_assignments(state: StateFact) -> bool:
 
 
 def _single_function(state: StateFact) -> tree_sitter.Node | None:
+    """The one function (of one file) holding every write and read of ``state``, if there is one."""
+    if not state.writes:
+        return None
     functions = {(a.function.start_byte, a.function.end_byte) if a.function is not None else None
                  for a in state.writes + state.reads}
     paths = {a.location.path for a in state.writes + state.reads}
@@ -115,7 +172,7 @@ def _guard(slot: StateFact, key: StateFact, function: tree_sitter.Node) -> SlotG
     comparisons = [g for g in guards if g.type == "binary_expression"]
     if not comparisons:
         return None  # every read follows the invocation's own store: no cache at all, nothing to say
-    return SlotGuard(slot, key, name, origin, text(comparisons[0]), comparisons[0].start_point[0] + 1)
+    return SlotGuard(slot, slot.name, key, name, origin, text(comparisons[0]), comparisons[0].start_point[0] + 1)
 
 
 def _paired(slot: StateFact, key: StateFact) -> bool:
@@ -141,7 +198,8 @@ def _invocation_value(name: str, function: tree_sitter.Node) -> str | None:
     constant, a reassigned local)."""
     params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
     declared = None
-    if params is not None and any(text(i) == name for i in _nodes(params, {"identifier"})):
+    if params is not None and any(text(i) == name for i in _nodes(
+            params, {"identifier", "shorthand_property_identifier_pattern"})):
         declared = ""
     body = function.child_by_field_name("body")
     for node in _nodes(body, {"variable_declarator", "assignment_expression", "augmented_assignment_expression",
@@ -164,14 +222,14 @@ def _constant(value: tree_sitter.Node) -> bool:
     return value.type in LITERALS
 
 
-def _nodes(root: tree_sitter.Node, types: set[str]):
-    """Nodes of ``types`` under ``root``, not entering nested functions."""
+def _nodes(root: tree_sitter.Node, types: set[str], into_functions: bool = False):
+    """Nodes of ``types`` under ``root``, not entering nested functions unless asked to."""
     stack = list(root.named_children)
     while stack:
         node = stack.pop()
         if node.type in types:
             yield node
-        if node.type not in FUNCTIONS:
+        if into_functions or node.type not in FUNCTIONS:
             stack.extend(node.named_children)
 
 
