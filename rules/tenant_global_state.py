@@ -38,7 +38,7 @@ lastToken = token; }`), with `lastToken = token` assigned next to every
 function's own parameter or local (never reassigned, not a literal). When the
 compared value differs between tenants (a credential such as a token or
 secret, or a tenant identifier such as `cloudId`; not an issue, project, page,
-board or account id), the slot is keyed by it like a Map: it is a `note`
+board or account id; judged by its name and initializer), the slot is keyed by it like a Map: it is a `note`
 ("reused only when 'lastToken' equals the invocation's 'token': a one-entry
 cache keyed by 'token'"), and the key state, read only in equality tests,
 gets no finding: its value never flows out. A slot also read elsewhere, a
@@ -167,7 +167,7 @@ def check(facts):
 def _per_tenant(guard) -> bool:
     """Does the guard's compared value differ between tenants (a tenant identifier or a credential, and
     not a site-local id that repeats across sites)?"""
-    if any(pattern.search(guard.compared) for pattern, _ in _SITE_LOCAL):
+    if any(pattern.search(guard.compared) or pattern.search(guard.origin) for pattern, _ in _SITE_LOCAL):
         return False
     return bool(_PER_TENANT.search(guard.compared) or _PER_TENANT.search(guard.origin))
 
