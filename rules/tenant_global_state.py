@@ -38,8 +38,8 @@ lastToken = token; }`), with `lastToken = token` assigned next to every
 function's own parameter or local (never reassigned, not a literal). When the
 compared value differs between tenants (a credential such as a token or
 secret, or a tenant identifier such as `cloudId`; not an issue, project, page,
-board or account id; judged by its name and initializer), the slot is keyed by it like a Map: it is a `note`
-("reused only when 'lastToken' equals the invocation's 'token': a one-entry
+board or account id; judged by its name and initializer), the slot is keyed
+by it like a Map: it is a `note` ("reused only when 'lastToken' equals the invocation's 'token': a one-entry
 cache keyed by 'token'"), and the key state, read only in equality tests,
 gets no finding: its value never flows out. A slot also read elsewhere, a
 guard against a constant or module state, or a key not assigned from the
