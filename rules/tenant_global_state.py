@@ -27,7 +27,28 @@ reported.
   timestamps), or state assigned whole as an unconditional top-level statement
   of every entry function that reads it, before any read and any call that
   might run app code (`logLevel = event.level` first thing): it carries
-  nothing from one invocation to the next.
+  nothing from one invocation to the next; also a one-entry cache reused
+  only for the same tenant (below).
+
+An equality-guarded slot is a one-entry cache: `let client` handed out only
+where `lastToken === token` holds (`if (client && lastToken === token) return
+client;`, or after `if (!client || lastToken !== token) { client = …;
+lastToken = token; }`), with `lastToken = token` assigned next to every
+`client = …`, all in one function, no `await` in between, and `token` that
+function's own parameter or local (never reassigned, not a literal). When the
+compared value differs between tenants (a credential such as a token or
+secret, or a tenant identifier such as `cloudId`; not an issue, project, page,
+board or account id; judged by its name and initializer), the slot is keyed
+by it like a Map: it is a `note` ("reused only when 'lastToken' equals the invocation's 'token': a one-entry
+cache keyed by 'token'"), and the key state, read only in equality tests,
+gets no finding: its value never flows out. A slot also read elsewhere, a
+guard against a constant or module state, or a key not assigned from the
+compared value keeps the ordinary judgement (see auditor/facts/slot_guards.py).
+A singleton of an app class (`export const svc = new Service()`) is judged
+the same way field by field (`this.client` keyed by `this.clientToken`) when
+callers only call its methods and the class uses `this` only as
+`this.<field>` inside its methods: a note when every field holding tenant
+data is such a slot or its only-compared key.
 
 Writes keyed by a tenant identifier (`context.cloudId`, `context.installContext`,
 the installation id, a workspace id, `getAppContext()`) are not reported.
@@ -60,6 +81,7 @@ import functools
 import re
 
 from auditor.facts.scopes import FUNCTIONS
+from auditor.facts.slot_guards import equality_guards, only_compared
 from rules.base import Rule
 
 MAX_RELATED = 20
@@ -71,9 +93,17 @@ _SITE_LOCAL = [
     (re.compile(r"account|user", re.I), "an account id names a person, not the site the data came from"),
 ]
 
+# Values that differ between tenants: tenant identifiers, and credentials (a site's own token or secret).
+_PER_TENANT = re.compile(r"cloudId|installContext|installation|workspaceId|siteId|getAppContext|token|secret|"
+                         r"credential|apiKey|api_key|password", re.I)
+
 
 def check(facts):
+    guards = equality_guards(facts.state, _per_tenant)
+    keys = {id(guard.key) for guard in guards.values()}
     for state in facts.state:
+        if id(state) in keys and only_compared(state):
+            continue  # the key of a one-entry cache: only compared, its value never flows out
         leaking = [w for w in state.writes if w.tainted is not None and not w.tenant_keyed]
         if state.writes and all(w.tenant_keyed for w in state.writes):
             continue  # partitioned by tenant
@@ -92,6 +122,17 @@ def check(facts):
                            "no tenant data was seen in it")
             continue
         write = leaking[0]
+        guard = guards.get(id(state))
+        if guard is not None:
+            yield _finding(state, "note", leaking, entries,
+                           f"module-level {_what(state)} holds the {write.taint_what}"
+                           + (f" in '{guard.held_in}'" if guard.held_in != state.name else "")
+                           + ", but is reused only when "
+                           f"'{guard.key.name}' equals the invocation's '{guard.compared}' (guard `{guard.comparison}`, "
+                           f"line {guard.line}; both are set together): a one-entry cache keyed by '{guard.compared}'"
+                           + (f" (= `{guard.origin}`)" if guard.origin else "")
+                           + ", which another tenant's invocation does not match")
+            continue
         message = (f"module-level {_what(state)} keeps tenant data across invocations and tenants: "
                    f"{write.how} stores the {write.taint_what} {_key_reason(write)}")
         bundles_known = bool(facts.entries.entries and writers)
@@ -121,6 +162,14 @@ def check(facts):
                            f"({reset.how}), before any read, so it carries nothing from one invocation to the next; "
                            + "; ".join(f"shared by the invocations of {b}: {_listed(ids)}" for b, ids in shared.items()))
         yield _finding(state, level, leaking, entries, message)
+
+
+def _per_tenant(guard) -> bool:
+    """Does the guard's compared value differ between tenants (a tenant identifier or a credential, and
+    not a site-local id that repeats across sites)?"""
+    if any(pattern.search(guard.compared) or pattern.search(guard.origin) for pattern, _ in _SITE_LOCAL):
+        return False
+    return bool(_PER_TENANT.search(guard.compared) or _PER_TENANT.search(guard.origin))
 
 
 def _ids(entries) -> list[str]:

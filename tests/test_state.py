@@ -357,3 +357,96 @@ export const addStage = async ({ payload }) => {
 };
 """})
     assert found[("stages.js", 2)].properties["readerEntryPoints"] == ["resolver:addStage", "resolver:getStages"]
+
+
+GUARDED = """\
+let client = null;
+let lastToken = null;
+export async function handler(payload) {
+  const token = payload.token ?? (await api.asApp().requestJira(route`/rest/api/3/myself`)).headers.get('x-token');
+  %s
+}
+"""
+
+
+def test_equality_guarded_slot_is_a_note_and_its_key_is_silent(make_app) -> None:
+    shapes = [
+        "if (client && lastToken === token) return client;\n  client = new Octokit({ auth: token });\n"
+        "  lastToken = token;\n  return client;",
+        "if (!client || token !== lastToken) {\n    client = new Octokit({ auth: token });\n"
+        "    lastToken = token;\n  }\n  return client;",
+        "if (lastToken != token) {\n    client = new Octokit({ auth: token });\n    lastToken = token;\n"
+        "  } else {\n    return client;\n  }\n  return null;",
+    ]
+    for body in shapes:
+        _, found = findings(make_app, GUARDED % body)
+        assert list(found) == [("index.js", 2)], body
+        assert found[("index.js", 2)].level == "note"
+        assert "a one-entry cache keyed by 'token'" in found[("index.js", 2)].message
+
+
+def test_guards_that_do_not_tie_the_slot_to_the_invocation_keep_the_error(make_app) -> None:
+    shapes = {
+        "await between the guard and the read":
+            "if (client && lastToken === token) { await audit(); return client; }\n"
+            "  client = new Octokit({ auth: token });\n  lastToken = token;\n  return client;",
+        "slot set only sometimes, key always":
+            "if (client && lastToken === token) return client;\n"
+            "  if (payload.fresh) client = new Octokit({ auth: token });\n  lastToken = token;\n  return client;",
+        "key set before an await that precedes the slot":
+            "if (!client || lastToken !== token) {\n    lastToken = token;\n"
+            "    client = await connect(token);\n  }\n  return client;",
+        "an await between setting the key and setting the slot":
+            "if (client && lastToken === token) return client;\n  lastToken = token;\n"
+            "  client = await connect(token);\n  return client;",
+        "compared with module state":
+            "if (client && lastToken === DEFAULT) return client;\n"
+            "  client = new Octokit({ auth: token });\n  lastToken = DEFAULT;\n  return client;",
+        "compared value reassigned":
+            "let key = token;\n  if (client && lastToken === key) return client;\n  key = payload.other;\n"
+            "  client = new Octokit({ auth: key });\n  lastToken = key;\n  return client;",
+        "a condition that tests the slot but compares with ||":
+            "if (client || lastToken === token) return client;\n"
+            "  client = new Octokit({ auth: token });\n  lastToken = token;\n  return client;",
+    }
+    for why, body in shapes.items():
+        _, found = findings(make_app, "const DEFAULT = 'shared';\nasync function audit() {}\n"
+                                      "async function connect(t) { return new Octokit({ auth: t }); }\n"
+                                      + GUARDED % body)
+        assert found[("index.js", 5)].level == "error", why
+
+
+SERVICE = """\
+class Service%s {
+  %s
+  async clientFor(token) {
+    if (this.client && this.clientToken === token) return this.client;
+    this.client = new Octokit({ auth: token });
+    this.clientToken = token;
+    return this.client;
+  }
+}
+export const service = new Service();
+export async function handler(payload) {
+  const token = payload.token ?? (await api.asApp().requestJira(route`/rest/api/3/myself`)).headers.get('x');
+  const client = await service.clientFor(token);
+  %s
+}
+"""
+
+
+def test_guarded_singleton_fields_are_a_note_only_when_every_use_is_seen(make_app) -> None:
+    _, found = findings(make_app, SERVICE % ("", "", "return client.ping();"))
+    assert found[("index.js", 11)].level == "note"
+    assert "in 'this.client'" in found[("index.js", 11)].message
+    leaks = {
+        "an arrow-function field reads the slot": ("", "current = () => this.client;", "return client.ping();"),
+        "a method hands the slot out unguarded": ("", "last() { return this.client; }", "return client.ping();"),
+        "`this` handed on whole": ("", "register() { registry.push(this); }", "return client.ping();"),
+        "the field read from outside": ("", "", "return service.client;"),
+        "a base class may read the slot": (" extends Base", "", "return client.ping();"),
+    }
+    for why, (base, member, use) in leaks.items():
+        _, found = findings(make_app, "const registry = [];\nclass Base { last() { return this.client; } }\n"
+                                      + SERVICE % (base, member, use))
+        assert found[("index.js", 13)].level == "error", why

@@ -79,6 +79,10 @@ class StateFact:
     path: Path
     writes: list[Access] = field(default_factory=list)
     reads: list[Access] = field(default_factory=list)
+    # For an instance of an app class: the class, and the `this.<field>` accesses of its instance methods
+    # (what the method calls above do inside), for judging its fields one by one.
+    class_node: tree_sitter.Node | None = None
+    members: list[Access] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +153,9 @@ class _ModuleAnalyzer:
                 for access in self._binding_accesses(cand, self.parsed, cand.decl):
                     (fact.writes if access.kind == "write" else fact.reads).append(access)
                 self._importer_accesses(cand, fact)
+                if cand.kind == "instance" and fact.writes:
+                    fact.class_node = cand.class_node
+                    fact.members = _instance_accesses(cand.class_node, cand.class_file or cand.parsed, self)
             self._lazy_singleton(fact)
             if fact.writes:
                 facts.append(fact)
