@@ -3,22 +3,13 @@ recognised request (directly, through a variable, through an app wrapper) do not
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from auditor.facts.api_calls import extract
 from auditor.facts.scope_needs import lost_route_need
-from auditor.facts.values import Values
-from auditor.loader import SourceFile
-from auditor.parsing import parse_source
+from tests.test_resolution import parse_app
 
 
 def lost(files: dict[str, str]):
-    parsed = []
-    for name, code in files.items():
-        one, notes = parse_source(SourceFile(Path("/app") / name, code.encode()))
-        assert not notes, notes
-        parsed.append(one)
-    values = Values(parsed)
+    parsed, values = parse_app(files)
     return [lost_route_need(route) for one in parsed for route in extract(one, values).lost_routes]
 
 

@@ -15,14 +15,19 @@ from auditor.loader import SourceFile
 from auditor.parsing import parse_source
 
 
-def app_calls(files: dict[str, str]):
-    """The API calls of every file of a small app (file name -> code), read over their module graph."""
+def parse_app(files: dict[str, str]):
+    """The parsed files of a small app (file name -> code) and the value flow over them."""
     parsed = []
     for name, code in files.items():
         one, notes = parse_source(SourceFile(Path("/app") / name, code.encode()))
         assert not notes, notes
         parsed.append(one)
-    values = Values(parsed)
+    return parsed, Values(parsed)
+
+
+def app_calls(files: dict[str, str]):
+    """The API calls of every file of a small app, read over their module graph."""
+    parsed, values = parse_app(files)
     return [call for one in parsed for call in extract(one, values).api_calls]
 
 
