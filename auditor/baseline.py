@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from auditor import revision
 from auditor.config import Config
 from auditor.engine import NoAppsFound, ScanResult, scan
 from auditor.model import ABSENT, NEW, UNCHANGED, Finding, Location, Region
@@ -131,6 +130,8 @@ def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> Base
     """The findings of ``paths`` as they were at git revision ``ref``, scanned with the same config; none when
     the paths held no app then. ``root`` is the current scan's source root: the revision's files are scanned
     with the same folder of the copy as source root, so both scans name files alike."""
+    from auditor import revision  # git plumbing: loaded only for --diff-base
+
     top = revision.work_tree(paths[0])
     commit = revision.resolve_commit(top, ref)
     folders = []

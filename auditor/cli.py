@@ -15,18 +15,20 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor import __version__
-from auditor.baseline import Baseline, BaselineError, at_revision, compare, load_report
 from auditor.config import Config, ConfigError, check_level, check_rule_ids, find_config, load_config, parse_size
 from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
 from auditor.report.paths import display_path, source_root_for
 from auditor.report.terminal import printable
-from auditor.revision import RevisionError
 from rules import ALL_RULES, RULES_BY_ID
+
+if TYPE_CHECKING:
+    from auditor.baseline import Baseline
 
 # --format value -> module of auditor.report with its render(result, show_suppressed)
 REPORT_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
@@ -134,6 +136,8 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
         traceback.print_exc()
         _fail("internal error: the scan did not complete")
     if baseline is not None:
+        from auditor.baseline import compare
+
         compare(result, baseline)
     report = _renderer(fmt)(result, show_suppressed)
     if verbose:
@@ -178,6 +182,12 @@ def _baseline(path: Path | None, ref: str | None, paths: list[Path], config: Con
     """The baseline's findings, read before the scan so a broken baseline costs no scan time."""
     if path is not None and ref is not None:
         _fail("--baseline and --diff-base are two baselines: give one")
+    if path is None and ref is None:
+        return None
+    # imported only when asked for: git plumbing and report parsing cost start-up time otherwise
+    from auditor.baseline import BaselineError, at_revision, load_report
+    from auditor.revision import RevisionError
+
     try:
         if path is not None:
             return load_report(path)
