@@ -395,8 +395,9 @@ def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verd
             if step is None or not step["ok"]))
     write_step, read_step = shared["steps"]
     excerpt = _seen(read_step, a["canary"])
-    fresh = session.run({"id": "fresh", "fresh": True, "steps": steps}, left())
-    fresh_read = fresh["steps"][1] if len(fresh["steps"]) == 2 and fresh["steps"][1]["ok"] else None
+    # With a fresh isolate per invocation A's step cannot touch B's: B runs alone, as the second invocation.
+    fresh = session.run({"id": "fresh", "fresh": True, "steps": [dict(steps[1], step=1)]}, left())
+    fresh_read = fresh["steps"][0] if len(fresh["steps"]) == 1 and fresh["steps"][0]["ok"] else None
     fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read else None
     details = {
         "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)",
