@@ -421,8 +421,8 @@ def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verd
         if not caused:
             return Verdict("not-confirmed", f"{missed}; its output did differ from a fresh isolate's, but "
                                             f"{how['detail']}", details)
-        details["outputs"] = {"afterTenantA": _observable(read_step)[:MAX_OUTPUT],
-                              "freshIsolate": _observable(fresh_read)[:MAX_OUTPUT]}
+        details["outputs"] = {"afterTenantA": json.dumps(_output(read_step))[:MAX_OUTPUT],
+                              "freshIsolate": json.dumps(_output(fresh_read))[:MAX_OUTPUT]}
         return Verdict("influenced", f"{missed}, but its output differed from a fresh isolate's because of "
                                      f"tenant A's state: {how['detail']}", details, plan)
     if fresh_leak:
@@ -537,10 +537,14 @@ def _tokens(step: dict, canary: str) -> set[str]:
     return set(re.findall(re.escape(canary) + r"(?:-\d+|:[\w.$()\[\]-]*)?", blob))
 
 
-def _observable(step: dict) -> str:
-    """What an invocation showed the world: its result and what it sent (calls), as one string."""
+def _output(step: dict) -> dict:
+    """What an invocation showed the world: its result and what it sent (calls)."""
     calls = [{k: v for k, v in call.items() if k != "tenant"} for call in step.get("calls", [])]
-    return json.dumps({"result": step.get("result"), "calls": calls}, sort_keys=True)
+    return {"result": step.get("result"), "calls": calls}
+
+
+def _observable(step: dict) -> str:
+    return json.dumps(_output(step), sort_keys=True)
 
 
 def _record_confirmation(finding: Finding, plan: Plan, details: dict) -> None:
