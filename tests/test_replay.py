@@ -135,6 +135,55 @@ export const handler = resolver.getDefinitions();
                                     "outcome": "confirmed", "reason": ""}]
 
 
+def test_entries_that_threw_go_last_for_the_next_findings(make_app) -> None:
+    """importAll writes both caches itself but rejects every caller (no admin is configured in the
+    sandbox): the first finding tries it first and learns it throws; the second finding then starts
+    with the entry that does not."""
+    app = make_app({"manifest.yml": RESOLVER_MANIFEST, "src/index.js": """\
+import Resolver from '@forge/resolver';
+import api, { route } from '@forge/api';
+
+const resolver = new Resolver();
+const ADMINS = new Set((process.env.ADMIN_ACCOUNT_IDS ?? '').split(',').filter(Boolean));
+const projects = {};
+const boards = {};
+
+async function jira(path) {
+  const res = await api.asApp().requestJira(path);
+  return res.json();
+}
+
+async function project(key) {
+  projects[key] = projects[key] ?? (await jira(route`/rest/api/3/project/${key}`));
+  return projects[key];
+}
+
+async function board(id) {
+  boards[id] = boards[id] ?? (await jira(route`/rest/agile/1.0/board/${id}`));
+  return boards[id];
+}
+
+resolver.define('importAll', async ({ payload, context }) => {
+  if (!ADMINS.has(context.accountId)) throw new Error('Only app admins can import');
+  projects[payload.projectKey] = await jira(route`/rest/api/3/project/${payload.projectKey}`);
+  boards[payload.boardId] = await jira(route`/rest/agile/1.0/board/${payload.boardId}`);
+  return { imported: 2 };
+});
+
+resolver.define('getProject', async ({ payload }) => project(payload.projectKey));
+resolver.define('getBoard', async ({ payload }) => board(payload.boardId));
+
+export const handler = resolver.getDefinitions();
+"""})
+    found = confirmed_findings(app)
+    tried = {finding.properties["state"]: [(a["writer"], a["reader"], a["outcome"])
+                                           for a in finding.properties["confirmation"]["attempts"]]
+             for finding in found.values()}
+    assert tried["projects"] == [("resolver:importAll", "resolver:getProject", "not-confirmed"),
+                                 ("resolver:getProject", "resolver:getProject", "confirmed")]
+    assert tried["boards"] == [("resolver:getBoard", "resolver:getBoard", "confirmed")]
+
+
 def test_unconfirmed_leaks_keep_their_level_and_say_why(tenant_replays) -> None:
     static = confirmed_findings(FIXTURES / "tenant", None)
     unconfirmed = {key: f for key, f in tenant_replays.items() if not f.properties.get("confirmed")}
