@@ -8,7 +8,10 @@ with a fresh isolate per invocation (the legacy model) it must not; and the
 canary must travel through the state the finding names: with that state
 reset to a freshly initialised value before B's step the leak must
 disappear (or, where it cannot be reset, the state must hold A's canary
-after A's step). All runs of an app happen in sandbox children
+after A's step). Without a canary, a change in B's output that the state
+caused is recorded as "influenced", never as a confirmation (OUTCOMES).
+(Writer, reader) pairs are tried best first until one confirms (``pairs``).
+All runs of an app happen in sandbox children
 (runtime_harness.session) with a heap and process memory limit, a timeout
 per call, and a share of the scan's replay budget per finding.
 """
@@ -24,6 +27,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
+from auditor.facts.entrypoints import MAX_CALL_DEPTH
 from auditor.model import Finding, Location
 from auditor.safe_read import Unreadable, read_file
 from auditor.parsing import text
@@ -229,19 +233,51 @@ def _payload_names(fn, resolver: bool) -> list[str]:
     return []
 
 
-MAX_PAIRS = 4
+MAX_PAIRS = 40  # a hard cap per finding; the finding's share of --replay-budget usually ends it first
 
 
-def pairs(finding: Finding) -> Iterator[tuple[str, str]]:
-    """(writer, reader) entry pairs worth replaying, most likely first, made one at a time: the same
-    entry as writer and reader (a cache read back by its own handler), then the others. Only entries
-    of one handler file share module state (``sharedBy``: each bundle's entries), so a pair never
-    spans two bundles."""
+def directness(facts, finding: Finding) -> dict[str, int]:
+    """Entry id -> calls between the entry's own function and the nearest write of the finding's state
+    that stores tenant data (0: the handler writes it itself)."""
+    name = finding.properties.get("state")
+    state = next((s for s in facts.state if s.declaration == finding.location and s.name == name), None)
+    if state is None or facts.graph is None:
+        return {}
+    found: dict[str, int] = {}
+    for write in [w for w in state.writes if w.tainted is not None and not w.tenant_keyed] or state.writes:
+        for entry, hops in facts.entries.hops(write.node, write.location.path, facts.graph).items():
+            found[entry.id] = min(hops, found.get(entry.id, hops))
+    return found
+
+
+def pairs(finding: Finding, hops: dict[str, int] | None = None,
+          threw: set[str] | frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
+    """(writer, reader) entry pairs worth replaying, best first, chosen one at a time so that what the
+    replays so far showed counts: pairs of entries that have not thrown (``threw``, which the caller
+    updates between pairs: payload validation, a stub the code cannot use) before those that have;
+    writers whose own function reaches a write in fewer calls (``hops``) first; the same entry as
+    writer and reader (a cache read back by its own handler) before two entries; then by name. At
+    most MAX_PAIRS, from the MAX_PAIRS best-placed writers and readers, so thousands of entries
+    cost no more than a few. Only entries of one handler file share module state (``sharedBy``: each
+    bundle's entries), so a pair never spans two bundles."""
+    hops = hops or {}
+    far = MAX_CALL_DEPTH + 1
     writers = finding.properties.get("writerEntryPoints") or []
     readers = finding.properties.get("readerEntryPoints") or writers
-    reading = set(readers)
-    yield from ((w, w) for w in writers if w in reading and _bundle(finding, w, w) is not False)
-    yield from ((w, r) for w in writers for r in readers if w != r and _bundle(finding, w, r) is not False)
+    writers = sorted(writers, key=lambda w: (hops.get(w, far), w))[:MAX_PAIRS]
+    readers = sorted(readers, key=lambda r: (r not in writers, r))[:MAX_PAIRS]
+    left = [(w, r) for w in writers for r in readers if _bundle(finding, w, r) is not False]
+
+    def rank(pair: tuple[str, str]) -> tuple:
+        w, r = pair
+        return ((w in threw) + (r in threw), hops.get(w, far), w != r, w, r)
+
+    for _ in range(MAX_PAIRS):
+        if not left:
+            return
+        best = min(left, key=rank)
+        left.remove(best)
+        yield best
 
 
 def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
@@ -265,12 +301,24 @@ def make_plan(finding: Finding, writer: Invocation, reader: Invocation) -> Plan:
 
 # -- running and judging ----------------------------------------------------------------
 
+# What a replay showed, best first (confirmation.outcome, and each attempt's): tenant A's canary reached
+# tenant B through the named state; B's output differed from a fresh isolate's because of that state, but
+# carried none of A's data; the pair ran and showed neither; no pair could run.
+OUTCOMES = ("confirmed", "influenced", "not-confirmed", "not-run")
+MAX_OUTPUT = 400  # characters of each output an influenced finding records
+
+
 @dataclass
 class Verdict:
-    confirmed: bool
+    outcome: str
     reason: str = ""
     details: dict = field(default_factory=dict)
     plan: Plan | None = None
+    threw: tuple[str, ...] = ()  # the entries whose step failed
+
+    @property
+    def confirmed(self) -> bool:
+        return self.outcome == "confirmed"
 
 
 def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: Budget | None = None) -> None:
@@ -279,6 +327,7 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
     if not targets:
         return
     budget = budget or Budget(limits.budget)
+    threw: set[str] = set()  # entries whose replay failed, for every finding of the app
     firsts = {(f.location, f.properties.get("state")): f for f in reversed(targets)}  # one probe per state
     states = {key: probes.probe_for(f, n, facts.graph.modules) for n, (key, f) in enumerate(firsts.items())}
     header, problems = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
@@ -287,20 +336,19 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
         for index, finding in enumerate(targets):
             probe = states[(finding.location, finding.properties.get("state"))]
             if isinstance(probe, str):
-                _unconfirmed(finding, f"the replay cannot observe the state: {probe}")
+                _unconfirmed(finding, f"the replay cannot observe the state: {probe}", "not-run")
                 continue
             share = budget.left() / (len(targets) - index)
-            _confirm_one(session, facts, finding, probe, problems, known, time.monotonic() + share)
+            _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share)
 
 
 def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, problems: dict[str, str],
-                 known: dict[tuple[str, str | None], Invocation | str], deadline: float) -> None:
-    """Try pairs until one confirms, MAX_PAIRS are tried or the finding's share of the budget is gone."""
+                 known: dict[tuple[str, str | None], Invocation | str], threw: set[str], deadline: float) -> None:
+    """Try pairs, best first, until one confirms, MAX_PAIRS are tried or the finding's share of the
+    budget is gone; record the best outcome (the earliest pair's among equals) and every attempt."""
     attempts: list[dict] = []
-    first: Verdict | None = None
-    for writer_id, reader_id in pairs(finding):
-        if len(attempts) == MAX_PAIRS:
-            break
+    best: Verdict | None = None
+    for writer_id, reader_id in pairs(finding, directness(facts, finding), threw):
         bundle = _bundle(finding, writer_id, reader_id) or None
         for entry in (writer_id, reader_id):
             if (entry, bundle) not in known:
@@ -310,23 +358,27 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
             problems.get(writer.file) or problems.get(reader.file)
         out_of_time = deadline <= time.monotonic()
         if unusable or out_of_time:
-            verdict = Verdict(False, unusable or "the finding's share of the replay budget (--replay-budget) "
-                                                 "was used up before this pair could run")
+            verdict = Verdict("not-run", unusable or "the finding's share of the replay budget (--replay-budget) "
+                                                     "was used up before this pair could run")
+            threw.update(i for i, x in ((writer_id, writer), (reader_id, reader))
+                         if isinstance(x, str) or problems.get(x.file))
         else:
             verdict = attempt(session, make_plan(finding, writer, reader), probe, deadline)
+            threw.update(verdict.threw)
         attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
-                         "outcome": "confirmed" if verdict.confirmed else verdict.reason})
-        first = verdict if verdict.confirmed else first or verdict
+                         "outcome": verdict.outcome, "reason": verdict.reason})
+        if best is None or OUTCOMES.index(verdict.outcome) < OUTCOMES.index(best.outcome):
+            best = verdict
         if verdict.confirmed or out_of_time:
             break
-    if first is None:
-        _unconfirmed(finding, "no entry point was found that writes the state")
+    if best is None:
+        _unconfirmed(finding, "no entry point was found that writes the state", "not-run")
         return
-    details = dict(first.details, attempts=attempts)
-    if first.confirmed:
-        _record_confirmation(finding, first.plan, details)
+    details = dict(best.details, attempts=attempts)
+    if best.confirmed:
+        _record_confirmation(finding, best.plan, details)
     else:
-        _unconfirmed(finding, first.reason, details)
+        _unconfirmed(finding, best.reason, best.outcome, details)
 
 
 def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verdict:
@@ -338,11 +390,14 @@ def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verd
                           "inspect": {"after": 0, "state": probe.id, "canary": a["canary"]}}, left())
     failure = _failure(plan, shared)
     if failure:
-        return Verdict(False, failure)
+        return Verdict("not-confirmed", failure, threw=tuple(
+            invocation.entry for invocation, step in zip((plan.writer, plan.reader), shared["steps"] + [None])
+            if step is None or not step["ok"]))
     write_step, read_step = shared["steps"]
     excerpt = _seen(read_step, a["canary"])
-    fresh = session.run({"id": "fresh", "fresh": True, "steps": steps}, left())
-    fresh_read = fresh["steps"][1] if len(fresh["steps"]) == 2 and fresh["steps"][1]["ok"] else None
+    # With a fresh isolate per invocation A's step cannot touch B's: B runs alone, as the second invocation.
+    fresh = session.run({"id": "fresh", "fresh": True, "steps": [dict(steps[1], step=1)]}, left())
+    fresh_read = fresh["steps"][0] if len(fresh["steps"]) == 1 and fresh["steps"][0]["ok"] else None
     fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read else None
     details = {
         "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)",
@@ -356,18 +411,44 @@ def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verd
     }
     if excerpt is None:
         # A changed behaviour alone is not proof of a data leak (a counter would do it too): only
-        # tenant A's canary reaching tenant B confirms.
-        extra = " (its behaviour did differ from a fresh isolate's)" if details["behaviourChangedByTenantA"] else ""
-        return Verdict(False, f"tenant B's {plan.reader.entry} did not receive tenant A's data{extra}; the "
-                              "write may need input the replay did not provide", details)
+        # tenant A's canary reaching tenant B confirms; a change the named state caused is "influenced".
+        missed = f"tenant B's {plan.reader.entry} did not receive tenant A's data"
+        if not details["behaviourChangedByTenantA"]:
+            return Verdict("not-confirmed", f"{missed}; the write may need input the replay did not provide",
+                           details)
+        caused, how = _influence(session, plan, steps, probe, fresh_read, left())
+        details["throughState"] = how
+        if not caused:
+            return Verdict("not-confirmed", f"{missed}; its output did differ from a fresh isolate's, but "
+                                            f"{how['detail']}", details)
+        details["outputs"] = {"afterTenantA": json.dumps(_output(read_step))[:MAX_OUTPUT],
+                              "freshIsolate": json.dumps(_output(fresh_read))[:MAX_OUTPUT]}
+        return Verdict("influenced", f"{missed}, but its output differed from a fresh isolate's because of "
+                                     f"tenant A's state: {how['detail']}", details, plan)
     if fresh_leak:
-        return Verdict(False, "tenant A's data also reached tenant B with a fresh isolate per invocation, "
-                              "so it did not travel through module state", details)
+        return Verdict("not-confirmed", "tenant A's data also reached tenant B with a fresh isolate per "
+                                        "invocation, so it did not travel through module state", details)
     carried, how = _through_state(session, plan, steps, probe, shared, left())
     details["throughState"] = how
     if not carried:
-        return Verdict(False, how["detail"], details)
-    return Verdict(True, "", details, plan)
+        return Verdict("not-confirmed", how["detail"], details)
+    return Verdict("confirmed", "", details, plan)
+
+
+def _influence(session: Session, plan: Plan, steps: list[dict], probe: Probe, fresh_read: dict,
+               seconds: float) -> tuple[bool, dict]:
+    """Did the named state make B's output differ from a fresh isolate's? Only if, with the state reset
+    to a freshly initialised value before B's step, B's output is the fresh isolate's again: a
+    difference something else carried (another state, a stub) is not the finding's."""
+    name = plan.finding.properties.get("state")
+    again, unreset = _reset_run(session, plan, steps, probe, seconds)
+    if unreset:
+        return False, {"method": "reset", "detail": f"'{name}' could not be reset to tell what caused it ({unreset})"}
+    if _observable(again["steps"][1]) != _observable(fresh_read):
+        return False, {"method": "reset", "detail": f"with '{name}' reset before B's step the output still "
+                                                    "differed: something else carried the change"}
+    return True, {"method": "reset", "detail": f"with '{name}' reset to a freshly initialised value before B's "
+                                               "step, B's output was the fresh isolate's again"}
 
 
 def _through_state(session: Session, plan: Plan, steps: list[dict], probe: Probe, shared: dict,
@@ -379,9 +460,8 @@ def _through_state(session: Session, plan: Plan, steps: list[dict], probe: Probe
     of the opposite."""
     canary, name = plan.tenants[0]["canary"], plan.finding.properties.get("state")
     shared_read, inspected = shared["steps"][1], shared.get("inspected") or {}
-    again = session.run({"id": "reset", "steps": steps, "reset": {"after": 0, "state": probe.id}}, seconds)
-    reset = again.get("reset") or {}
-    clean = reset.get("reset") and len(again["steps"]) == 2 and all(s["ok"] for s in again["steps"])
+    again, unreset = _reset_run(session, plan, steps, probe, seconds)
+    clean = unreset is None
     # Each datum the stubs hand out is distinct (canary-<n>, canary:<field>), and A's step runs the same
     # in both runs: what B lost with the state reset is what the state carried.
     lost = _tokens(shared_read, canary) - _tokens(again["steps"][1], canary) if clean else set()
@@ -395,11 +475,22 @@ def _through_state(session: Session, plan: Plan, steps: list[dict], probe: Probe
     if clean:
         reset_said = f"B still received A's data with '{name}' reset before its step"
     else:
-        reset_said = f"'{name}' could not be reset ({reset.get('error') or _failure(plan, again) or 'no answer'})"
+        reset_said = f"'{name}' could not be reset ({unreset})"
     seen = "its declaration never ran" if not inspected.get("registered") else "it did not hold A's data after A's step"
     return False, {"method": "reset and inspection",
                    "detail": f"tenant A's data reached tenant B, but not through '{name}': {reset_said}, and "
                              f"{seen}"}
+
+
+def _reset_run(session: Session, plan: Plan, steps: list[dict], probe: Probe,
+               seconds: float) -> tuple[dict, str | None]:
+    """A and B again, with the named state reset to a freshly initialised value between their steps;
+    and why that did not work, if it did not."""
+    again = session.run({"id": "reset", "steps": steps, "reset": {"after": 0, "state": probe.id}}, seconds)
+    reset = again.get("reset") or {}
+    if reset.get("reset") and len(again["steps"]) == 2 and all(s["ok"] for s in again["steps"]):
+        return again, None
+    return again, reset.get("error") or _failure(plan, again) or "no answer"
 
 
 def _failure(plan: Plan, shared: dict) -> str | None:
@@ -446,16 +537,20 @@ def _tokens(step: dict, canary: str) -> set[str]:
     return set(re.findall(re.escape(canary) + r"(?:-\d+|:[\w.$()\[\]-]*)?", blob))
 
 
-def _observable(step: dict) -> str:
-    """What an invocation showed the world: its result and what it sent (calls), as one string."""
+def _output(step: dict) -> dict:
+    """What an invocation showed the world: its result and what it sent (calls)."""
     calls = [{k: v for k, v in call.items() if k != "tenant"} for call in step.get("calls", [])]
-    return json.dumps({"result": step.get("result"), "calls": calls}, sort_keys=True)
+    return {"result": step.get("result"), "calls": calls}
+
+
+def _observable(step: dict) -> str:
+    return json.dumps(_output(step), sort_keys=True)
 
 
 def _record_confirmation(finding: Finding, plan: Plan, details: dict) -> None:
     a = plan.tenants[0]
     finding.properties["confirmed"] = True
-    finding.properties["confirmation"] = details
+    finding.properties["confirmation"] = dict(details, outcome="confirmed")
     legacy = "with a fresh isolate per invocation it did not" if details["freshIsolatePerInvocationLeaks"] is False \
         else "the fresh-isolate comparison did not complete"
     finding.message += (f"; confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
@@ -470,9 +565,9 @@ def _record_confirmation(finding: Finding, plan: Plan, details: dict) -> None:
         finding.code_flows.append(flow)
 
 
-def _unconfirmed(finding: Finding, reason: str, details: dict | None = None) -> None:
+def _unconfirmed(finding: Finding, reason: str, outcome: str, details: dict | None = None) -> None:
     finding.properties["confirmed"] = False
-    finding.properties["confirmation"] = dict(details or {}, reason=reason)
+    finding.properties["confirmation"] = dict(details or {}, outcome=outcome, reason=reason)
 
 
 def run_sandbox(job: dict, seconds: float) -> dict:

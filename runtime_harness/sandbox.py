@@ -164,7 +164,8 @@ def run_one(job: dict, run: dict) -> dict:
                 outcome["problems"] += [p for p in isolate.problems + loading if p not in outcome["problems"]]
                 if loading:
                     break  # the app did not load: nothing of it can run
-            result = isolate.step(dict(step, step=i))
+            # A step may say which invocation it is (B's alone in a fresh isolate is still the second).
+            result = isolate.step(dict(step, step=step.get("step", i)))
             outcome["steps"].append(result)
             if not result["ok"] and result["error"].startswith(("timed out", "memory limit reached")):
                 break  # the isolate is no longer trustworthy

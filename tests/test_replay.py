@@ -15,6 +15,7 @@ from auditor.loader import LoadOptions, load_app
 from auditor.model import Finding
 from runtime_harness import replay, session
 from runtime_harness.replay import Limits
+from tests.test_hostile_replay import MANIFEST as RESOLVER_MANIFEST
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TENANT_ONLY = Config(enable=frozenset({"tenant/global-state"}))
@@ -47,6 +48,142 @@ def test_confirmable_leaks_are_confirmed(tenant_replays) -> None:
                    for step in flow)
 
 
+def test_influence_without_a_canary_is_not_a_confirmation(tenant_replays) -> None:
+    """A's state changes B's answer (a count, a flag, figures computed from A's issues) but no canary of
+    A's reaches B: the outcome is "influenced", with both outputs, and the finding stays unconfirmed."""
+    inventory = yaml.safe_load((FIXTURES / "tenant" / "confirmable.yaml").read_text())
+    expected = {(e["file"], e["line"]) for e in inventory["influenced"]}
+    influenced = {key for key, f in tenant_replays.items() if f.properties["confirmation"]["outcome"] == "influenced"}
+    assert influenced == expected
+    for key in influenced:
+        finding = tenant_replays[key]
+        details = finding.properties["confirmation"]
+        assert finding.properties["confirmed"] is False and "confirmed by replay" not in finding.message
+        assert details["canary"] not in json.dumps(details["outputs"])
+        assert details["outputs"]["afterTenantA"] != details["outputs"]["freshIsolate"]
+        assert "B's output was the fresh isolate's again" in details["reason"]
+    outcomes = {f.properties["confirmation"]["outcome"] for f in tenant_replays.values()}
+    assert outcomes <= set(replay.OUTCOMES) and {"confirmed", "influenced", "not-confirmed"} <= outcomes
+
+
+def test_influenced_is_said_in_text_and_json(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from auditor.cli import main
+
+    app = str(FIXTURES / "tenant" / "sprint-health-counters")
+    text = CliRunner().invoke(main, ["scan", app, "--no-config", "--confirm"]).output
+    assert text.count("replay influenced, not confirmed:") == 2 and "replay confirmed" not in text
+    report = json.loads(CliRunner().invoke(main, ["scan", app, "--no-config", "--confirm", "--format", "json"]).output)
+    replayed = [f["properties"] for f in report["findings"] if "confirmation" in f["properties"]]
+    assert [(p["confirmed"], p["confirmation"]["outcome"]) for p in replayed] == [(False, "influenced")] * 2
+
+
+def test_pairs_rank_direct_writers_and_entries_that_did_not_throw() -> None:
+    finding = Finding("tenant/global-state", "error", "synthetic", None, properties={
+        "writerEntryPoints": ["archive", "bulkMove", "getIssue"], "readerEntryPoints": ["archive", "bulkMove", "getIssue"]})
+    threw: set[str] = set()
+    plan = replay.pairs(finding, {"getIssue": 0, "archive": 2, "bulkMove": 1}, threw)
+    assert next(plan) == ("getIssue", "getIssue")  # writes the state itself
+    threw.add("getIssue")                          # ... but threw: its pairs go last
+    assert list(plan) == [("bulkMove", "bulkMove"), ("bulkMove", "archive"), ("archive", "archive"),
+                          ("archive", "bulkMove"), ("getIssue", "archive"), ("getIssue", "bulkMove"),
+                          ("bulkMove", "getIssue"), ("archive", "getIssue")]
+
+
+def test_the_writer_is_found_behind_entries_that_throw(make_app) -> None:
+    """Five bulk resolvers (alphabetically first) reach the cache through helpers but reject the payload;
+    getIssue writes the cache itself. The plan tries it first and confirms, and records what it tried."""
+    bulk = "".join(f"""
+resolver.define('{name}', async ({{ payload }}) => {{
+  if (!BULK_ACTIONS.includes(payload.action)) throw new Error(`Unknown action: ${{payload.action}}`);
+  return Promise.all(payload.issueKeys.map((key) => withIssue(key, (issue) => issue.fields.summary)));
+}});
+""" for name in ("archiveIssues", "bulkLabel", "bulkMove", "bulkTransition", "cloneIssues"))
+    app = make_app({"manifest.yml": RESOLVER_MANIFEST, "src/index.js": f"""import Resolver from '@forge/resolver';
+import api, {{ route }} from '@forge/api';
+
+const resolver = new Resolver();
+const BULK_ACTIONS = ['archive-v2', 'label-v2', 'move-v2'];
+const issues = {{}};
+
+async function fetchIssue(key) {{
+  const res = await api.asApp().requestJira(route`/rest/api/3/issue/${{key}}`);
+  return res.json();
+}}
+
+async function cachedIssue(key) {{
+  if (!issues[key]) issues[key] = await fetchIssue(key);
+  return issues[key];
+}}
+
+async function withIssue(key, use) {{
+  return use(await cachedIssue(key));
+}}
+{bulk}
+resolver.define('getIssue', async ({{ payload }}) => {{
+  if (!issues[payload.issueKey]) issues[payload.issueKey] = await fetchIssue(payload.issueKey);
+  return issues[payload.issueKey];
+}});
+
+export const handler = resolver.getDefinitions();
+"""})
+    found = confirmed_findings(app)
+    (finding,) = found.values()
+    details = finding.properties["confirmation"]
+    assert finding.properties["confirmed"] is True and details["outcome"] == "confirmed"
+    assert details["attempts"] == [{"writer": "resolver:getIssue", "reader": "resolver:getIssue", "confirmed": True,
+                                    "outcome": "confirmed", "reason": ""}]
+
+
+def test_entries_that_threw_go_last_for_the_next_findings(make_app) -> None:
+    """importAll writes both caches itself but rejects every caller (no admin is configured in the
+    sandbox): the first finding tries it first and learns it throws; the second finding then starts
+    with the entry that does not."""
+    app = make_app({"manifest.yml": RESOLVER_MANIFEST, "src/index.js": """\
+import Resolver from '@forge/resolver';
+import api, { route } from '@forge/api';
+
+const resolver = new Resolver();
+const ADMINS = new Set((process.env.ADMIN_ACCOUNT_IDS ?? '').split(',').filter(Boolean));
+const projects = {};
+const boards = {};
+
+async function jira(path) {
+  const res = await api.asApp().requestJira(path);
+  return res.json();
+}
+
+async function project(key) {
+  projects[key] = projects[key] ?? (await jira(route`/rest/api/3/project/${key}`));
+  return projects[key];
+}
+
+async function board(id) {
+  boards[id] = boards[id] ?? (await jira(route`/rest/agile/1.0/board/${id}`));
+  return boards[id];
+}
+
+resolver.define('importAll', async ({ payload, context }) => {
+  if (!ADMINS.has(context.accountId)) throw new Error('Only app admins can import');
+  projects[payload.projectKey] = await jira(route`/rest/api/3/project/${payload.projectKey}`);
+  boards[payload.boardId] = await jira(route`/rest/agile/1.0/board/${payload.boardId}`);
+  return { imported: 2 };
+});
+
+resolver.define('getProject', async ({ payload }) => project(payload.projectKey));
+resolver.define('getBoard', async ({ payload }) => board(payload.boardId));
+
+export const handler = resolver.getDefinitions();
+"""})
+    found = confirmed_findings(app)
+    tried = {finding.properties["state"]: [(a["writer"], a["reader"], a["outcome"])
+                                           for a in finding.properties["confirmation"]["attempts"]]
+             for finding in found.values()}
+    assert tried["projects"] == [("resolver:importAll", "resolver:getProject", "not-confirmed"),
+                                 ("resolver:getProject", "resolver:getProject", "confirmed")]
+    assert tried["boards"] == [("resolver:getBoard", "resolver:getBoard", "confirmed")]
+
+
 def test_unconfirmed_leaks_keep_their_level_and_say_why(tenant_replays) -> None:
     static = confirmed_findings(FIXTURES / "tenant", None)
     unconfirmed = {key: f for key, f in tenant_replays.items() if not f.properties.get("confirmed")}
@@ -74,6 +211,8 @@ def test_tenant_scoped_code_is_never_confirmed() -> None:
                                             "state": state.name, "kind": state.kind}))
     replay.confirm(facts, findings, Limits())
     assert [f.properties["confirmation"].get("reason") for f in findings if f.properties["confirmed"]] == []
+    assert [f.properties["confirmation"]["reason"] for f in findings
+            if f.properties["confirmation"]["outcome"] != "not-confirmed"] == []
     ran = [f for f in findings if f.properties["confirmation"].get("writer")]
     assert len(ran) == len(findings), "every pair must actually run"
 

@@ -85,11 +85,7 @@ class Entries:
         registered = self.registered(node, path)
         if registered or fn is None or self._load_time(fn, path, graph):
             return own | registered  # code run while the module loads belongs to no invocation
-        while _function_name(fn) is None:  # a callback runs when (or after) the function around it does
-            outer = enclosing_function(fn)
-            if outer is None or self._load_time(outer, path, graph):
-                break
-            fn = outer
+        fn = self._called_as(fn, path, graph)
         callers = _callers(fn, path, graph, self._members) if depth < MAX_CALL_DEPTH else None
         found: set[EntryPoint] = set(own)
         for ref, ref_path in callers or []:
@@ -105,6 +101,39 @@ class Entries:
         if callers is None:  # an entry's function handed on as a value: the entry itself is what is known
             return own or self._reached_by(graph).get(path, set())
         return found
+
+    def hops(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph) -> dict[EntryPoint, int]:
+        """Calls between each entry's own function and ``node``: 0 when the entry's function (or its
+        registration) holds it, 1 when that function calls the function holding it, ... Follows the
+        calls `reaching` follows, up to MAX_CALL_DEPTH; entries `reaching` finds only by its fallback
+        (callers that cannot be known) are not here. A replay tries the most direct writers first."""
+        found: dict[EntryPoint, int] = {}
+        frontier, seen = [(node, path)], set()
+        for distance in range(MAX_CALL_DEPTH + 1):
+            later = []
+            for at, at_path in frontier:
+                fn = at if at.type in FUNCTIONS else enclosing_function(at)
+                inside = self.at(fn or at, at_path)
+                for entry in inside[:1] + sorted(self.registered(at, at_path), key=lambda e: e.id):
+                    found.setdefault(entry, distance)
+                if fn is None or self._load_time(fn, at_path, graph):
+                    continue
+                fn = self._called_as(fn, at_path, graph)
+                if (at_path, fn.start_byte, fn.end_byte) not in seen:
+                    seen.add((at_path, fn.start_byte, fn.end_byte))
+                    later += _callers(fn, at_path, graph, self._members) or []
+            frontier = later
+        return found
+
+    def _called_as(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> tree_sitter.Node:
+        """The function whose callers decide when ``fn`` runs: a callback runs when (or after) the
+        function around it does."""
+        while _function_name(fn) is None:
+            outer = enclosing_function(fn)
+            if outer is None or self._load_time(outer, path, graph):
+                break
+            fn = outer
+        return fn
 
     def _load_time(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> bool:
         """Does ``fn``'s body run while the module loads (a top-level IIFE, a bundle's module factory)?"""

@@ -116,7 +116,20 @@ def _finding(finding: Finding, lines: _Lines) -> list[str]:
         steps = " -> ".join(_near(step, home) + (f" ({printable(step.message)})" if step.message else "")
                             for step in flow)
         out.append(f"       {click.style('flow', dim=True)} {steps}")
+    replayed = finding.properties.get("confirmation")
+    if isinstance(replayed, dict) and replayed.get("outcome"):
+        out.append(f"       {click.style('replay', dim=True)} {_replay_line(replayed)}")
     return out
+
+
+def _replay_line(replayed: dict) -> str:
+    """Which outcome the replay (--confirm) reached, and why when it did not confirm."""
+    outcome = replayed["outcome"]
+    if outcome == "confirmed":
+        return (f"{click.style('confirmed', bold=True)}: tenant A's data reached tenant B "
+                f"({printable(str(replayed.get('writer')))} then {printable(str(replayed.get('reader')))})")
+    said = "influenced, not confirmed" if outcome == "influenced" else outcome.replace("-", " ")
+    return f"{click.style(said, bold=outcome == 'influenced')}: {printable(str(replayed.get('reason', '')))}"
 
 
 def _summary(result: ScanResult, findings: list[Finding]) -> str:
