@@ -68,7 +68,7 @@ class ImportGraph:
         return list(self._importers.get(node, ()))
 
     def descendants(self, node) -> set:
-        """Everything ``node`` imports, directly or not (``node`` itself only through a cycle)."""
+        """Everything ``node`` imports, directly or not; never ``node`` itself, even through a cycle."""
         return _reach(self._imports, node)
 
     def ancestors(self, node) -> set:
