@@ -74,7 +74,8 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True,
               help="On standard error, per app: the code files nothing deployed runs (tests, scripts, tooling no "
                    "manifest entry reaches: their calls need no scope) and the folder each Custom UI resource's "
-                   "code was read from when it is not the resource path.")
+                   "code was read from when it is not the resource path. In the JSON report, every entry point in "
+                   "finding properties (otherwise the first 20 of each list and its count).")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder SARIF URIs are relative to.  [default: the enclosing git work tree, else the working directory]")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), metavar="REPORT",
@@ -139,7 +140,8 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
         from auditor.baseline import compare
 
         compare(result, baseline)
-    report = _renderer(fmt)(result, show_suppressed)
+    # only the JSON report lists every entry point (--verbose); the others stay within upload limits
+    report = _renderer(fmt)(result, show_suppressed, **({"full_lists": verbose} if fmt == "json" else {}))
     if verbose:
         _print_inventory(result)
     if output:

@@ -62,15 +62,30 @@ def check(facts):
     yield from _egress_addresses(facts.manifest)
 
 
+def _conforms(data) -> bool:
+    """Does the manifest pass the validator generated from the schema (rules/data/manifest_validator.py)?
+    It is cheap to import; jsonschema (~130 ms to import and build) only explains what it rejects, or
+    what it fails on, so the findings are jsonschema's either way."""
+    from rules.data import manifest_validator
+
+    try:
+        manifest_validator.validate(data)
+    except Exception:  # a violation, or input the generated code does not expect: jsonschema judges
+        return False
+    return True
+
+
 @functools.cache
 def _validator():
-    import jsonschema  # ~90 ms to import: only when a manifest is checked
+    import jsonschema  # ~130 ms to import and build: only for a manifest that breaks the schema
 
     return jsonschema.Draft202012Validator(catalog.manifest_schema())
 
 
 def _schema_findings(app):
     doc = app.manifest
+    if _conforms(doc.data):
+        return
     for error in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         if error.context:
             from jsonschema.exceptions import best_match

@@ -9,6 +9,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from rules.manifest_invalid import _conforms
+
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "rules" / "data" / "manifest.schema.json"
 
 APP_ID = "ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a"
@@ -20,9 +22,22 @@ def schema():
         return json.load(fh)
 
 
+class _CheckedValidator:
+    """jsonschema's validator, also checking on every manifest validated that the generated validator
+    (rules/data/manifest_validator.py, which spares a scan jsonschema when a manifest conforms) agrees."""
+
+    def __init__(self, schema):
+        self._jsonschema = Draft202012Validator(schema)
+
+    def iter_errors(self, manifest):
+        errors = list(self._jsonschema.iter_errors(manifest))
+        assert _conforms(manifest) == (not errors), f"generated validator disagrees: {errors[:1]}"
+        return iter(errors)
+
+
 @pytest.fixture(scope="module")
 def validator(schema):
-    return Draft202012Validator(schema)
+    return _CheckedValidator(schema)
 
 
 def load(text):

@@ -78,15 +78,13 @@ def _browser_sources(app: App, graph: ModuleGraph) -> set[Path]:
     the files importing those (up to the frontend's entry) and all these import; tooling aside. The
     source of a committed bundle (``path: static/`` built from src/frontend), or UI Kit code the
     manifest's entry file does not reach: their calls are the app's, whichever copy runs."""
-    import networkx as nx
-
     seeds = {path for path, info in graph.modules.items() if info.specifiers & BROWSER_PACKAGES}
     roots = set(seeds)
     for seed in seeds:
-        roots |= nx.ancestors(graph.graph, seed)
+        roots |= graph.graph.ancestors(seed)
     found = set(roots)
     for root in roots:
-        found |= nx.descendants(graph.graph, root)
+        found |= graph.graph.descendants(root)
     return {path for path in found if isinstance(path, Path)
             and not is_tooling(PurePosixPath(os.path.relpath(path, app.root).replace(os.sep, "/")))}
 

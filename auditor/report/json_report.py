@@ -10,6 +10,7 @@ from auditor import __version__
 from auditor.baseline import SNAPSHOT, Known, permission_snapshot
 from auditor.engine import ScanResult
 from auditor.model import NEW, UNCHANGED, Finding, Location
+from auditor.report.bounded import reported_properties
 from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import relative_path
 
@@ -28,7 +29,8 @@ def _location(loc: Location, root: Path) -> dict:
     return out
 
 
-def render(result: ScanResult, show_suppressed: bool = False) -> str:
+def render(result: ScanResult, show_suppressed: bool = False, full_lists: bool = False) -> str:
+    """``full_lists``: every entry point in finding properties, not the first MAX_LISTED (``scan --verbose``)."""
     root = result.source_root
     findings = result.reported(show_suppressed)
     hashes = Fingerprints(result.contents)
@@ -46,7 +48,7 @@ def render(result: ScanResult, show_suppressed: bool = False) -> str:
                 **_location(f.location, root),
                 "related": [_location(loc, root) for loc in f.related],
                 "codeFlows": [[_location(step, root) for step in flow] for flow in f.code_flows],
-                "properties": f.properties,
+                "properties": reported_properties(f.properties, full_lists),
                 "suppressed": {"reason": f.suppression.reason} if f.suppression else None,
                 "fingerprint": hashes.line_hash(f.location),
                 **({"baselineState": f.baseline_state} if f.baseline_state else {}),

@@ -17,6 +17,7 @@ from auditor import __version__
 from auditor.baseline import SNAPSHOT, Known, permission_snapshot
 from auditor.engine import ScanResult
 from auditor.model import ABSENT, Finding, Location
+from auditor.report.bounded import reported_properties
 from auditor.report.fingerprint import Fingerprints
 from auditor.report.paths import uri_for
 from rules.base import Rule
@@ -108,7 +109,7 @@ class _Builder:
             partial_fingerprints=self.fingerprint(finding.location),
             code_flows=flows,
             suppressions=suppressions,
-            properties=finding.properties or None,
+            properties=reported_properties(finding.properties) or None,
             baseline_state=finding.baseline_state,
         )
 
