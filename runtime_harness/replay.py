@@ -27,7 +27,7 @@ from typing import Any, Iterator
 from auditor.model import Finding, Location
 from auditor.safe_read import Unreadable, read_file
 from auditor.parsing import text
-from runtime_harness import payloads, probes
+from runtime_harness import payloads, probes, stub_data
 from runtime_harness.probes import Probe
 from runtime_harness.session import Session
 from runtime_harness.transform import UnsupportedSyntax, transform
@@ -171,19 +171,10 @@ def _entry_candidates(target: PurePosixPath) -> list[str]:
     return [normal, normal + ".js", f"{normal}/index.js", normal.removesuffix(".js") + ".js"]
 
 
-def response_shapes() -> dict[str, list[list[str]]]:
-    """For the API stubs: product -> [[METHOD, anchored path regex, shape]] from the bundled catalog."""
-    from rules import catalog
-
-    return {product: [[method, "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$", shape]
-                      for method, path, shape in rows]
-            for product, rows in catalog.responses().items()}
-
-
 def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str]]:
     files, problems = prepare_files(facts, state_probes)
     packages = prepare_packages(facts, files)
-    return ({"files": files, "packages": packages, "shapes": response_shapes(),
+    return ({"files": files, "packages": packages, "shapes": stub_data.sandbox_data(facts),
              "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}, problems)
 
 
