@@ -244,12 +244,12 @@ def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
     return next((bundle for bundle, ids in shared.items() if writer in ids and reader in ids), False)
 
 
-def make_plan(finding: Finding, writer: Invocation, reader: Invocation) -> Plan:
+def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int = 0) -> Plan:
     a, b = tenant("A"), tenant("B")
     planned = Plan(finding, writer, reader, (a, b))
     planned.payloads = {
-        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a),
-        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b),
+        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant),
+        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant),
     }
     return planned
 
@@ -304,7 +304,10 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
             verdict = Verdict(False, unusable or "the finding's share of the replay budget (--replay-budget) "
                                                  "was used up before this pair could run")
         else:
-            verdict = attempt(session, make_plan(finding, writer, reader), probe, deadline)
+            for variant in range(payloads.variants(writer.source, writer.params)):  # one per compared literal
+                verdict = attempt(session, make_plan(finding, writer, reader, variant), probe, deadline)
+                if verdict.confirmed or deadline <= time.monotonic():
+                    break
         attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
                          "outcome": "confirmed" if verdict.confirmed else verdict.reason})
         first = verdict if verdict.confirmed else first or verdict

@@ -51,32 +51,13 @@ def vocabulary(parsed_files, values: Values) -> tuple[dict[str, list[str]], list
     property names read most often."""
     literals: dict[str, list[str]] = {}
     counts: Counter = Counter()
-
-    def compared(subject: tree_sitter.Node | None, literal: tree_sitter.Node | None) -> None:
-        name = compared_name(subject)
-        value = string_literal(literal)
-        if name and value is None and literal is not None and literal.type == "identifier":
-            value = values.string(literal, Where(parsed.path))
-        if name and value is not None:
-            found = literals.setdefault(name, [])
-            if value not in found and len(found) < MAX_LITERALS:
-                found.append(value)
-
     for parsed in parsed_files:
         captures = parsed.captures(_QUERY)
-        for node in captures.get("binary", []):
-            operator = node.child_by_field_name("operator")
-            if operator is None or text(operator) not in _EQUALITY:
-                continue
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            compared(left, right)
-            compared(right, left)
-        for node in captures.get("switch", []):
-            subject = node.child_by_field_name("value")
-            body = node.child_by_field_name("body")
-            for case in body.named_children if body is not None else []:
-                if case.type == "switch_case":
-                    compared(subject, case.child_by_field_name("value"))
+        where = Where(parsed.path)
+        for name, found in compared_literals(captures.get("binary", []) + captures.get("switch", []),
+                                             lambda node: values.string(node, where)).items():
+            known = literals.setdefault(name, [])
+            known += [v for v in found if v not in known][:MAX_LITERALS - len(known)]
         for node in captures.get("name", []):
             parent = node.parent
             if not (parent is not None and parent.type == "member_expression" and parent.parent is not None
@@ -84,6 +65,39 @@ def vocabulary(parsed_files, values: Values) -> tuple[dict[str, list[str]], list
                 counts[text(node)] += 1
     names = [name for name, _ in counts.most_common() if name not in _BUILTIN and not name.startswith("_")]
     return literals, sorted(names[:MAX_NAMES])
+
+
+def compared_literals(nodes, constant=lambda node: None) -> dict[str, list[str]]:
+    """name -> the string literals it is compared with, in order, among ``nodes`` (binary expressions
+    and switch statements; others are ignored): `x.name === 'A'`, `'A' != name`, `case 'A':`.
+    ``constant`` gives the string an identifier stands for, if it is a constant."""
+    literals: dict[str, list[str]] = {}
+
+    def compared(subject: tree_sitter.Node | None, literal: tree_sitter.Node | None) -> None:
+        name = compared_name(subject)
+        value = string_literal(literal)
+        if name and value is None and literal is not None and literal.type == "identifier":
+            value = constant(literal)
+        if name and value is not None:
+            found = literals.setdefault(name, [])
+            if value not in found and len(found) < MAX_LITERALS:
+                found.append(value)
+
+    for node in sorted(nodes, key=lambda n: n.start_byte):
+        if node.type == "binary_expression":
+            operator = node.child_by_field_name("operator")
+            if operator is None or text(operator) not in _EQUALITY:
+                continue
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            compared(left, right)
+            compared(right, left)
+        elif node.type == "switch_statement":
+            subject = node.child_by_field_name("value")
+            body = node.child_by_field_name("body")
+            for case in body.named_children if body is not None else []:
+                if case.type == "switch_case":
+                    compared(subject, case.child_by_field_name("value"))
+    return literals
 
 
 _QUERY = """
