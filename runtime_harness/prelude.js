@@ -271,19 +271,27 @@ function __canary() {
 }
 
 // Success-response shapes from the bundled catalog and the app's vocabulary (runtime_harness/stub_data.py).
-const __shapes = { operations: {}, schemas: {}, literals: {}, names: [] };
+const __shapes = { catalog: "{}", operations: null, schemas: null, literals: {}, names: [] };
 function __setShapes(data) {
-  for (const [product, rows] of Object.entries(data.operations || {})) {
-    __shapes.operations[product] = rows.map(([method, re, shape]) => [method, new RegExp(re), shape]);
-  }
-  __shapes.schemas = data.schemas || {};
-  __shapes.literals = data.literals || {};
+  __shapes.catalog = typeof data.catalog === "string" ? data.catalog : "{}";
+  __shapes.literals = assign(Object.create(null), data.literals || {});   // no inherited names
   __shapes.names = data.names || [];
 }
+// The catalog is parsed on the first product call, and a path regex compiled only for rows whose literal
+// prefix the path starts with: most invocations need a handful of the thousands of operations.
 function __shapeOf(product, method, path) {
+  if (__shapes.operations === null) {
+    const catalog = JSONparse(__shapes.catalog);
+    __shapes.operations = catalog.operations || {};
+    __shapes.schemas = catalog.schemas || {};
+  }
   const bare = String(path).split("?")[0];
-  const hit = (__shapes.operations[product] || []).find(([m, re]) => m === method && re.test(bare));
-  return hit ? hit[2] : undefined;
+  for (const row of __shapes.operations[product] || []) {
+    if (row[0] !== method || strSlice(bare, 0, row[1].length) !== row[1]) continue;
+    if (typeof row[2] === "string") row[2] = new RegExp(row[2]);
+    if (row[2].test(bare)) return row[3];
+  }
+  return undefined;
 }
 
 // A value of a compact shape: every free string carries the canary, identifier-like ones (ids, keys,
@@ -378,9 +386,13 @@ function __setSharedRules(rules) {
 function __keyish(name) {
   return (__KEYISH.test(name) || __KEYISH_CASED.test(name)) && !__PER_INVOCATION.test(name);
 }
+// A made-up identifier the app compares with literals anywhere (`if (payload.action === 'sync')` in a
+// helper) is the first of them, for both tenants alike.
 function __sharedValue(name) {
   let value = /key$/i.test(name) ? "KEY-1" : "1001";
   for (const [re, v] of __SHARED) if (re.test(name)) { value = v; break; }
+  const compared = __shapes.literals[__last(name)];
+  if (compared && compared.length) value = compared[0];
   mapSet(H.shared, name, value);
   return value;
 }

@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
 import tree_sitter
 
+from auditor.facts.bindings import HOLE
 from auditor.facts.values import Values, Where
 from auditor.parsing import text
 
@@ -29,21 +31,51 @@ _BUILTIN = frozenset({"length", "then", "catch", "finally", "constructor", "prot
 
 
 def sandbox_data(facts) -> dict:
-    """The stubs' header: {"operations", "schemas", "literals", "names"}."""
+    """The stubs' header: {"catalog", "literals", "names"}."""
     parsed = [info.parsed for info in facts.graph.modules.values()]
     literals, names = vocabulary(parsed, Values(parsed, facts.graph))
-    return dict(response_shapes(), literals=literals, names=names)
+    return dict(response_shapes(call_prefixes(facts.api_calls)), literals=literals, names=names)
 
 
-def response_shapes() -> dict:
-    """product -> [[METHOD, anchored path regex, shape]] and the named schemas, from the catalog."""
+def call_prefixes(calls) -> dict[str, list[str]]:
+    """product -> the literal start of each path the app requests ("" when a path starts unknown)."""
+    out: dict[str, list[str]] = {}
+    for call in calls:
+        first = call.parts[0] if call.parts else HOLE
+        out.setdefault(call.product, []).append(first.split("?", 1)[0] if isinstance(first, str) else "")
+    return out
+
+
+def response_shapes(prefixes: dict[str, list[str]] | None = None) -> dict:
+    """The catalog's shapes as JSON text (parsed in the isolate only when a call needs it):
+    {"operations": product -> [[METHOD, literal path prefix, anchored path regex, shape]], "schemas"}.
+    With ``prefixes`` (see `call_prefixes`), only the operations those paths can be and the schemas they use."""
     from rules import catalog
 
     data = catalog.responses()
-    return {"operations": {product: [[method, "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$", shape]
-                                     for method, path, shape in rows]
-                           for product, rows in data["operations"].items()},
-            "schemas": data["schemas"]}
+    operations = {product: [[method, path.split("{", 1)[0],
+                             "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$", shape]
+                            for method, path, shape in rows
+                            if prefixes is None or any(p.startswith(path.split("{", 1)[0]) or
+                                                       path.startswith(p) for p in prefixes.get(product, ()))]
+                  for product, rows in data["operations"].items()}
+    schemas = data["schemas"] if prefixes is None else _used_schemas(operations, data["schemas"])
+    return {"catalog": json.dumps({"operations": operations, "schemas": schemas}, separators=(",", ":"))}
+
+
+def _used_schemas(operations: dict, schemas: dict) -> dict:
+    used: dict = {}
+    todo = [row[3] for rows in operations.values() for row in rows]
+    while todo:
+        shape = todo.pop()
+        if isinstance(shape, str) and shape.startswith("#") and shape[1:] not in used and shape[1:] in schemas:
+            used[shape[1:]] = schemas[shape[1:]]
+            todo.append(used[shape[1:]])
+        elif isinstance(shape, dict):
+            todo.extend(shape.values())
+        elif isinstance(shape, list) and shape and shape[0] != "=":
+            todo.extend(shape[1:])
+    return used
 
 
 def vocabulary(parsed_files, values: Values) -> tuple[dict[str, list[str]], list[str]]:

@@ -230,9 +230,10 @@ def test_stub_vocabulary_is_read_from_the_syntax_tree(make_app) -> None:
     from runtime_harness import stub_data
 
     app = make_app({"src/index.js": (
+        "import api, { route } from '@forge/api';\n"
         "const POINTS = 'Story Points';\n"
         "export async function handler(payload) {\n"
-        "  const fields = await load();\n"
+        "  const fields = await (await api.asApp().requestJira(route`/rest/api/3/field`)).json();\n"
         "  const f = fields.find((x) => x.name === POINTS || x['key'] == `sp`);\n"
         "  switch (payload.action) { case 'refresh': break; case \"reset\": break; default: throw new Error('no'); }\n"
         "  if ('Done' !== f?.status?.name) return f.id;\n"
@@ -244,4 +245,8 @@ def test_stub_vocabulary_is_read_from_the_syntax_tree(make_app) -> None:
     assert data["literals"] == {"name": ["Story Points", "Done"], "key": ["sp"], "action": ["refresh", "reset"]}
     assert {"summary", "labels", "total", "status", "name"} <= set(data["names"])
     assert "trim" not in data["names"] and "find" not in data["names"]  # methods called, not fields read
-    assert ["GET", "^/rest/api/3/field$", ["[]", "#jira/FieldDetails"]] in data["operations"]["jira"]
+    # only the operations the app's paths can be, and the schemas those use
+    catalog = json.loads(data["catalog"])
+    assert ["GET", "/rest/api/3/field", "^/rest/api/3/field$", ["[]", "#jira/FieldDetails"]] in catalog["operations"]["jira"]
+    assert all(path.startswith("/rest/api/3/field") for _, path, _, _ in catalog["operations"]["jira"])
+    assert catalog["schemas"]["jira/FieldDetails"]["name"] == "s" and "jira/IssueBean" not in catalog["schemas"]
