@@ -104,9 +104,11 @@ def visible_scopes() -> frozenset[str]:
 
 
 @functools.cache
-def responses() -> dict[str, list[list[str]]]:
-    """product -> [[METHOD, path template, "array" | "map"], ...]: success responses that are not objects."""
-    return _load("responses.json")["shapes"]
+def responses() -> dict[str, Any]:
+    """Compact success-response shapes (see tools/build_catalog.py): {"operations": product ->
+    [[METHOD, path template, shape], ...], "schemas": "family/Name" -> shape}."""
+    data = _load("responses.json")
+    return {"operations": data["operations"], "schemas": data["schemas"]}
 
 
 @functools.cache

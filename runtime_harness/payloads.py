@@ -1,10 +1,14 @@
 """Invocation inputs for two tenants that ask for the same things.
 
-The payload fields an entry point reads are taken from its code
-(`payload.issueKey`, `const { projectKey } = payload`, `JSON.parse(request.body)`).
+The payload fields an entry point reads are taken from its syntax tree
+(`payload.issueKey`, `payload?.filter?.jql`, `const { projectKey, options: { mode } } = payload`,
+`const body = JSON.parse(request.body)`, `request.queryParameters.project[0]`).
 Identifier-like fields (keys and ids) get the same value for both tenants, so
-both ask for `PROJ-1`; every other field carries the tenant's canary, so data
-that came from tenant A is recognisable wherever it turns up.
+both ask for `PROJ-1`; a field the code compares with string literals
+(`switch (payload.action) { case 'sync': ... }`, `if (mode === 'full')`) gets one
+of them, the same for both tenants: variant ``i`` of a payload takes the i-th
+(`variants()` says how many there are). Every other field carries the tenant's
+canary, so data that came from tenant A is recognisable wherever it turns up.
 """
 
 from __future__ import annotations
@@ -12,6 +16,11 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+import tree_sitter
+
+from auditor.parsing import language, text
+from runtime_harness.stub_data import compared_literals, string_literal
 
 SHARED_VALUES = [
     (re.compile(r"issue", re.I), "PROJ-1"), (re.compile(r"project", re.I), "PROJ"),
@@ -28,7 +37,6 @@ KEYISH_CASED = re.compile(r"(Key|Id)s?$")
 # shared (a cache keyed by one cannot hand one tenant's entry to another).
 PER_INVOCATION = re.compile(r"(job|request|invocation|trace|span|correlation|session|message|execution|delivery|event)"
                             r"[_-]?ids?$|uuid$|guid$|nonce$", re.I)
-_PATH = r"(?:(?:\?\.|\.)[A-Za-z_$][\w$]*|\[\s*['\"][^'\"]+['\"]\s*\])+"
 
 
 def is_keyish(name: str) -> bool:
@@ -56,30 +64,138 @@ def leaf(name: str, canary: str, path: str = "") -> Any:
     return f"{canary}:{name}"
 
 
-def _paths(source: str, root: str) -> list[list[str]]:
+_JSON_BODY = "(json)"  # a path step: the JSON text parsed (`JSON.parse(request.body)`)
+_WRAPPERS = ("await_expression", "parenthesized_expression", "non_null_expression", "as_expression",
+             "satisfies_expression", "type_assertion")
+_ALIAS_DEPTH = 3
+
+
+def _tree(source: str) -> tree_sitter.Node:
+    return tree_sitter.Parser(language("tsx")).parse(source.encode("utf-8", "replace")).root_node
+
+
+def _nodes(root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(node.children))
+    return out
+
+
+def _step(member: tree_sitter.Node) -> str | None:
+    """The property a member or subscript expression reads: `.name`, `?.name`, `['name']`."""
+    if member.type == "member_expression":
+        prop = member.child_by_field_name("property")
+        return text(prop) if prop is not None and prop.type == "property_identifier" else None
+    return string_literal(member.child_by_field_name("index"))
+
+
+def _reads(nodes: list[tree_sitter.Node], root: str, depth: int = 0) -> list[list[str]]:
+    """The property paths read from the name ``root``: member chains, destructuring (nested, with
+    defaults), aliases (`const p = req.payload`) and JSON texts parsed (`JSON.parse(request.body)`)."""
     found = []
-    for match in re.finditer(rf"(?<![\w$.]){re.escape(root)}({_PATH})", source):
-        parts = re.findall(r"[A-Za-z_$][\w$]*|(?<=\[['\"])[^'\"]+", match.group(1))
-        found.append(parts)
-    for match in re.finditer(rf"(?:const|let|var)\s*\{{([^}}]*)\}}\s*=\s*{re.escape(root)}((?:\.[\w$]+)*)\s*[;\n]",
-                             source):
-        prefix = [p for p in match.group(2).split(".") if p]
-        for name in re.findall(r"([A-Za-z_$][\w$]*)\s*(?::[^,]*)?(?:,|$)", match.group(1)):
-            found.append(prefix + [name])
+    for node in nodes:
+        if node.type != "identifier" or text(node) != root:
+            continue
+        path, top = [], node
+        while True:
+            parent = top.parent
+            if parent is None:
+                break
+            if parent.type in _WRAPPERS:
+                top = parent
+            elif parent.type in ("member_expression", "subscript_expression") and \
+                    parent.child_by_field_name("object") == top and _step(parent) is not None:
+                path.append(_step(parent))
+                top = parent
+            elif parent.type == "arguments" and parent.parent is not None and \
+                    text(parent.parent.child_by_field_name("function") or parent) == "JSON.parse":
+                path.append(_JSON_BODY)
+                top = parent.parent
+            else:
+                break
+        if path and path[-1] != _JSON_BODY:
+            found.append(path)
+        declarator = top.parent
+        if declarator is None or declarator.type not in ("variable_declarator", "assignment_expression") or \
+                (declarator.child_by_field_name("value") or declarator.child_by_field_name("right")) != top:
+            continue
+        target = declarator.child_by_field_name("name") or declarator.child_by_field_name("left")
+        if target is not None and target.type == "object_pattern":
+            found += [path + p for p in _pattern_paths(target, nodes, depth)]
+        elif target is not None and target.type == "identifier" and depth < _ALIAS_DEPTH and text(target) != root:
+            found += [path + p for p in _reads(nodes, text(target), depth + 1)]
     return found
 
 
-def _build(paths: list[list[str]], canary: str, values: bool = False) -> dict:
-    """Nested objects along the paths the code reads, with shared values at identifier-like leaves.
-    Other leaves are left out (the sandbox makes them up, shaped as the code uses them) unless
-    ``values`` asks for canary strings (for JSON bodies, which cannot be made up later)."""
+def _pattern_paths(pattern: tree_sitter.Node, nodes: list[tree_sitter.Node], depth: int) -> list[list[str]]:
+    """`{ a, b: { c }, d = 1, e: alias }` -> [a], [b, c], [d], [e] and what is read from `alias`."""
+    found = []
+    for prop in pattern.named_children:
+        if prop.type == "shorthand_property_identifier_pattern":
+            found.append([text(prop)])
+        elif prop.type == "object_assignment_pattern":
+            left = prop.child_by_field_name("left")
+            if left is not None and left.type == "shorthand_property_identifier_pattern":
+                found.append([text(left)])
+        elif prop.type == "pair_pattern":
+            key = prop.child_by_field_name("key")
+            name = string_literal(key) if key is not None and key.type == "string" else text(key) if key else None
+            value = prop.child_by_field_name("value")
+            if value is not None and value.type == "assignment_pattern":
+                value = value.child_by_field_name("left")
+            if not name or value is None:
+                continue
+            if value.type == "object_pattern":
+                found += [[name] + p for p in _pattern_paths(value, nodes, depth)]
+            else:
+                found.append([name])
+                if value.type == "identifier" and depth < _ALIAS_DEPTH:
+                    found += [[name] + p for p in _reads(nodes, text(value), depth + 1)]
+    return found
+
+
+def _aliases(nodes: list[tree_sitter.Node]) -> dict[str, str]:
+    """Local names of destructured fields (`const { action: kind } = payload`): local -> field."""
+    return {text(p.child_by_field_name("value")): text(p.child_by_field_name("key")) for p in nodes
+            if p.type == "pair_pattern" and p.child_by_field_name("value") is not None
+            and p.child_by_field_name("value").type == "identifier"}
+
+
+def _compared(nodes: list[tree_sitter.Node]) -> dict[str, list[str]]:
+    """Field name -> the literals the code compares it with (through a destructuring alias too)."""
+    literals = compared_literals(nodes)
+    for local, field in _aliases(nodes).items():
+        if local in literals:
+            literals.setdefault(field, literals[local])
+    return literals
+
+
+def variants(source: str, params: list[str]) -> int:
+    """How many payload variants `payload_for` can make for this entry: the most literals one of the
+    fields it reads is compared with (1 when none is)."""
+    nodes = _nodes(_tree(source))
+    literals = _compared(nodes)
+    roots = [p for p in params if p] or ["payload"]
+    fields = {part for root in roots for path in _reads(nodes, root) for part in path}
+    return max([len(literals[f]) for f in fields if f in literals], default=1)
+
+
+def _build(paths: list[list[str]], canary: str, values: bool = False, literals: dict | None = None,
+           variant: int = 0) -> dict:
+    """Nested objects along the paths the code reads, with shared values at identifier-like leaves and
+    at leaves compared with literals (the ``variant``-th literal). Other leaves are left out (the sandbox
+    makes them up, shaped as the code uses them) unless ``values`` asks for canary strings (for JSON
+    bodies, which cannot be made up later)."""
     out: dict = {}
     for parts in sorted(paths, key=len):
         node = out
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if last:
-                value = leaf(part, canary, ".".join(parts[-2:]))
+                choices = (literals or {}).get(part)
+                value = choices[variant % len(choices)] if choices else leaf(part, canary, ".".join(parts[-2:]))
                 if values or not (isinstance(value, str) and value.startswith(canary)):
                     node.setdefault(part, value)
             else:
@@ -115,24 +231,33 @@ def context(tenant: dict) -> dict:
     }
 
 
-def payload_for(kind: str, source: str, params: list[str], tenant: dict) -> Any:
+def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant: int = 0) -> Any:
     """The first argument an entry receives. ``kind``: resolver, webtrigger, trigger, consumer,
     scheduledTrigger or function; ``source`` is the entry function's code; ``params`` its
-    parameter names (for resolvers: the names bound to `payload`)."""
+    parameter names (for resolvers: the names bound to `payload`); ``variant`` picks which literal
+    a compared field gets (see `variants`)."""
     canary = tenant["canary"]
     roots = [p for p in params if p] or ["payload"]
-    paths = [path for root in roots for path in _paths(source, root)]
+    nodes = _nodes(_tree(source))
+    literals = _compared(nodes)
+    paths = [path for root in roots for path in _reads(nodes, root)]
     if kind == "webtrigger":
-        body_paths: list[list[str]] = []
-        for root in roots:
-            for match in re.finditer(rf"([A-Za-z_$][\w$]*)\s*=\s*JSON\.parse\(\s*{re.escape(root)}\.body\s*\)", source):
-                body_paths += _paths(source, match.group(1))
-        body = _merge(_build(body_paths, canary, values=True), {f: f"{canary}:{f}" for f in
+        body_paths = [p[2:] for p in paths if p[:2] == ["body", _JSON_BODY] and len(p) > 2]
+        body = _merge(_build(body_paths, canary, True, literals, variant), {f: f"{canary}:{f}" for f in
                                                     ("summary", "subject", "description", "message", "text")})
         request = {"method": "POST", "path": "/", "userPath": "", "queryParameters": {},
                    "headers": {"content-type": ["application/json"]}, "body": json.dumps(body)}
-        return _merge(request, _build([p for p in paths if p[:1] not in (["body"], ["method"])], canary))
-    built = _build(paths, canary)
+        # Query parameters and headers are lists of strings. A query parameter is what the caller asks
+        # for, so both tenants send the same one; a header is shared only when identifier-like.
+        for part, into in (("queryParameters", request["queryParameters"]), ("headers", request["headers"])):
+            for name in {p[1] for p in paths if len(p) > 1 and p[0] == part}:
+                choices = literals.get(name)
+                value = choices[variant % len(choices)] if choices else \
+                    shared_value(name) if part == "queryParameters" or is_keyish(name) else f"{canary}:{name}"
+                into.setdefault(name, [value])
+        rest = [p for p in paths if p[:1] not in (["body"], ["method"], ["queryParameters"], ["headers"])]
+        return _merge(request, _build(rest, canary, literals=literals, variant=variant))
+    built = _build(paths, canary, literals=literals, variant=variant)
     if kind == "trigger":
         return _merge(built, {"eventType": "avi:jira:created:issue", "atlassianId": "5b10ac8d82e05b22cc7d4ef5",
                               "issue": {"id": "10001", "key": "PROJ-1", "fields": {

@@ -22,6 +22,7 @@ const describeProperty = Object.getOwnPropertyDescriptor;
 const defineProperty = Object.defineProperty;
 const assign = Object.assign;
 const freeze = Object.freeze;
+const isArray = Array.isArray;
 const FunctionCtor = Function;
 const PromiseCtor = Promise;
 const SafeMap = Map;
@@ -269,33 +270,90 @@ function __canary() {
   return `${H.tenant ? H.tenant.canary : "CANARY-NONE"}-${H.sequence}`;
 }
 
-// Endpoints whose success response is a JSON array or map (from the bundled catalog), by product.
-const __shapes = {};
-function __setShapes(shapes) {
-  for (const [product, rows] of Object.entries(shapes)) {
-    __shapes[product] = rows.map(([method, re, shape]) => [method, new RegExp(re), shape]);
-  }
+// Success-response shapes from the bundled catalog and the app's vocabulary (runtime_harness/stub_data.py).
+const __shapes = { catalog: "{}", operations: null, schemas: null, literals: {}, names: [] };
+function __setShapes(data) {
+  __shapes.catalog = typeof data.catalog === "string" ? data.catalog : "{}";
+  __shapes.literals = assign(Object.create(null), data.literals || {});   // no inherited names
+  __shapes.names = data.names || [];
 }
+// The catalog is parsed on the first product call, and a path regex compiled only for rows whose literal
+// prefix the path starts with: most invocations need a handful of the thousands of operations.
 function __shapeOf(product, method, path) {
+  if (__shapes.operations === null) {
+    const catalog = JSONparse(__shapes.catalog);
+    __shapes.operations = catalog.operations || {};
+    __shapes.schemas = catalog.schemas || {};
+  }
   const bare = String(path).split("?")[0];
-  const hit = (__shapes[product] || []).find(([m, re]) => m === method && re.test(bare));
-  return hit ? hit[2] : "object";
+  for (const row of __shapes.operations[product] || []) {
+    if (row[0] !== method || strSlice(bare, 0, row[1].length) !== row[1]) continue;
+    if (typeof row[2] === "string") row[2] = new RegExp(row[2]);
+    if (row[2].test(bare)) return row[3];
+  }
+  return undefined;
 }
 
-function __body(path, product, method) {
-  // A generic answer in the shapes Jira, Confluence and Bitbucket use, every text field a canary.
-  const shape = __shapeOf(product, method, path);
-  const c = __canary();
-  const last = String(path).split("?")[0].split("/").filter(Boolean).pop() || "1";
-  const issue = { id: "10001", key: last, self: String(path), fields: {
+// A value of a compact shape: every free string carries the canary, identifier-like ones (ids, keys,
+// account ids) are the same for both tenants as in made-up inputs, arrays have two elements (more when
+// the app compares a field with more literals), enums take their values in turn, numbers count up.
+const __MAX_SHAPE_DEPTH = 7;
+const __MAX_SHAPE_NODES = 800;   // values built per response: nested schemas multiply fast
+let __shapeNodes = 0;
+function __fromShape(shape, name, c, depth, index) {
+  __shapeNodes += 1;
+  if (depth > __MAX_SHAPE_DEPTH || __shapeNodes > __MAX_SHAPE_NODES) return {};
+  if (typeof shape === "string") {
+    if (shape[0] === "#") return __fromShape(__shapes.schemas[strSlice(shape, 1)], name, c, depth + 1, index);
+    if (shape === "s" && __keyish(name)) return index ? `${__sharedValue(name)}${index}` : __sharedValue(name);
+    if (shape === "s") return index ? `${c}:${name}.${index}` : `${c}:${name}`;
+    if (shape === "d") return "2026-01-01T00:00:00.000Z";
+    if (shape === "n") return index + 1;
+    if (shape === "b") return true;
+    return name === "fields" ? __issueFields(c) : {};   // "?": a lenient object, fields made up as read
+  }
+  if (isArray(shape) && shape[0] === "=") return shape[1 + (index % (shape.length - 1))];
+  if (isArray(shape) && shape[0] === "{}") return { [`${c}:${name}`]: __fromShape(shape[1], name, c, depth + 1, 0) };
+  if (isArray(shape)) return __arrayOf(shape[1], name, c, depth);
+  const out = {};
+  if (shape && typeof shape === "object") {
+    for (const [k, v] of Object.entries(shape)) out[k] = __fromShape(v, k, c, depth + 1, index);
+  }
+  return out;
+}
+// The literals the app compares a field with (`f.name === 'Story Points'`) go into one element each.
+function __arrayOf(item, name, c, depth) {
+  const out = [__fromShape(item, name, c, depth + 1, 0), __fromShape(item, name, c, depth + 1, 1)];
+  for (let i = 0; i < out.length; i += 1) {
+    const element = out[i];
+    if (element === null || typeof element !== "object" || isArray(element)) continue;
+    for (const [key, value] of Object.entries(element)) {
+      const seeds = __shapes.literals[key];
+      if (typeof value !== "string" || !seeds || !seeds.length) continue;
+      if (i < seeds.length) element[key] = seeds[i];
+      if (i === out.length - 1 && out.length < seeds.length) push(out, __fromShape(item, name, c, depth + 1, out.length));
+    }
+  }
+  return out;
+}
+function __issueFields(c) {
+  return {
     summary: c, description: c, status: { name: c, statusCategory: { key: "new" } }, priority: { name: c },
     assignee: { accountId: "acct-1", displayName: c }, reporter: { accountId: "acct-1", displayName: c },
     project: { id: "10000", key: "PROJ", name: c }, labels: [c], comment: { comments: [{ id: "10100", body: c }] },
     issuelinks: [{ id: "20001", type: { name: "Relates" }, outwardIssue: { id: "10002", key: "PROJ-2", fields: { summary: c } } }],
-  } };
-  const item = Object.assign({}, issue, { name: c, displayName: c, title: c, value: c, description: c });
-  if (shape === "array") return [item, Object.assign({}, item, { id: "10002", key: "PROJ-2" })];
-  if (shape === "map") return { [c]: `https://example.atlassian.net${String(path).split("?")[0]}/10002` };
+  };
+}
+
+function __body(path, product, method) {
+  const c = __canary();
+  const shape = __shapeOf(product, method, path);
+  __shapeNodes = 0;
+  if (shape !== undefined) return __fromShape(shape, "response", c, 0, 0);
+  // No documented schema (agile, DevOps, other paths): a generic answer in the shapes Jira, Confluence and
+  // Bitbucket use, every text field a canary; fields the code reads beyond these are made up (lenient).
+  const last = String(path).split("?")[0].split("/").filter(Boolean).pop() || "1";
+  const issue = { id: "10001", key: last, self: String(path), fields: __issueFields(c) };
   return Object.assign({}, issue, {
     name: c, displayName: c, title: c, emailAddress: `${c}@example.invalid`, accountId: "acct-1",
     description: c, value: c, text: c, access_token: c, token: c,
@@ -328,9 +386,13 @@ function __setSharedRules(rules) {
 function __keyish(name) {
   return (__KEYISH.test(name) || __KEYISH_CASED.test(name)) && !__PER_INVOCATION.test(name);
 }
+// A made-up identifier the app compares with literals anywhere (`if (payload.action === 'sync')` in a
+// helper) is the first of them, for both tenants alike.
 function __sharedValue(name) {
   let value = /key$/i.test(name) ? "KEY-1" : "1001";
   for (const [re, v] of __SHARED) if (re.test(name)) { value = v; break; }
+  const compared = __shapes.literals[__last(name)];
+  if (compared && compared.length) value = compared[0];
   mapSet(H.shared, name, value);
   return value;
 }
@@ -339,8 +401,11 @@ const __ARRAY_METHODS = new Set(["map", "filter", "find", "findIndex", "some", "
 
 function __last(path) { return String(path).split(/[.\[]/).pop(); }
 
-function __anything(path, canary) {
+// ``keys``: property names it lists as its own (a seeded storage value lists the names the app reads, so
+// spreading or copying it copies made-up fields).
+function __anything(path, canary, keys = []) {
   const value = `${canary}:${path}`;
+  const field = (prop) => (__keyish(prop) ? __sharedValue(`${__last(path)}.${prop}`) : __anything(`${path}.${prop}`, canary));
   return __made(canary, new Proxy(function () {}, {
     get(_, prop) {
       if (prop === Symbol.toPrimitive) return (hint) => (hint === "number" ? 1 : value);
@@ -349,13 +414,16 @@ function __anything(path, canary) {
       if (typeof prop === "symbol" || prop === "then" || prop === "constructor") return undefined;
       if (prop === "length") return 0;
       if (__ARRAY_METHODS.has(prop)) return (...a) => Array.prototype[prop].apply([], a);
-      if (__keyish(prop)) return __sharedValue(`${__last(path)}.${prop}`);
-      return __anything(`${path}.${prop}`, canary);
+      return field(prop);
     },
     apply() { return __anything(`${path}()`, canary); },
     construct() { return __anything(`new ${path}`, canary); },
     has() { return false; },
-    ownKeys() { return ["prototype"]; },
+    ownKeys() { return ["prototype", ...keys]; },
+    getOwnPropertyDescriptor(target, prop) {
+      if (prop === "prototype" || !keys.includes(prop)) return describeProperty(target, prop);
+      return { value: field(prop), enumerable: true, configurable: true, writable: true };
+    },
   }));
 }
 
@@ -421,8 +489,16 @@ function __store() {
   if (!mapHas(H.storage, id)) mapSet(H.storage, id, new SafeMap());
   return mapGet(H.storage, id);
 }
+// Each installation's storage starts seeded: a key it never wrote reads as a value made up for that
+// tenant (an object, string, number or list as the code uses it, carrying the tenant's canary), so a
+// config loaded from storage into module state is recognisable wherever it turns up.
+function __seeded(key) {
+  const stored = mapGet(__store(), key);
+  if (stored !== undefined || mapHas(__store(), key)) return stored;
+  return __anything(`storage:${key}`, H.tenant ? H.tenant.canary : "CANARY", __shapes.names);
+}
 const __kvs = {
-  get: (k) => { __record("storage", { op: "get", key: String(k) }); return resolved(mapGet(__store(), String(k))); },
+  get: (k) => { __record("storage", { op: "get", key: String(k) }); return resolved(__seeded(String(k))); },
   set: (k, v) => {
     __record("storage", { op: "set", key: String(k), value: __safeJson(v) });
     mapSet(__store(), String(k), v);
@@ -439,9 +515,10 @@ const __kvs = {
     getMany: () => {
       const results = [];
       for (const [key, value] of mapEntries(__store())) push(results, { key, value });
+      if (!results.length) push(results, { key: "seeded-1", value: __seeded("seeded-1") });
       return resolved({ results });
     },
-    getOne: () => resolved(undefined) }; return q; },
+    getOne: () => resolved({ key: "seeded-1", value: __seeded("seeded-1") }) }; return q; },
   entity: () => ({ get: __kvs.get, set: __kvs.set, delete: __kvs.delete, query: __kvs.query }),
   transact: () => { const t = { set: () => t, delete: () => t, check: () => t, execute: () => resolved() }; return t; },
 };

@@ -31,7 +31,7 @@ from auditor.facts.entrypoints import MAX_CALL_DEPTH
 from auditor.model import Finding, Location
 from auditor.safe_read import Unreadable, read_file
 from auditor.parsing import text
-from runtime_harness import payloads, probes
+from runtime_harness import payloads, probes, stub_data
 from runtime_harness.probes import Probe
 from runtime_harness.session import Session
 from runtime_harness.transform import UnsupportedSyntax, transform
@@ -175,19 +175,10 @@ def _entry_candidates(target: PurePosixPath) -> list[str]:
     return [normal, normal + ".js", f"{normal}/index.js", normal.removesuffix(".js") + ".js"]
 
 
-def response_shapes() -> dict[str, list[list[str]]]:
-    """For the API stubs: product -> [[METHOD, anchored path regex, shape]] from the bundled catalog."""
-    from rules import catalog
-
-    return {product: [[method, "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$", shape]
-                      for method, path, shape in rows]
-            for product, rows in catalog.responses().items()}
-
-
 def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str]]:
     files, problems = prepare_files(facts, state_probes)
     packages = prepare_packages(facts, files)
-    return ({"files": files, "packages": packages, "shapes": response_shapes(),
+    return ({"files": files, "packages": packages, "shapes": stub_data.sandbox_data(facts),
              "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}, problems)
 
 
@@ -289,12 +280,12 @@ def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
     return next((bundle for bundle, ids in shared.items() if writer in ids and reader in ids), False)
 
 
-def make_plan(finding: Finding, writer: Invocation, reader: Invocation) -> Plan:
+def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int = 0) -> Plan:
     a, b = tenant("A"), tenant("B")
     planned = Plan(finding, writer, reader, (a, b))
     planned.payloads = {
-        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a),
-        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b),
+        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant),
+        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant),
     }
     return planned
 
@@ -363,8 +354,11 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
             threw.update(i for i, x in ((writer_id, writer), (reader_id, reader))
                          if isinstance(x, str) or problems.get(x.file))
         else:
-            verdict = attempt(session, make_plan(finding, writer, reader), probe, deadline)
-            threw.update(verdict.threw)
+            for variant in range(payloads.variants(writer.source, writer.params)):  # one per compared literal
+                verdict = attempt(session, make_plan(finding, writer, reader, variant), probe, deadline)
+                if verdict.confirmed or deadline <= time.monotonic():
+                    break
+            threw.update(verdict.threw)  # the last variant's: an earlier one may throw where a later one runs
         attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
                          "outcome": verdict.outcome, "reason": verdict.reason})
         if best is None or OUTCOMES.index(verdict.outcome) < OUTCOMES.index(best.outcome):

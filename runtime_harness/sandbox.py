@@ -98,7 +98,9 @@ class Isolate:
                 if state["done"]:
                     break
                 if not self.call("tick", timeout=left):
-                    raise StepFailed("the invocation never finished: it waits for something that never "
+                    # V8 stops a script at the heap limit wherever it is: the invocation then looks stuck.
+                    raise StepFailed("memory limit reached" if self.ctx.was_hard_memory_limit_reached() else
+                                     "the invocation never finished: it waits for something that never "
                                      "happens in the sandbox")
             else:
                 raise StepFailed(f"the invocation never finished: it fired {MAX_TIMERS} timers")

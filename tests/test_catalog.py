@@ -439,11 +439,29 @@ def test_events():
 
 
 def test_response_shapes_for_the_replay_stubs():
-    shapes = {(m, p): shape for m, p, shape in load("responses.json")["shapes"]["jira"]}
-    assert shapes[("GET", "/rest/api/3/project/{projectIdOrKey}/versions")] == "array"
-    assert shapes[("GET", "/rest/api/2/project/{projectIdOrKey}/versions")] == "array"
-    assert shapes[("GET", "/rest/api/3/project/{projectIdOrKey}/role")] == "map"
-    assert ("GET", "/rest/api/3/issue/{issueIdOrKey}") not in shapes  # an object: the default
+    data = load("responses.json")
+    shapes = {(m, p): shape for m, p, shape in data["operations"]["jira"]}
+    assert shapes[("GET", "/rest/api/3/project/{projectIdOrKey}/versions")] == ["[]", "#jira/Version"]
+    assert shapes[("GET", "/rest/api/2/project/{projectIdOrKey}/versions")] == ["[]", "#jira/Version"]
+    assert shapes[("GET", "/rest/api/3/project/{projectIdOrKey}/role")] == ["{}", "s"]
+    assert shapes[("GET", "/rest/api/3/field")] == ["[]", "#jira/FieldDetails"]
+    field = data["schemas"]["jira/FieldDetails"]
+    assert (field["name"], field["custom"], field["clauseNames"]) == ("s", "b", ["[]", "s"])
+    search = data["schemas"][shapes[("POST", "/rest/api/3/search/jql")][1:]]
+    assert search["issues"] == ["[]", "#jira/IssueBean"] and "nextPageToken" not in search  # no endless paging
+    assert data["schemas"]["jira/IssueBean"]["key"] == "s"
+    pages = {(m, p): shape for m, p, shape in data["operations"]["confluence"]}
+    assert pages[("GET", "/wiki/api/v2/pages/{id}")] == "#confluence/PageSingle"
+    # every reference resolves, and every object keeps at most 24 properties
+    def refs(shape):
+        if isinstance(shape, str):
+            return [shape[1:]] if shape.startswith("#") else []
+        if isinstance(shape, dict):
+            assert len(shape) <= 24
+            return [r for v in shape.values() for r in refs(v)]
+        return [r for v in shape[1:] for r in refs(v)] if shape[0] != "=" else []
+    everything = [s for rows in data["operations"].values() for _, _, s in rows] + list(data["schemas"].values())
+    assert all(r in data["schemas"] for shape in everything for r in refs(shape))
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared")

@@ -268,7 +268,8 @@ def test_sandbox_stubs_and_loader(tmp_path: Path) -> None:
     run = replay.run_sandbox(job, 60)["runs"][0]
     results = [json.loads(s["result"]) for s in run["steps"]]
     assert all(s["ok"] for s in run["steps"]), run
-    assert [r["before"] for r in results] == [None, None, a["cloudId"]], "storage is per installation"
+    # storage is per installation, and a key a site never wrote reads as that site's seeded data
+    assert [r["before"] for r in results] == [f"{a['canary']}:storage:k", f"{b['canary']}:storage:k", a["cloudId"]]
     assert results[0]["summary"].startswith(a["canary"]) and results[1]["summary"].startswith(b["canary"])
     assert results[0]["ok"] is True and results[0]["status"] == 200
     assert results[0]["badRoute"] == "Disallowing path manipulation attempt"
@@ -362,3 +363,29 @@ def test_pairs_stay_within_one_bundle() -> None:
                                                                                           "resolver:load"],
         "sharedBy": {"src/a.ts": ["function:receive", "function:flush"], "src/b.ts": ["resolver:save", "resolver:load"]}})
     assert list(replay.pairs(finding)) == [("function:receive", "function:flush"), ("resolver:save", "resolver:load")]
+
+
+def test_stub_vocabulary_is_read_from_the_syntax_tree(make_app) -> None:
+    from runtime_harness import stub_data
+
+    app = make_app({"src/index.js": (
+        "import api, { route } from '@forge/api';\n"
+        "const POINTS = 'Story Points';\n"
+        "export async function handler(payload) {\n"
+        "  const fields = await (await api.asApp().requestJira(route`/rest/api/3/field`)).json();\n"
+        "  const f = fields.find((x) => x.name === POINTS || x['key'] == `sp`);\n"
+        "  switch (payload.action) { case 'refresh': break; case \"reset\": break; default: throw new Error('no'); }\n"
+        "  if ('Done' !== f?.status?.name) return f.id;\n"
+        "  const { summary, labels } = f;\n"
+        "  return { summary, labels, total: f.total, other: payload.action.trim() };\n"
+        "}\n")})
+    facts = build_facts(load_app(app, LoadOptions()))
+    data = stub_data.sandbox_data(facts)
+    assert data["literals"] == {"name": ["Story Points", "Done"], "key": ["sp"], "action": ["refresh", "reset"]}
+    assert {"summary", "labels", "total", "status", "name"} <= set(data["names"])
+    assert "trim" not in data["names"] and "find" not in data["names"]  # methods called, not fields read
+    # only the operations the app's paths can be, and the schemas those use
+    catalog = json.loads(data["catalog"])
+    assert ["GET", "/rest/api/3/field", "^/rest/api/3/field$", ["[]", "#jira/FieldDetails"]] in catalog["operations"]["jira"]
+    assert all(path.startswith("/rest/api/3/field") for _, path, _, _ in catalog["operations"]["jira"])
+    assert catalog["schemas"]["jira/FieldDetails"]["name"] == "s" and "jira/IssueBean" not in catalog["schemas"]

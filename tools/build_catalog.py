@@ -143,10 +143,13 @@ Output shapes (keys sorted; one entry per line for readable diffs):
 ``responses.json`` (for the replay harness's API stubs)::
 
     {"generator": ..., "sources": [the three specs],
-     "shapes": {"jira": [["GET", "/rest/api/3/project/{projectIdOrKey}/versions", "array"], ...], ...}}
+     "operations": {"jira": [["GET", "/rest/api/3/field", ["[]", "#jira/FieldDetails"]], ...], ...},
+     "schemas": {"jira/FieldDetails": {"custom": "b", "id": "s", "name": "s", ...}, ...}}
 
-  Operations whose JSON success response is an array or a string-keyed map; every other
-  operation answers with an object.
+  Every operation's JSON success response as a compact shape: "s" a string, "d" a date, "n" a
+  number, "b" a boolean, "?" anything, ["=", values...] an enum, ["[]", item] an array,
+  ["{}", value] a string-keyed map, {property: shape} an object (at most 24 properties, no
+  pagination tokens or expand-only parts), "#family/Name" a named schema of the "schemas" table.
 
 The ``source`` columns are not copied.
 
@@ -516,47 +519,98 @@ def build_endpoints(shared: Path, stats: Counter, notes: list[str]) -> dict:
     }
 
 
-def response_shape(spec: dict, op: dict) -> str | None:
-    """'array' or 'map' (string-keyed object) for a JSON success response of that shape, else None."""
+# Compact response shapes (see the module docstring): caps keep responses.json small.
+SHAPE_MAX_PROPERTIES = 24   # properties kept per object (in the spec's order: the documented ones first)
+SHAPE_MAX_ENUM = 4          # enum values kept
+# Pagination links and tokens (a stub that always hands out a next page would keep a loop going forever),
+# and parts of an issue only sent on `expand=` (they would crowd out the fields code reads).
+SHAPE_SKIPPED = frozenset({"next", "nextPage", "nextPageToken", "nextCursor", "cursor", "nextPageCursor",
+                           "changelog", "editmeta", "renderedFields", "transitions", "operations",
+                           "versionedRepresentations", "fieldsToInclude"})
+SHAPE_FAMILIES = ((JIRA_SPEC_PRIMARY, "", "jira"), (JIRA_SPEC_FALLBACK, "", "jira"),
+                  (CONFLUENCE_V2_SPEC, CONFLUENCE_V2_PREFIX, "confluence"))
+
+
+def success_schema(op: dict) -> dict | None:
+    """The JSON schema of an operation's 200/201 response, if it has one."""
     responses = op.get("responses") or {}
-    schema = None
     for code in ("200", "201"):
         schema = (((responses.get(code) or {}).get("content") or {}).get("application/json") or {}).get("schema")
-        if schema:
-            break
-    for _ in range(10):  # follow $ref into components.schemas
-        if not isinstance(schema, dict) or "$ref" not in schema:
-            break
-        schema = ((spec.get("components") or {}).get("schemas") or {}).get(schema["$ref"].rsplit("/", 1)[-1])
-    if not isinstance(schema, dict):
-        return None
-    if schema.get("type") == "array":
-        return "array"
-    if schema.get("type") == "object" and schema.get("additionalProperties") and not schema.get("properties"):
-        return "map"
+        if isinstance(schema, dict):
+            return schema
     return None
 
 
+def compact_shape(schema, family: str, refs: set[str]):
+    """A schema as a compact shape; a ``$ref`` becomes ``"#family/Name"`` and its name is added to ``refs``."""
+    if not isinstance(schema, dict):
+        return "?"
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        refs.add(name)
+        return f"#{family}/{name}"
+    for combinator in ("allOf", "oneOf", "anyOf"):
+        parts = [p for p in schema.get(combinator) or [] if isinstance(p, dict)]
+        if parts and combinator == "allOf" and len(parts) > 1 and not schema.get("properties"):
+            return compact_shape({"type": "object", "properties": {
+                k: v for p in parts for k, v in (p.get("properties") or {}).items()}} if all(
+                    "properties" in p for p in parts) else parts[0], family, refs)
+        if parts and not schema.get("properties") and not schema.get("type"):
+            return compact_shape(parts[0], family, refs)
+    kind = schema.get("type")
+    if kind == "string" or (kind is None and schema.get("enum")):
+        if schema.get("enum"):
+            return ["=", *[str(v) for v in schema["enum"][:SHAPE_MAX_ENUM]]]
+        return "d" if schema.get("format") in ("date", "date-time") else "s"
+    if kind in ("integer", "number"):
+        return "n"
+    if kind == "boolean":
+        return "b"
+    if kind == "array":
+        return ["[]", compact_shape(schema.get("items"), family, refs)]
+    properties = schema.get("properties") or {}
+    if properties:
+        kept = [k for k in properties if k not in SHAPE_SKIPPED][:SHAPE_MAX_PROPERTIES]
+        return {k: compact_shape(properties[k], family, refs) for k in kept}
+    extra = schema.get("additionalProperties")
+    if extra:
+        return ["{}", compact_shape(extra if isinstance(extra, dict) else {}, family, refs)]
+    return "?"
+
+
 def build_responses(shared: Path) -> dict:
-    """Operations whose success response is a JSON array or a map, for the replay's API stubs
-    (everything else answers with an object)."""
-    shapes: dict[str, dict[tuple[str, str], str]] = {p: {} for p in SITE_PRODUCTS}
-    for rel, prefix in ((JIRA_SPEC_PRIMARY, ""), (JIRA_SPEC_FALLBACK, ""), (CONFLUENCE_V2_SPEC, CONFLUENCE_V2_PREFIX)):
+    """Every operation's JSON success response as a compact shape, for the replay's API stubs; the
+    named schemas they use, once each."""
+    operations: dict[str, dict[tuple[str, str], object]] = {p: {} for p in SITE_PRODUCTS}
+    schemas: dict[str, object] = {}
+    sources = []
+    for rel, prefix, family in SHAPE_FAMILIES:
         spec = read_json(shared, rel)
+        sources.append(file_name(rel))
+        components = (spec.get("components") or {}).get("schemas") or {}
+        refs: set[str] = set()
         for path, item in (spec.get("paths") or {}).items():
             for method, op in (item or {}).items():
-                shape = response_shape(spec, op) if method.lower() in HTTP_METHODS and isinstance(op, dict) else None
-                if shape is None:
+                schema = success_schema(op) if method.lower() in HTTP_METHODS and isinstance(op, dict) else None
+                if schema is None:
                     continue
+                shape = compact_shape(schema, family, refs)
                 full = prefix + path
                 versioned = JIRA_API_VERSIONED.match(full)
                 paths = [f"/rest/api/{v}{versioned.group(2) or ''}" for v in ("2", "3")] if versioned else [full]
                 for one in paths:
-                    shapes[product_for_path(one)].setdefault((method.upper(), one), shape)
+                    operations[product_for_path(one)].setdefault((method.upper(), one), shape)
+        done: set[str] = set()
+        while refs - done:
+            name = min(refs - done)
+            done.add(name)
+            schemas.setdefault(f"{family}/{name}", compact_shape(components.get(name), family, refs))
     return {
         "generator": GENERATOR,
-        "sources": sorted(file_name(s) for s in (JIRA_SPEC_PRIMARY, JIRA_SPEC_FALLBACK, CONFLUENCE_V2_SPEC)),
-        "shapes": {p: sorted([m, path, shape] for (m, path), shape in rows.items()) for p, rows in shapes.items()},
+        "sources": sorted(set(sources)),
+        "operations": {p: sorted([m, path, shape] for (m, path), shape in rows.items())
+                       for p, rows in operations.items()},
+        "schemas": schemas,
     }
 
 
