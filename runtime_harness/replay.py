@@ -30,7 +30,7 @@ from auditor.parsing import text
 from runtime_harness import payloads, probes
 from runtime_harness.probes import Probe
 from runtime_harness.session import Session
-from runtime_harness.transform import UnsupportedSyntax, transform
+from runtime_harness.transform import transform
 
 ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger")
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024
@@ -96,23 +96,33 @@ def sandbox_path(facts, path: Path) -> str:
 
 # -- what the sandbox loads -------------------------------------------------------------
 
-def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str], dict[str, str]]:
-    """CommonJS source of every backend module (with the probes of the judged states), and the
-    reason a module could not be prepared; both keyed by sandbox path."""
+def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """CommonJS source of every backend module (with the probes of the judged states), the reason a
+    module could not be prepared, and where the grammar could not parse a module (said when V8 does
+    not compile it either); all keyed by sandbox path. A module that could not be prepared still
+    exists: loading it throws its reason, so whatever imports it fails naming the module."""
     edits: dict[Path, list] = {}
     for probe in state_probes:
         if probe.path is not None:
             edits.setdefault(probe.path, []).extend(probe.edits)
-    files, problems = {}, {}
+    files, problems, hints = {}, {}, {}
     for path, info in facts.graph.modules.items():
         data = probes.apply(info.parsed.data, edits.get(path, []))
         needs = path.suffix in (".ts", ".tsx", ".mts", ".cts") or any(h in data for h in _ESM_HINT)
         name = sandbox_path(facts, path)
+        if not needs:
+            files[name] = data.decode("utf-8", "replace")
+            continue
         try:
-            files[name] = transform(data, path.suffix).code if needs else data.decode("utf-8", "replace")
-        except UnsupportedSyntax as exc:
-            problems[name] = str(exc)
-    return files, problems
+            result = transform(data, path.suffix)
+        except Exception as exc:  # a transform defect on odd input: say so, never stop the scan
+            problems[name] = f"{name} could not be transformed: {type(exc).__name__}: {exc}"
+            files[name] = f"throw new Error({json.dumps(problems[name])});"
+            continue
+        files[name] = result.code
+        if result.problems:
+            hints[name] = result.problems[0]
+    return files, problems, hints
 
 
 def prepare_packages(facts, files: dict[str, str]) -> dict[str, str]:
@@ -181,9 +191,9 @@ def response_shapes() -> dict[str, list[list[str]]]:
 
 
 def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str]]:
-    files, problems = prepare_files(facts, state_probes)
+    files, problems, hints = prepare_files(facts, state_probes)
     packages = prepare_packages(facts, files)
-    return ({"files": files, "packages": packages, "shapes": response_shapes(),
+    return ({"files": files, "hints": hints, "packages": packages, "shapes": response_shapes(),
              "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}, problems)
 
 
