@@ -17,6 +17,7 @@ failing line is reported in ``Transformed.problems`` (the output may still load)
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -105,6 +106,7 @@ def transform(source: bytes, suffix: str) -> Transformed:
     imports: list[tuple[tree_sitter.Node, list[tuple[str | None, str]]]] = []
     decorations: list[_Decoration] = []
     esm = False
+    jsx_names: set[str] = set()
     typescript = grammar != "javascript"
     if typescript:
         _TypeScript(edits, decorations).walk(tree.root_node)
@@ -118,8 +120,13 @@ def transform(source: bytes, suffix: str) -> Transformed:
             imports.append((statement, _import(statement, live, len(imports))))
         elif statement.type == "export_statement":
             esm = _export(statement, edits, exports) or esm
+    if b"/>" in source or b"</" in source:
+        jsx = _Jsx(edits, source, live)
+        if jsx.walk(tree.root_node):  # the factory's module counts as used, as tsc counts it
+            jsx_names = {jsx.factory.split(".")[0], jsx.fragment.split(".")[0]}
     used = _live_references(tree.root_node, source, live, {name for _, parts in imports for name, _ in parts
                                                            if name is not None and name not in live}, edits)
+    used |= jsx_names
     for statement, parts in imports:
         # tsc elides an import none of whose names is used as a value
         kept = [code for name, code in parts if not typescript or name is None or name in used]
@@ -140,6 +147,117 @@ def transform(source: bytes, suffix: str) -> Transformed:
                           f"return {expr};}}}});" for name, expr in exports.items())
         prefix += 'Object.defineProperty(exports,"__esModule",{value:true});' + getters
     return Transformed(edits.apply(prefix), esm, _parse_errors(tree.root_node, source))
+
+
+class _Jsx:
+    """JSX as the classic runtime compiles it: `F(type, props, ...children)`, each token edited in place
+    (so imported tag names are still rewritten, and lines stay). ``F`` is the file's `@jsx` pragma,
+    else `React.createElement`."""
+
+    TEXT = ("jsx_text", "html_character_reference")
+
+    def __init__(self, edits: _Edits, source: bytes, live: dict[str, str]):
+        pragma = re.search(rb"@jsx\s+([\w$.]+)", source)
+        fragment = re.search(rb"@jsxFrag\s+([\w$.]+)", source)
+        self.factory = pragma.group(1).decode() if pragma else "React.createElement"
+        self.fragment = fragment.group(1).decode() if fragment else "React.Fragment"
+        self.edits = edits
+        self.live = live
+
+    def named(self, path: str) -> str:
+        """``path`` with its first name read through its import, when it is a named import."""
+        head, dot, rest = path.partition(".")
+        return self.live.get(head, head) + dot + rest
+
+    def walk(self, root: tree_sitter.Node) -> bool:
+        """Compile every element; whether there was any."""
+        stack, found = [root], False
+        while stack:
+            node = stack.pop()
+            found = found or node.type in ("jsx_element", "jsx_self_closing_element")
+            if node.type == "jsx_element":
+                self.element(node)
+            elif node.type == "jsx_self_closing_element":
+                self.tag(node, closes=True)
+            elif node.type == "jsx_expression":
+                self.braces(node)
+            stack.extend(node.children)
+        return found
+
+    def element(self, node: tree_sitter.Node) -> None:
+        opening, closing = node.child_by_field_name("open_tag"), node.child_by_field_name("close_tag")
+        self.tag(opening, closes=False)
+        run: list[tree_sitter.Node] = []
+        for child in node.children + [None]:
+            if child is not None and child.type in self.TEXT:
+                run.append(child)
+                continue
+            if run:
+                self.text(run)
+                run = []
+            if child is None or child in (opening, closing) or not child.is_named:
+                continue
+            if child.type == "jsx_expression" and not [c for c in child.named_children if c.type != "comment"]:
+                self.edits.blank(child.start_byte, child.end_byte)  # `{/* comment */}`: no child
+                continue
+            self.edits.insert(child.start_byte, ", ")
+        if closing is not None:
+            self.edits.replace(closing.start_byte, closing.end_byte, ")")
+
+    def tag(self, node: tree_sitter.Node, closes: bool) -> None:
+        name = node.child_by_field_name("name")
+        attributes = [c for c in node.named_children if c.type in ("jsx_attribute", "jsx_expression")]
+        opener = node.children[0]
+        if name is None:
+            self.edits.replace(opener.start_byte, opener.end_byte, f"{self.named(self.factory)}({self.named(self.fragment)}")
+            last = opener
+        else:
+            self.edits.replace(opener.start_byte, opener.end_byte, f"{self.named(self.factory)}(")
+            if name.type in ("jsx_namespace_name",) or (name.type == "identifier" and
+                                                        re.match(r"[a-z]|.*-", text(name))):
+                self.edits.replace(name.start_byte, name.end_byte, json.dumps(text(name)))
+            last = name
+        self.edits.insert(last.end_byte, ", {" if attributes else ", null")
+        for attribute in attributes:
+            if attribute.type == "jsx_attribute":
+                key = attribute.named_children[0]
+                if not re.fullmatch(r"[A-Za-z_$][\w$]*", text(key)):
+                    self.edits.replace(key.start_byte, key.end_byte, json.dumps(text(key)))
+                equals = next((c for c in attribute.children if c.type == "="), None)
+                if equals is None:
+                    self.edits.insert(key.end_byte, ": true")
+                else:
+                    self.edits.replace(equals.start_byte, equals.end_byte, ":")
+            self.edits.insert(attribute.end_byte, ",")
+            last = attribute
+        end = "})" if closes and attributes else ")" if closes else "}" if attributes else ""
+        self.edits.replace(last.end_byte, node.end_byte, end)
+
+    def braces(self, node: tree_sitter.Node) -> None:
+        """`{expression}` (a child, an attribute value or a spread): the braces go."""
+        first, last = node.children[0], node.children[-1]
+        if first.type == "{" and last.type == "}" and node.parent is not None and \
+                node.parent.type in ("jsx_element", "jsx_attribute", "jsx_opening_element",
+                                     "jsx_self_closing_element"):
+            self.edits.blank(first.start_byte, first.end_byte)
+            self.edits.blank(last.start_byte, last.end_byte)
+
+    def text(self, run: list[tree_sitter.Node]) -> None:
+        """A text child, its whitespace folded as JSX folds it."""
+        raw = self.edits.data[run[0].start_byte:run[-1].end_byte].decode("utf-8", "replace")
+        lines = re.split(r"\r\n|\n|\r", raw)
+        kept = []
+        for index, line in enumerate(lines):
+            line = line.replace("\t", " ")
+            line = line.lstrip(" ") if index else line
+            line = line.rstrip(" ") if index < len(lines) - 1 else line
+            if line:
+                kept.append(line)
+        folded = html.unescape(" ".join(kept))
+        if folded:
+            self.edits.replace(run[0].start_byte, run[-1].end_byte, ", " + json.dumps(folded))
+        else:
+            self.edits.blank(run[0].start_byte, run[-1].end_byte)
 
 
 def _parse_errors(root: tree_sitter.Node, source: bytes) -> list[str]:

@@ -200,3 +200,26 @@ def test_dynamic_import_and_export_star() -> None:
     }
     out = run_modules(files, "const m = await require('./b.js').load(); return m.a + require('./b.js').a;")
     assert out == 2
+
+
+def test_jsx_compiles_to_factory_calls_with_imported_tags() -> None:
+    files = {
+        "/app/ui.tsx": b"""/** @jsx h */ /** @jsxFrag Frag */
+import { Badge, label, h, Frag } from './lib';
+export const view = (n: number) => (
+  <div className="row" data-n={n} {...{ id: 'x' }} hidden>
+    Total &amp; {label}:{/* count */}
+    <Badge tone="ok" />
+    <>{n * 2}</>
+  </div>
+);
+""",
+        "/app/lib.ts": b"export const label = 'L';\nexport const Badge = 'Badge';\nexport const Frag = null;\n"
+                       b"export const h = (type: any, props: any, ...children: any[]) => ({ type, props, children });\n",
+    }
+    out = transform(files["/app/ui.tsx"], ".tsx").code
+    assert out.count("\n") == files["/app/ui.tsx"].count(b"\n")
+    assert run_modules(files, "return require('./ui.tsx').view(2);") == {
+        "type": "div", "props": {"className": "row", "data-n": 2, "id": "x", "hidden": True},
+        "children": ["Total & ", "L", ":", {"type": "Badge", "props": {"tone": "ok"}, "children": []},
+                     {"type": None, "props": None, "children": [4]}]}
