@@ -99,7 +99,10 @@ class _Decoration:
 
 def transform(source: bytes, suffix: str) -> Transformed:
     grammar = GRAMMAR_BY_SUFFIX.get(suffix, "javascript")
-    tree = tree_sitter.Parser(language(grammar)).parse(source)
+    parser = tree_sitter.Parser(language(grammar))
+    tree = parser.parse(source)
+    if tree.root_node.has_error and grammar != "javascript":
+        source, tree = _repaired(source, tree, parser)
     edits = _Edits(source)
     exports: dict[str, str] = {}   # exported name -> expression giving its current value
     live: dict[str, str] = {}      # named import -> expression reading its current value
@@ -264,15 +267,59 @@ def _parse_errors(root: tree_sitter.Node, source: bytes) -> list[str]:
     """Where the grammar failed: the first error, with its line and text."""
     if not root.has_error:
         return []
-    node = root
-    while True:
-        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
-        if child is None or node.type == "ERROR" or node.is_missing:
-            break
-        node = child
+    node = first_error(root)
     snippet = source[node.start_byte:node.end_byte].decode("utf-8", "replace").split("\n")[0][:40]
     what = f"missing '{node.type}'" if node.is_missing else f"unexpected '{snippet}'"
     return [f"syntax the grammar does not parse at line {node.start_point[0] + 1}: {what}"]
+
+
+# Valid TypeScript the grammar does not parse, with a same-length rewrite it does parse (the rewritten
+# text is type syntax, erased anyway): a generic call signature starting a line after another member
+# with no `;` between; variance annotations (`<in out T>`); `in` as an interface property's name.
+REPAIRS = [
+    (re.compile(rb"(?m)^([ \t]*)[ \t](?=<[^/!])"), lambda m: m.group(1) + b";"),
+    (re.compile(rb"(?<=[<,])(\s*)(in\s+out|in|out)(\s+)(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))"),
+     lambda m: m.group(1) + b" " * len(m.group(2)) + m.group(3)),
+    (re.compile(rb"(?m)^([ \t]*)in(?=\??:)"), lambda m: m.group(1) + b"$n"),
+]
+
+
+def _repaired(source: bytes, tree: tree_sitter.Tree, parser: tree_sitter.Parser) -> tuple[bytes, tree_sitter.Tree]:
+    """Rewrite, near each first error in turn, what the grammar is known not to parse, keeping each rewrite
+    that moves the first error further (or removes it). Offsets and lines are unchanged."""
+    tries = 256  # reparses, so that a large file with an error the rewrites cannot help costs little
+    while tree.root_node.has_error and tries > 0:
+        failed = first_error(tree.root_node).start_point[0]
+        lines = source.split(b"\n")
+        start = sum(len(line) + 1 for line in lines[:max(0, failed - 1)])
+        end = start + sum(len(line) + 1 for line in lines[max(0, failed - 1):failed + 40])
+        better = None
+        for pattern, rewrite in REPAIRS:
+            for match in pattern.finditer(source, start, end):
+                tries -= 1
+                candidate = source[:match.start()] + rewrite(match) + source[match.end():]
+                reparsed = parser.parse(candidate)
+                if not reparsed.root_node.has_error or \
+                        first_error(reparsed.root_node).start_byte > first_error(tree.root_node).start_byte:
+                    better = candidate, reparsed
+                    break
+            if better or tries <= 0:
+                break
+        if better is None:
+            break
+        source, tree = better
+    return source, tree
+
+
+def first_error(root: tree_sitter.Node) -> tree_sitter.Node:
+    """The innermost ERROR (or missing) node on the path of first errors (the root itself may be an ERROR
+    when nothing parsed as a program)."""
+    node = root
+    while True:
+        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
+        if child is None or (node.type == "ERROR" and node is not root) or node.is_missing:
+            return node
+        node = child
 
 
 class _TypeScript:

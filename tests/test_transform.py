@@ -223,3 +223,23 @@ export const view = (n: number) => (
         "type": "div", "props": {"className": "row", "data-n": 2, "id": "x", "hidden": True},
         "children": ["Total & ", "L", ":", {"type": "Badge", "props": {"tone": "ok"}, "children": []},
                      {"type": None, "props": None, "children": [4]}]}
+
+
+def test_typescript_the_grammar_misses_is_rewritten_until_it_parses() -> None:
+    source = b"""export interface Box<in out T> { in: T }
+export const dual: {
+  /** data-last */
+  <A>(f: (a: A) => A): (self: A) => A
+  /** data-first */
+  <A>(self: A, f: (a: A) => A): A
+} = (...args: Array<any>) => args.length === 1 ? (self: any) => args[0](self) : args[1](args[0]);
+"""
+    result = transform(source, ".ts")
+    assert result.problems == [] and result.code.count("\\n") == source.count(b"\\n")
+    assert run_modules({"/app/d.ts": source},
+                       "const { dual } = require('./d.ts'); return [dual((x) => x + 1)(1), dual(5, (x) => x * 2)];") == [2, 10]
+
+
+def test_a_file_the_grammar_cannot_parse_reports_its_first_failing_line() -> None:
+    result = transform(b"const a = 1;\nconst b = (;\n", ".ts")
+    assert result.problems == ["syntax the grammar does not parse at line 2: unexpected '= ('"]

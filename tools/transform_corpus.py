@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from auditor.parsing import GRAMMAR_BY_SUFFIX, language  # noqa: E402
-from runtime_harness.transform import transform  # noqa: E402
+from runtime_harness.transform import first_error, transform  # noqa: E402
 
 TARGET = 0.995
 PACKAGES = ["rxjs", "zod", "effect", "@effect/platform", "msw", "@mswjs/interceptors", "@reduxjs/toolkit", "redux",
@@ -100,12 +100,7 @@ class Checker:
 
 
 def _first_error(root: tree_sitter.Node) -> tuple[int, int]:
-    node = root
-    while True:
-        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
-        if child is None or node.type == "ERROR":
-            return node.start_point[0], node.start_point[1]
-        node = child
+    return first_error(root).start_point
 
 
 def construct(tree: tree_sitter.Tree, line: int, column: int) -> str:
