@@ -21,6 +21,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import tree_sitter
 
@@ -91,7 +92,6 @@ class _Edits:
 @dataclass
 class _Decoration:
     """The `__tsDecorate` calls of one class, written after it once imports are rewritten."""
-    at: int
     name: str
     members: list[tuple[list[tuple[int, int] | str], str, str]] = field(default_factory=list)
     own: list[tuple[int, int] | str] = field(default_factory=list)
@@ -107,12 +107,12 @@ def transform(source: bytes, suffix: str) -> Transformed:
     exports: dict[str, str] = {}   # exported name -> expression giving its current value
     live: dict[str, str] = {}      # named import -> expression reading its current value
     imports: list[tuple[tree_sitter.Node, list[tuple[str | None, str]]]] = []
-    decorations: list[_Decoration] = []
     esm = False
     jsx_names: set[str] = set()
     typescript = grammar != "javascript"
+    typescript_pass = _TypeScript(edits)
     if typescript:
-        _TypeScript(edits, decorations).walk(tree.root_node)
+        typescript_pass.walk(tree.root_node)
     for statement in tree.root_node.named_children:
         if typescript and statement.type in ("import_statement", "export_statement") and _type_only(statement):
             continue
@@ -141,10 +141,10 @@ def transform(source: bytes, suffix: str) -> Transformed:
             edits.blank(statement.start_byte, statement.end_byte)
     for node in _dynamic_imports(tree.root_node, source):
         edits.replace(node.start_byte, node.end_byte, "__import")
-    for decoration in decorations:
-        edits.insert(decoration.at, _decorate(decoration, edits))
+    for at, make in typescript_pass.later:  # code made of source text, once imports are rewritten
+        edits.insert(at, make())
     exports = {name: live.get(expr, expr) for name, expr in exports.items()}
-    prefix = DECORATE if decorations else ""
+    prefix = DECORATE if typescript_pass.decorated else ""
     if esm:
         getters = "".join(f"Object.defineProperty(exports,{json.dumps(name)},{{enumerable:true,get:function(){{"
                           f"return {expr};}}}});" for name, expr in exports.items())
@@ -325,9 +325,14 @@ def first_error(root: tree_sitter.Node) -> tree_sitter.Node:
 class _TypeScript:
     """Erases types and emits the TypeScript constructs that have run-time meaning, in place."""
 
-    def __init__(self, edits: _Edits, decorations: list[_Decoration]):
+    def __init__(self, edits: _Edits):
         self.edits = edits
-        self.decorations = decorations
+        self.later: list[tuple[int, Callable[[], str]]] = []   # insertions made after imports are rewritten
+        self.decorated = False
+        # instance field initializers run after parameter properties, as tsc orders them: constructor
+        # -> [(`this` member, initializer)], and the fields moved
+        self.initializers: dict[int, list[tuple[str, tree_sitter.Node]]] = {}
+        self.moved: set[int] = set()
 
     def walk(self, root: tree_sitter.Node) -> None:
         stack = [root]
@@ -381,6 +386,7 @@ class _TypeScript:
         if kind in ("class_declaration", "abstract_class_declaration", "class"):
             self.blank_tokens(node, ("abstract", "declare"))
             self.decorate(node)
+            self.move_initializers(node)
         if kind == "public_field_definition":
             return self.field(node)
         if kind == "method_definition":
@@ -414,9 +420,38 @@ class _TypeScript:
         self.blank_tokens(node, ("?", "readonly"))
         return [c for c in node.children if c.type != "decorator"]
 
+    def move_initializers(self, cls: tree_sitter.Node) -> None:
+        body = cls.child_by_field_name("body")
+        members = body.named_children if body is not None else []
+        constructor = next((m for m in members if m.type == "method_definition" and
+                            text(m.child_by_field_name("name")) == "constructor"), None)
+        if constructor is None or not _parameter_properties(constructor):
+            return
+        moved = []
+        for member in members:
+            name, value = member.child_by_field_name("name"), member.child_by_field_name("value")
+            words = {c.type for c in member.children}
+            if member.type != "public_field_definition" or value is None or words & {"static", "accessor",
+                                                                                     "declare", "abstract"}:
+                continue
+            if name.type in ("property_identifier", "private_property_identifier"):
+                moved.append((f".{text(name)}", value))
+            elif name.type == "string":
+                moved.append((f"[{text(name)}]", value))
+            else:
+                continue
+            self.moved.add(member.id)
+        self.initializers[constructor.id] = moved
+
     def field(self, node: tree_sitter.Node) -> list[tree_sitter.Node]:
         words = {c.type for c in node.children}
         name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if node.id in self.moved:  # assigned in the constructor; a private name stays declared here
+            declared = f"{text(name)};" if name.type == "private_property_identifier" else ""
+            self.edits.replace(node.start_byte, node.end_byte, declared)
+            for comment in _comments(value):
+                self.edits.blank(comment.start_byte, comment.end_byte)
+            return [value]
         if "declare" in words or "abstract" in words or (value is None and name is not None and
                                                         name.type != "private_property_identifier"):
             # no run-time field (tsc without useDefineForClassFields); its decorators still apply
@@ -434,13 +469,9 @@ class _TypeScript:
         return [c for c in node.children if c.type != "decorator"]
 
     def parameter_properties(self, constructor: tree_sitter.Node) -> None:
-        """`constructor(private readonly a: A)`: assign `this.a = a` where tsc does (after `super()`)."""
-        names = []
-        for parameter in constructor.child_by_field_name("parameters").named_children:
-            if any(c.type in ("accessibility_modifier", "readonly", "override_modifier") for c in parameter.children):
-                pattern = parameter.child_by_field_name("pattern")
-                if pattern is not None and pattern.type == "identifier":
-                    names.append(text(pattern))
+        """`constructor(private readonly a: A)`: assign `this.a = a` where tsc does (after `super()`),
+        then the instance fields' initializers."""
+        names = _parameter_properties(constructor)
         body = constructor.child_by_field_name("body")
         if not names or body is None:
             return
@@ -453,7 +484,9 @@ class _TypeScript:
                     and call.child_by_field_name("function").type == "super":
                 at = statement.end_byte
                 break
-        self.edits.insert(at, "; " + assign)
+        moved = self.initializers.get(constructor.id, [])
+        self.later.append((at, lambda: "; " + assign + "".join(
+            f" this{member} = {_rendered(self.edits, value)};" for member, value in moved)))
 
     def enum(self, node: tree_sitter.Node) -> None:
         """`enum E { A, B = 'b' }` as tsc emits it: an object with reverse mappings for numbers."""
@@ -585,7 +618,9 @@ class _TypeScript:
                         for c in _comments(item[1] if isinstance(item, tuple) else item)):
             self.edits.blank(comment.start_byte, comment.end_byte)
         at = cls.parent.end_byte if cls.parent is not None and cls.parent.type == "export_statement" else cls.end_byte
-        self.decorations.append(_Decoration(at, text(name_node), members, own))
+        decoration = _Decoration(text(name_node), members, own)
+        self.later.append((at, lambda: _decorate(decoration, self.edits)))
+        self.decorated = True
 
 
 def declared_member(ref: tree_sitter.Node) -> bool:
@@ -601,7 +636,7 @@ def _decorate(decoration: _Decoration, edits: _Edits) -> str:
             index, node = item
             return f"__tsParam({index}, {expression(node)})"
         inner = item.named_children[-1]
-        return " ".join(edits.apply(start=inner.start_byte, end=inner.end_byte).split())
+        return _rendered(edits, inner)
 
     name = decoration.name
     out = ""
@@ -612,6 +647,21 @@ def _decorate(decoration: _Decoration, edits: _Edits) -> str:
     if decoration.own:
         out += f" {name} = __tsDecorate([{', '.join(expression(d) for d in decoration.own)}], {name});"
     return out
+
+
+def _rendered(edits: _Edits, node: tree_sitter.Node) -> str:
+    """A node's text with its edits made, on one line (its comments are blanked by the caller)."""
+    return re.sub(r"[ \t]*\n\s*", " ", edits.apply(start=node.start_byte, end=node.end_byte))
+
+
+def _parameter_properties(constructor: tree_sitter.Node) -> list[str]:
+    names = []
+    for parameter in constructor.child_by_field_name("parameters").named_children:
+        if any(c.type in ("accessibility_modifier", "readonly", "override_modifier") for c in parameter.children):
+            pattern = parameter.child_by_field_name("pattern")
+            if pattern is not None and pattern.type == "identifier":
+                names.append(text(pattern))
+    return names
 
 
 def _parameter_decorators(parameters: tree_sitter.Node) -> list[tuple[int, tree_sitter.Node]]:

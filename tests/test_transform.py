@@ -243,3 +243,24 @@ export const dual: {
 def test_a_file_the_grammar_cannot_parse_reports_its_first_failing_line() -> None:
     result = transform(b"const a = 1;\nconst b = (;\n", ".ts")
     assert result.problems == ["syntax the grammar does not parse at line 2: unexpected '= ('"]
+
+
+def test_field_initializers_run_after_parameter_properties_as_tsc_orders_them() -> None:
+    files = {
+        "/app/jira.ts": b"export class Api { constructor(readonly site: string) {} }\n",
+        "/app/service.ts": b"""import { Api } from './jira';
+export class Service {
+  private api = new Api(
+    this.site, // the parameter property, already set
+  );
+  #calls = [this.site];
+  static made = 0;
+  constructor(private readonly site: string) {}
+  calls() { return this.#calls; }
+}
+""",
+    }
+    out = transform(files["/app/service.ts"], ".ts").code
+    assert out.count("\n") == files["/app/service.ts"].count(b"\n")
+    assert run_modules(files, "const { Service } = require('./service.ts'); const s = new Service('S'); "
+                              "return [s.api.site, s.calls(), Object.keys(s)];") == ["S", ["S"], ["site", "api"]]
