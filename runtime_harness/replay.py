@@ -122,7 +122,29 @@ def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str]
         files[name] = result.code
         if result.problems:
             hints[name] = result.problems[0]
+    _add_json_modules(facts, files)
     return files, problems, hints
+
+
+_JSON_SPECIFIER = re.compile(rb"""(?:from\s*|require\(\s*)['"](\.{1,2}/[^'"\n]+?\.json)['"]""")
+
+
+def _add_json_modules(facts, files: dict[str, str]) -> None:
+    """The app's JSON files its modules import (`import data from './data.json'`), as modules: a file that
+    exists is never reported missing. Read with the safe reader, inside the app only."""
+    root = facts.app.root.resolve()
+    for path, info in facts.graph.modules.items():
+        for match in _JSON_SPECIFIER.finditer(info.parsed.data):
+            target = path.parent / match.group(1).decode("utf-8", "replace")
+            name = sandbox_path(facts, target)
+            if name in files or not target.exists():
+                continue
+            try:
+                value = json.loads(read_file(target, root, 1 << 20))
+            except (Unreadable, ValueError) as exc:
+                files[name] = f"throw new Error({json.dumps(f'{name} could not be read as JSON: {exc}')});"
+                continue
+            files[name] = f"module.exports = {json.dumps(value)};"
 
 
 def prepare_packages(facts, files: dict[str, str]) -> dict[str, str]:

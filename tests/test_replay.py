@@ -268,3 +268,11 @@ def test_a_module_the_transform_fails_on_is_named_not_missing(make_app, monkeypa
     reason = next(iter(confirmed_findings(app).values())).properties["confirmation"]["reason"]
     assert "/src/settings.ts could not be transformed: ValueError: construct 'enum' at line 2" in reason, reason
     assert "Cannot find module" not in reason
+
+
+def test_json_files_the_app_imports_are_loaded(make_app) -> None:
+    app = make_app({"src/index.js": LEAKY_HANDLER.replace("import { Settings } from './settings';",
+                                                          "import Settings from './settings.json';"),
+                    "src/settings.json": '{"limit": 50}'})
+    finding = next(iter(confirmed_findings(app).values()))
+    assert finding.properties["confirmed"] is True, finding.properties["confirmation"].get("reason")
