@@ -17,6 +17,7 @@ failing line is reported in ``Transformed.problems`` (the output may still load)
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -52,6 +53,7 @@ class Transformed:
     code: str
     esm: bool
     problems: list[str] = field(default_factory=list)   # where the grammar could not parse the file
+    notes: list[str] = field(default_factory=list)      # what was left out (decorators with no class name)
 
 
 @dataclass
@@ -123,9 +125,9 @@ def transform(source: bytes, suffix: str) -> Transformed:
             imports.append((statement, _import(statement, live, len(imports))))
         elif statement.type == "export_statement":
             esm = _export(statement, edits, exports) or esm
-    if b"/>" in source or b"</" in source:
+    if grammar != "typescript" and (b"/>" in source or b"</" in source):
         jsx = _Jsx(edits, source, live)
-        if jsx.walk(tree.root_node):  # the factory's module counts as used, as tsc counts it
+        if jsx.compile(tree.root_node, grammar):  # the factory's module counts as used, as tsc counts it
             jsx_names = {jsx.factory.split(".")[0], jsx.fragment.split(".")[0]}
     used = _live_references(tree.root_node, source, live, {name for _, parts in imports for name, _ in parts
                                                            if name is not None and name not in live}, edits)
@@ -149,7 +151,7 @@ def transform(source: bytes, suffix: str) -> Transformed:
         getters = "".join(f"Object.defineProperty(exports,{json.dumps(name)},{{enumerable:true,get:function(){{"
                           f"return {expr};}}}});" for name, expr in exports.items())
         prefix += 'Object.defineProperty(exports,"__esModule",{value:true});' + getters
-    return Transformed(edits.apply(prefix), esm, _parse_errors(tree.root_node, source))
+    return Transformed(edits.apply(prefix), esm, _parse_errors(tree.root_node, source), typescript_pass.notes)
 
 
 class _Jsx:
@@ -172,20 +174,16 @@ class _Jsx:
         head, dot, rest = path.partition(".")
         return self.live.get(head, head) + dot + rest
 
-    def walk(self, root: tree_sitter.Node) -> bool:
-        """Compile every element; whether there was any."""
-        stack, found = [root], False
-        while stack:
-            node = stack.pop()
-            found = found or node.type in ("jsx_element", "jsx_self_closing_element")
-            if node.type == "jsx_element":
-                self.element(node)
-            elif node.type == "jsx_self_closing_element":
-                self.tag(node, closes=True)
-            elif node.type == "jsx_expression":
-                self.braces(node)
-            stack.extend(node.children)
-        return found
+    def compile(self, root: tree_sitter.Node, grammar: str) -> bool:
+        """Compile every element (found by a query: no walk over a large bundle); whether there was any."""
+        captures = tree_sitter.QueryCursor(_jsx_query(grammar)).captures(root)
+        for node in captures.get("element", []):
+            self.element(node)
+        for node in captures.get("closed", []):
+            self.tag(node, closes=True)
+        for node in captures.get("expression", []):
+            self.braces(node)
+        return bool(captures.get("element") or captures.get("closed"))
 
     def element(self, node: tree_sitter.Node) -> None:
         opening, closing = node.child_by_field_name("open_tag"), node.child_by_field_name("close_tag")
@@ -263,6 +261,12 @@ class _Jsx:
             self.edits.blank(run[0].start_byte, run[-1].end_byte)
 
 
+@functools.cache
+def _jsx_query(grammar: str) -> tree_sitter.Query:
+    return tree_sitter.Query(language(grammar), "(jsx_element) @element (jsx_self_closing_element) @closed "
+                                                "(jsx_expression) @expression")
+
+
 def _parse_errors(root: tree_sitter.Node, source: bytes) -> list[str]:
     """Where the grammar failed: the first error, with its line and text."""
     if not root.has_error:
@@ -329,6 +333,7 @@ class _TypeScript:
         self.edits = edits
         self.later: list[tuple[int, Callable[[], str]]] = []   # insertions made after imports are rewritten
         self.decorated = False
+        self.notes: list[str] = []
         # instance field initializers run after parameter properties, as tsc orders them: constructor
         # -> [(`this` member, initializer)], and the fields moved
         self.initializers: dict[int, list[tuple[str, tree_sitter.Node]]] = {}
@@ -609,11 +614,12 @@ class _TypeScript:
             members.append((found + params, f"{target}|{prop}", desc))
         if not own and not members:
             return
-        if name_node is None:
-            return  # an anonymous class cannot be decorated in place; tsc rejects it too
         for item in own + [d for found, _, _ in members for d in found]:
             node = item[1] if isinstance(item, tuple) else item
             self.edits.blank(node.start_byte, node.end_byte)
+        if name_node is None:  # nothing names the class to decorate it after its body: ignored, and said
+            self.notes.append(f"decorators of the anonymous class at line {cls.start_point[0] + 1} were ignored")
+            return
         for comment in (c for item in own + [d for f, _, _ in members for d in f]
                         for c in _comments(item[1] if isinstance(item, tuple) else item)):
             self.edits.blank(comment.start_byte, comment.end_byte)

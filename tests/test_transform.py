@@ -264,3 +264,10 @@ export class Service {
     assert out.count("\n") == files["/app/service.ts"].count(b"\n")
     assert run_modules(files, "const { Service } = require('./service.ts'); const s = new Service('S'); "
                               "return [s.api.site, s.calls(), Object.keys(s)];") == ["S", ["S"], ["site", "api"]]
+
+
+def test_decorators_of_an_anonymous_class_are_ignored_with_a_note() -> None:
+    source = b"const dec = (c: any) => c;\nexport const Made = @dec class { run() { return 1; } };\n"
+    result = transform(source, ".ts")
+    assert result.notes == ["decorators of the anonymous class at line 2 were ignored"]
+    assert run_modules({"/app/a.ts": source}, "return new (require('./a.ts').Made)().run();") == 1
