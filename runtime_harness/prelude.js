@@ -876,14 +876,15 @@ const host = freeze({
   },
   // Each module is compiled on its own, as Node compiles it: a file that does not parse alone fails
   // to load, and no file can close the wrapper around it.
-  define(token, path, source) {
+  // `hint`: where the host's grammar could not parse the file (V8's SyntaxError has no line).
+  define(token, path, source, hint) {
     __guard(token);
     try {
       mapSet(H.files, path, new FunctionCtor("exports", "require", "module", "__filename", "__dirname", "__import",
         "__forgeAuditProbe", source));
       return "";
     } catch (e) {
-      const why = __describe(e);
+      const why = hint ? `${__describe(e)} (${hint})` : __describe(e);
       mapSet(H.broken, path, why);
       return why;
     }

@@ -34,7 +34,7 @@ from auditor.parsing import text
 from runtime_harness import payloads, probes, stub_data
 from runtime_harness.probes import Probe
 from runtime_harness.session import Session
-from runtime_harness.transform import UnsupportedSyntax, transform
+from runtime_harness.transform import transform
 
 ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger")
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024
@@ -100,23 +100,55 @@ def sandbox_path(facts, path: Path) -> str:
 
 # -- what the sandbox loads -------------------------------------------------------------
 
-def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str], dict[str, str]]:
-    """CommonJS source of every backend module (with the probes of the judged states), and the
-    reason a module could not be prepared; both keyed by sandbox path."""
+def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """CommonJS source of every backend module (with the probes of the judged states), the reason a
+    module could not be prepared, and where the grammar could not parse a module (said when V8 does
+    not compile it either); all keyed by sandbox path. A module that could not be prepared still
+    exists: loading it throws its reason, so whatever imports it fails naming the module."""
     edits: dict[Path, list] = {}
     for probe in state_probes:
         if probe.path is not None:
             edits.setdefault(probe.path, []).extend(probe.edits)
-    files, problems = {}, {}
+    files, problems, hints = {}, {}, {}
     for path, info in facts.graph.modules.items():
         data = probes.apply(info.parsed.data, edits.get(path, []))
         needs = path.suffix in (".ts", ".tsx", ".mts", ".cts") or any(h in data for h in _ESM_HINT)
         name = sandbox_path(facts, path)
+        if not needs:
+            files[name] = data.decode("utf-8", "replace")
+            continue
         try:
-            files[name] = transform(data, path.suffix).code if needs else data.decode("utf-8", "replace")
-        except UnsupportedSyntax as exc:
-            problems[name] = str(exc)
-    return files, problems
+            result = transform(data, path.suffix)
+        except Exception as exc:  # a transform defect on odd input: say so, never stop the scan
+            problems[name] = f"{name} could not be transformed: {type(exc).__name__}: {exc}"
+            files[name] = f"throw new Error({json.dumps(problems[name])});"
+            continue
+        files[name] = result.code
+        if result.problems:
+            hints[name] = result.problems[0]
+    _add_json_modules(facts, files)
+    return files, problems, hints
+
+
+_JSON_SPECIFIER = re.compile(rb"""(?:from\s*|require\(\s*)['"](\.{1,2}/[^'"\n]+?\.json)['"]""")
+
+
+def _add_json_modules(facts, files: dict[str, str]) -> None:
+    """The app's JSON files its modules import (`import data from './data.json'`), as modules: a file that
+    exists is never reported missing. Read with the safe reader, inside the app only."""
+    root = facts.app.root.resolve()
+    for path, info in facts.graph.modules.items():
+        for match in _JSON_SPECIFIER.finditer(info.parsed.data):
+            target = path.parent / match.group(1).decode("utf-8", "replace")
+            name = sandbox_path(facts, target)
+            if name in files or not target.exists():
+                continue
+            try:
+                value = json.loads(read_file(target, root, 1 << 20))
+            except (Unreadable, ValueError) as exc:
+                files[name] = f"throw new Error({json.dumps(f'{name} could not be read as JSON: {exc}')});"
+                continue
+            files[name] = f"module.exports = {json.dumps(value)};"
 
 
 def prepare_packages(facts, files: dict[str, str]) -> dict[str, str]:
@@ -176,9 +208,9 @@ def _entry_candidates(target: PurePosixPath) -> list[str]:
 
 
 def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str]]:
-    files, problems = prepare_files(facts, state_probes)
+    files, problems, hints = prepare_files(facts, state_probes)
     packages = prepare_packages(facts, files)
-    return ({"files": files, "packages": packages, "shapes": stub_data.sandbox_data(facts),
+    return ({"files": files, "hints": hints, "packages": packages, "shapes": stub_data.sandbox_data(facts),
              "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}, problems)
 
 

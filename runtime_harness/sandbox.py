@@ -64,8 +64,9 @@ class Isolate:
         self.ctx.eval(f"__forgeAudit.init({json.dumps(self.token)})")
         self.call("setup", job.get("packages", {}), job.get("shapes", {}), payloads.js_rules())
         self.problems = []
+        hints = job.get("hints", {})
         for path, code in job["files"].items():
-            why = self.call("define", path, code)
+            why = self.call("define", path, code, hints.get(path, ""))
             if why:  # a file that does not compile only matters if it is loaded; it then fails to load
                 self.problems.append(f"{path} does not compile: {why}")
 

@@ -327,7 +327,7 @@ module.exports = { LRUCache };
     assert finding.properties["confirmed"] is True, details
     assert not any("lru-cache" in note for note in details["sandboxNotes"])
     facts = build_facts(load_app(app.resolve(), LoadOptions()))
-    files, _ = replay.prepare_files(facts)
+    files, _, _ = replay.prepare_files(facts)
     packages = replay.prepare_packages(facts, files)
     assert packages == {"lru-cache": "/node_modules/lru-cache/dist/index.js"}  # app-relative: no host path
     assert "globalThis.__realLru = true" in files["/node_modules/lru-cache/dist/index.js"]
@@ -389,3 +389,56 @@ def test_stub_vocabulary_is_read_from_the_syntax_tree(make_app) -> None:
     assert ["GET", "/rest/api/3/field", "^/rest/api/3/field$", ["[]", "#jira/FieldDetails"]] in catalog["operations"]["jira"]
     assert all(path.startswith("/rest/api/3/field") for _, path, _, _ in catalog["operations"]["jira"])
     assert catalog["schemas"]["jira/FieldDetails"]["name"] == "s" and "jira/IssueBean" not in catalog["schemas"]
+
+
+LEAKY_HANDLER = """\
+import api, { route } from '@forge/api';
+import { Settings } from './settings';
+const issues = new Map();
+export async function handler(payload) {
+  if (!issues.has(payload.issueKey)) {
+    const res = await api.asApp().requestJira(route`/rest/api/3/issue/${payload.issueKey}`);
+    issues.set(payload.issueKey, await res.json());
+  }
+  return { issue: issues.get(payload.issueKey), limit: Settings.limit };
+}
+"""
+
+
+def test_a_module_on_the_load_path_that_does_not_compile_is_named_with_its_line(make_app) -> None:
+    app = make_app({"src/index.js": LEAKY_HANDLER, "src/settings.ts": """\
+export class Settings {
+  static readonly limit: number = 50;
+  // a construct the grammar does not parse, nor V8 compile
+  static accessor retries = 3;
+}
+"""})
+    finding = next(iter(confirmed_findings(app).values()))
+    reason = finding.properties["confirmation"]["reason"]
+    assert finding.properties["confirmed"] is False
+    assert "/src/settings.ts does not compile" in reason and "at line 4" in reason, reason
+    assert "Cannot find module" not in reason
+
+
+def test_a_module_the_transform_fails_on_is_named_not_missing(make_app, monkeypatch) -> None:
+    real = replay.transform
+
+    def failing(data: bytes, suffix: str):
+        if b"class Settings" in data:
+            raise ValueError("construct 'enum' at line 2")
+        return real(data, suffix)
+
+    monkeypatch.setattr(replay, "transform", failing)
+    app = make_app({"src/index.js": LEAKY_HANDLER,
+                    "src/settings.ts": "export class Settings {\n  static limit = 50;\n}\n"})
+    reason = next(iter(confirmed_findings(app).values())).properties["confirmation"]["reason"]
+    assert "/src/settings.ts could not be transformed: ValueError: construct 'enum' at line 2" in reason, reason
+    assert "Cannot find module" not in reason
+
+
+def test_json_files_the_app_imports_are_loaded(make_app) -> None:
+    app = make_app({"src/index.js": LEAKY_HANDLER.replace("import { Settings } from './settings';",
+                                                          "import Settings from './settings.json';"),
+                    "src/settings.json": '{"limit": 50}'})
+    finding = next(iter(confirmed_findings(app).values()))
+    assert finding.properties["confirmed"] is True, finding.properties["confirmation"].get("reason")
