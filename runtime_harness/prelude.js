@@ -397,7 +397,8 @@ function __sharedValue(name) {
   return value;
 }
 const __ARRAY_METHODS = new Set(["map", "filter", "find", "findIndex", "some", "every", "forEach", "reduce", "flatMap",
-  "includes", "indexOf", "join", "slice", "concat", "sort", "entries", "keys", "values", "at", "flat"]);
+  "includes", "indexOf", "join", "slice", "concat", "sort", "entries", "keys", "values", "at", "flat",
+  "push", "unshift", "pop", "shift", "splice"]);
 
 function __last(path) { return String(path).split(/[.\[]/).pop(); }
 
@@ -406,14 +407,18 @@ function __last(path) { return String(path).split(/[.\[]/).pop(); }
 function __anything(path, canary, keys = []) {
   const value = `${canary}:${path}`;
   const field = (prop) => (__keyish(prop) ? __sharedValue(`${__last(path)}.${prop}`) : __anything(`${path}.${prop}`, canary));
+  // Used as a list, it is one: what the code pushes stays (a list read from storage, appended to, written back).
+  const items = [];
   return __made(canary, new Proxy(function () {}, {
     get(_, prop) {
       if (prop === Symbol.toPrimitive) return (hint) => (hint === "number" ? 1 : value);
-      if (prop === "toString" || prop === "valueOf" || prop === "toJSON") return () => value;
-      if (prop === Symbol.iterator) return function* () {};
+      if (prop === "toJSON") return () => (items.length ? items : value);
+      if (prop === "toString" || prop === "valueOf") return () => value;
+      if (prop === Symbol.iterator) return () => items[Symbol.iterator]();
       if (typeof prop === "symbol" || prop === "then" || prop === "constructor") return undefined;
-      if (prop === "length") return 0;
-      if (__ARRAY_METHODS.has(prop)) return (...a) => Array.prototype[prop].apply([], a);
+      if (prop === "length") return items.length;
+      if (/^\d+$/.test(prop) && +prop < items.length) return items[+prop];
+      if (__ARRAY_METHODS.has(prop)) return (...a) => Array.prototype[prop].apply(items, a);
       return field(prop);
     },
     apply() { return __anything(`${path}()`, canary); },

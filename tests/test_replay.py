@@ -442,3 +442,30 @@ def test_json_files_the_app_imports_are_loaded(make_app) -> None:
                     "src/settings.json": '{"limit": 50}'})
     finding = next(iter(confirmed_findings(app).values()))
     assert finding.properties["confirmed"] is True, finding.properties["confirmation"].get("reason")
+
+
+def test_a_made_up_storage_value_used_as_a_list_keeps_what_is_pushed(make_app) -> None:
+    """Seeded storage answers a never-written key with a made-up value; used as a list it is one, so a list
+    read from storage, appended to and written back (then cached) carries what the invocation added."""
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    app = make_app({"manifest.yml": RESOLVER_MANIFEST, "src/index.js": """\
+import Resolver from '@forge/resolver';
+import { storage } from '@forge/api';
+
+const resolver = new Resolver();
+resolver.define('addStage', async ({ payload }) => {
+  const stages = (await storage.get('team-stages')) || [];
+  stages.push({ name: payload.name });
+  await storage.set('team-stages', stages);
+  return { count: stages.length, first: stages[0], saved: JSON.stringify(stages) };
+});
+export const handler = resolver.getDefinitions();
+"""})
+    out = CliRunner().invoke(main, ["replay", str(app), "--function", "resolver", "--resolver", "addStage",
+                                    "--payload", '{"name": "Review"}'])
+    assert out.exit_code == 0, out.output
+    assert '"count":1,"first":{"name":"Review"}' in out.output, out.output
+    assert '\\"name\\":\\"Review\\"' in out.output, out.output  # what was written back holds it
