@@ -46,7 +46,7 @@ def check(facts):
 
 RULE = Rule(
     id="egress/insecure-http", name="InsecureHttpEgress", level="warning",
-    summary="Egress permission over cleartext HTTP",
+    summary="Egress permission over a cleartext scheme (ws://, http://)",
     doc=__doc__, cwe=(319,), precision="very-high",
     security_severity=6.5, check=check,
 )
