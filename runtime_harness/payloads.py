@@ -19,6 +19,7 @@ from typing import Any
 
 import tree_sitter
 
+from auditor.facts.bindings import EXPRESSION_WRAPPERS
 from auditor.parsing import language, text
 from runtime_harness.stub_data import compared_literals, string_literal
 
@@ -65,8 +66,6 @@ def leaf(name: str, canary: str, path: str = "") -> Any:
 
 
 _JSON_BODY = "(json)"  # a path step: the JSON text parsed (`JSON.parse(request.body)`)
-_WRAPPERS = ("await_expression", "parenthesized_expression", "non_null_expression", "as_expression",
-             "satisfies_expression", "type_assertion")
 _ALIAS_DEPTH = 3
 
 
@@ -103,7 +102,7 @@ def _reads(nodes: list[tree_sitter.Node], root: str, depth: int = 0) -> list[lis
             parent = top.parent
             if parent is None:
                 break
-            if parent.type in _WRAPPERS:
+            if parent.type in EXPRESSION_WRAPPERS:
                 top = parent
             elif parent.type in ("member_expression", "subscript_expression") and \
                     parent.child_by_field_name("object") == top and _step(parent) is not None:

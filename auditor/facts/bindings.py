@@ -312,14 +312,15 @@ def forge_package(module: str | None) -> str | None:
     return None
 
 
-_WRAPPERS = {"parenthesized_expression", "await_expression", "as_expression", "satisfies_expression",
-             "non_null_expression", "type_assertion"}
+# Expressions whose value is the one they wrap: parentheses, `await`, TypeScript casts and assertions.
+EXPRESSION_WRAPPERS = frozenset({"parenthesized_expression", "await_expression", "as_expression",
+                                 "satisfies_expression", "non_null_expression", "type_assertion"})
 
 
 def unwrap(node: tree_sitter.Node) -> tree_sitter.Node:
     """Look through parentheses, `await`, TS casts and `(0, x.f)` sequence calls."""
     while True:
-        if node.type in _WRAPPERS and node.named_children:
+        if node.type in EXPRESSION_WRAPPERS and node.named_children:
             node = node.named_children[0] if node.type != "type_assertion" else node.named_children[-1]
         elif node.type == "sequence_expression" and node.named_children:
             node = node.named_children[-1]
@@ -350,14 +351,15 @@ def callee_name(fn: tree_sitter.Node) -> str | None:
 
 
 def call_of_callee(node: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The call whose callee is ``node``: f(), x.f(), (0, x.f)(), await (0, x.f)()."""
+    """The call whose callee is ``node`` (a name, a property name or a member expression): f(), x.f(),
+    (f)(), (0, x.f)(), await (0, x.f)()."""
     current = node
     if node.type == "property_identifier":
         current = node.parent
         if current is None or current.type != "member_expression" or \
                 not same(current.child_by_field_name("property"), node):
             return None
-    elif node.type != "identifier":
+    elif node.type not in ("identifier", "member_expression"):
         return None
     for _ in range(4):
         parent = current.parent
@@ -367,7 +369,8 @@ def call_of_callee(node: tree_sitter.Node) -> tree_sitter.Node | None:
             if same(parent.child_by_field_name("function"), current):
                 return parent
             return None
-        if parent.type in ("parenthesized_expression", "sequence_expression") or \
+        if parent.type == "parenthesized_expression" or \
+                parent.type == "sequence_expression" and same(parent.named_children[-1], current) or \
                 parent.type == "await_expression" and parent.parent is not None and \
                 parent.parent.type == "call_expression":  # TypeScript's `await f<T>(x)` reads as (await f)<T>(x)
             current = parent

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from auditor.facts.bindings import FileBindings, call_of_callee, callee_name, same, unwrap
+from auditor.facts.bindings import EXPRESSION_WRAPPERS, FileBindings, call_of_callee, callee_name, same, unwrap
 from auditor.facts.values import ROUTE_CALLS, Trace, Values, Where, word_pattern
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
@@ -211,9 +211,8 @@ def _argument_of(value: tree_sitter.Node) -> list[tuple[tree_sitter.Node, tree_s
 
 
 def _outer(node: tree_sitter.Node) -> tree_sitter.Node:
-    """``node`` with the parentheses and TypeScript casts around it."""
-    while node.parent is not None and node.parent.type in (
-            "parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"):
+    """``node`` with the parentheses, `await` and TypeScript casts around it."""
+    while node.parent is not None and node.parent.type in EXPRESSION_WRAPPERS:
         node = node.parent
     return node
 

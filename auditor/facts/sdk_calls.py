@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from auditor.facts.bindings import FileBindings, callee_name, forge_package, same, unwrap
+from auditor.facts.bindings import FileBindings, call_of_callee, callee_name, forge_package, same, unwrap
 from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved
 from auditor.parsing import ParsedFile, text
 from rules import catalog
@@ -88,20 +88,6 @@ def _rest_call(package: str, form: str) -> str:
 # -- tree shapes -----------------------------------------------------------------------------------
 
 
-def _call_of(callee: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The call whose callee is ``callee``: f(), (f)(), (0, x.f)()."""
-    current = callee
-    while current.parent is not None and (
-            current.parent.type == "parenthesized_expression"
-            or current.parent.type == "sequence_expression" and same(current.parent.named_children[-1], current)):
-        current = current.parent
-    parent = current.parent
-    if parent is not None and parent.type == "call_expression" and \
-            same(parent.child_by_field_name("function"), current):
-        return parent
-    return None
-
-
 def _member(prop: tree_sitter.Node) -> tree_sitter.Node | None:
     """The member expression ``x.prop`` whose property is this property_identifier (with an object:
     error recovery can leave it out)."""
@@ -130,7 +116,7 @@ def _method_calls(bindings: FileBindings, value: tree_sitter.Node) -> list[tuple
         outer = outer.parent
     member = _outer_member(outer)
     if member is not None:
-        call = _call_of(member[1])
+        call = call_of_callee(member[1])
         return [(member[0], call)] if call is not None else None
     declarator = outer.parent
     if declarator is None or declarator.type != "variable_declarator" or \
@@ -146,7 +132,7 @@ def _method_calls(bindings: FileBindings, value: tree_sitter.Node) -> list[tuple
                 not same(getattr(bindings.declaration(node), "node", None), decl.node):
             continue
         member = _outer_member(node)
-        call = _call_of(member[1]) if member is not None else None
+        call = call_of_callee(member[1]) if member is not None else None
         if call is None:
             return None  # passed on, returned, stored: other calls may be made on it
         calls.append((member[0], call))
@@ -182,7 +168,7 @@ def _hooks(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> None:
         if hook not in HOOKS:
             continue
         calls = [call for node in parsed.occurrences(re.escape(local))
-                 if node.type == "identifier" and (call := _call_of(node)) is not None]
+                 if node.type == "identifier" and (call := call_of_callee(node)) is not None]
         for site in calls or [imported.node]:
             location = parsed.location(site)
             what = f"{hook} (imported from {imported.module})"
@@ -196,7 +182,7 @@ def _properties(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> 
     """``properties.onJiraIssue(key).get(...)``, and the same through ``const p = properties.onJiraIssue(key)``."""
     for node in parsed.occurrences(PROPERTY_ENTITIES):
         member = _member(node)
-        entity_call = _call_of(member) if member is not None else None
+        entity_call = call_of_callee(member) if member is not None else None
         if entity_call is None or not _is_export(bindings, member.child_by_field_name("object"), "api",
                                                  ("properties", "store")):
             continue
@@ -217,7 +203,7 @@ def _namespace_calls(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts
     """``privacy.reportPersonalData(...)`` (@forge/api) and ``realtime.subscribeGlobal(...)`` (@forge/bridge)."""
     for node in parsed.occurrences("reportPersonalData|subscribeGlobal"):
         member = _member(node)
-        call = _call_of(member) if member is not None else None
+        call = call_of_callee(member) if member is not None else None
         if call is None:
             continue
         receiver = member.child_by_field_name("object")
@@ -237,7 +223,7 @@ def _teamwork_graph(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts)
     pattern = "|".join(re.escape(name) for name in sorted(locals_ | {"requestTeamworkGraph"}))
     for node in parsed.occurrences(pattern):
         if node.type == "identifier" and text(node) in locals_:
-            call, package, form = _call_of(node), "@forge/bridge", "requestTeamworkGraph"
+            call, package, form = call_of_callee(node), "@forge/bridge", "requestTeamworkGraph"
         elif (member := _member(node)) is not None:
             receiver = unwrap(member.child_by_field_name("object"))
             context = receiver.child_by_field_name("function") if receiver.type == "call_expression" else None
@@ -247,7 +233,7 @@ def _teamwork_graph(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts)
                 package, form = "@forge/bridge", "requestTeamworkGraph"
             else:
                 continue
-            call = _call_of(member)
+            call = call_of_callee(member)
         else:
             continue
         if call is not None:
@@ -264,7 +250,7 @@ def _authorize(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> N
     """``authorize().onConfluenceContent(id)`` and ``authorize().onJira…(...)``: one permission check request."""
     for node in parsed.occurrences(AUTHORIZE_CHECKS):
         member = _member(node)
-        call = _call_of(member) if member is not None else None
+        call = call_of_callee(member) if member is not None else None
         receiver = unwrap(member.child_by_field_name("object")) if call is not None else None
         if receiver is None or receiver.type != "call_expression" or \
                 not _is_export(bindings, receiver.child_by_field_name("function"), "api", ("authorize",)):
@@ -289,7 +275,7 @@ def _compass(parsed: ParsedFile, bindings: FileBindings, found: SdkFacts) -> Non
         if step is not None and step[0] == "configAsCode":
             prefix, chain = "configAsCode.", step[1]
             step = _outer_member(chain)
-        client = _call_of(step[1]) if step is not None and step[0] in ("asApp", "asUser") else None
+        client = call_of_callee(step[1]) if step is not None and step[0] in ("asApp", "asUser") else None
         calls = _method_calls(bindings, client) if client is not None else None
         if calls is None:
             found.unresolved.append(Unresolved(
