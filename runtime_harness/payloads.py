@@ -13,6 +13,7 @@ canary, so data that came from tenant A is recognisable wherever it turns up.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -69,17 +70,16 @@ _JSON_BODY = "(json)"  # a path step: the JSON text parsed (`JSON.parse(request.
 _ALIAS_DEPTH = 3
 
 
-def _tree(source: str) -> tree_sitter.Node:
-    return tree_sitter.Parser(language("tsx")).parse(source.encode("utf-8", "replace")).root_node
-
-
-def _nodes(root: tree_sitter.Node) -> list[tree_sitter.Node]:
-    out, stack = [], [root]
+@functools.lru_cache(maxsize=64)
+def _nodes(source: str) -> tuple[tree_sitter.Node, ...]:
+    """Every node of an entry function's code, in source order: parsed once for the variant count and for
+    each tenant's payload of every pair."""
+    out, stack = [], [tree_sitter.Parser(language("tsx")).parse(source.encode("utf-8", "replace")).root_node]
     while stack:
         node = stack.pop()
         out.append(node)
         stack.extend(reversed(node.children))
-    return out
+    return tuple(out)
 
 
 def _step(member: tree_sitter.Node) -> str | None:
@@ -174,7 +174,7 @@ def _compared(nodes: list[tree_sitter.Node]) -> dict[str, list[str]]:
 def variants(source: str, params: list[str]) -> int:
     """How many payload variants `payload_for` can make for this entry: the most literals one of the
     fields it reads is compared with (1 when none is)."""
-    nodes = _nodes(_tree(source))
+    nodes = _nodes(source)
     literals = _compared(nodes)
     roots = [p for p in params if p] or ["payload"]
     fields = {part for root in roots for path in _reads(nodes, root) for part in path}
@@ -237,7 +237,7 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
     a compared field gets (see `variants`)."""
     canary = tenant["canary"]
     roots = [p for p in params if p] or ["payload"]
-    nodes = _nodes(_tree(source))
+    nodes = _nodes(source)
     literals = _compared(nodes)
     paths = [path for root in roots for path in _reads(nodes, root)]
     if kind == "webtrigger":
