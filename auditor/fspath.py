@@ -11,7 +11,7 @@ def real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def inside(path: Path, folder: Path) -> bool:
+def inside(path: str | Path, folder: str | Path) -> bool:
     """Whether ``path`` is ``folder`` or below it, by name (both as given: resolve them first when
     symlinks matter). String prefixes: Path.parents costs a list of paths per call."""
     text, base = str(path), str(folder)

@@ -15,6 +15,8 @@ import os
 import stat
 from pathlib import Path
 
+from auditor.fspath import inside
+
 _KINDS = {
     stat.S_IFDIR: "a folder", stat.S_IFIFO: "FIFO", stat.S_IFCHR: "character device",
     stat.S_IFBLK: "block device", stat.S_IFSOCK: "socket", stat.S_IFLNK: "symlink",
@@ -60,7 +62,7 @@ def read_file(path: Path, root: Path, limit: int) -> bytes:
 
 
 def _open_inside(real: str, real_root: str) -> int:
-    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+    if not inside(real, real_root):
         raise Unreadable("symlink points outside the app")
     return os.open(real, _FLAGS)
 
