@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from rules import (
+    code_eval,
     consent_scope_change,
     csp_unsafe_inline,
     egress_insecure_http,
     egress_undeclared,
     egress_wildcard,
     manifest_invalid,
+    route_unsafe,
     runtime_deprecated,
     scope_missing,
     scope_privileged,
@@ -32,6 +34,8 @@ ALL_RULES: tuple[Rule, ...] = (
     csp_unsafe_inline.RULE,
     runtime_deprecated.RULE,
     consent_scope_change.RULE,
+    code_eval.RULE,
+    route_unsafe.RULE,
     suppressions.UNUSED,
     suppressions.INVALID,
 )

@@ -1,0 +1,444 @@
+"""Where a value comes from, and whether a check guards a place: the taint half of the value-flow layer.
+
+``values.py`` answers "which constant is this?"; this module answers "whose data is this?". ``Flow.origins``
+follows an expression backwards — through names, destructuring, properties, template and concatenation
+pieces, library calls (whose result carries their receiver's and arguments' data), the values app functions
+return, and a helper's parameters to each of its call sites in any file — to the sources it derives from:
+
+* ``payload`` — what the caller invoked with: a resolver's ``req.payload``, a UI or Rovo function's first
+  argument;
+* ``context`` — a caller-described part of ``context`` (``context.extension…``); ``identity`` — the parts
+  Forge sets and a caller cannot choose (``accountId``, ``cloudId``, ``installContext``, ``license``…);
+* ``request`` — a web trigger's request; ``event`` — what a product event, schedule or queue delivers;
+* ``response`` (product API and ``fetch`` responses), ``storage`` (storage reads), ``secret``
+  (``getSecret``), ``env`` (``process.env``).
+
+``Flow.guarded`` tells whether a check that stops the handler when it fails — an ``if`` that returns,
+throws or continues before the place, or an ``if`` whose branch holds it, on every path — protects a
+place; a helper that throws when its check fails counts where it is called, and a place in a helper is
+guarded when every call of the helper is. What counts as the check is the rule's question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import tree_sitter
+
+from auditor.facts.bindings import call_of_callee, callee_name, string_value, unwrap
+from auditor.facts.entrypoints import EntryPoint, Entries
+from auditor.facts.modules import ModuleGraph
+from auditor.facts.scopes import FUNCTIONS, enclosing_function
+from auditor.facts.values import Trace, Values, Where, _parameter_slot, _pattern_key, word_pattern
+from auditor.model import Location
+from auditor.parsing import ParsedFile, text
+
+MAX_DEPTH = 14          # names, properties and calls followed from one expression
+MAX_STEPS = 800         # nodes looked at per question
+MAX_GUARD_CALLERS = 3   # helper levels whose call sites are searched for a guard
+
+# Forge sets these context fields; a caller cannot choose them (app-context-security).
+IDENTITY = frozenset({"accountId", "accountType", "cloudId", "installContext", "installation", "license",
+                      "workspaceId", "environmentId", "environmentType", "moduleKey", "principal", "siteUrl",
+                      "timezone", "locale", "localId"})
+CALLER = frozenset({"payload", "context", "request"})  # sources a caller of the entry chooses
+_CALLER_ORDER = {"payload": 0, "request": 1, "context": 2}
+# Module types whose invocations have no user behind them.
+SYSTEM_MODULES = frozenset({"trigger", "scheduledTrigger", "consumer", "preUninstall", "webtrigger"})
+PRODUCT_REQUESTS = frozenset({"requestJira", "requestConfluence", "requestBitbucket", "requestGraph",
+                              "requestAtlassian", "__requestAtlassian", "requestConnectedData", "invokeRemote"})
+STORAGE_READS = frozenset({"get", "query", "getEntity", "getMany"})
+STORAGE_RECEIVER = re.compile(r"\b(storage|kvs)\b|forge_(kvs|storage|api)|import_(kvs|storage|api)")
+_EXITS = ("return_statement", "throw_statement", "continue_statement")
+_LITERALS = frozenset({"string", "number", "true", "false", "null", "undefined", "regex"})
+
+
+@dataclass(frozen=True)
+class Origin:
+    kind: str           # payload | context | identity | request | event | response | storage | secret | env
+    location: Location  # where the data enters the code
+    what: str           # "req.payload.issueKey", "process.env.WEBHOOK_SECRET", "requestJira() response"
+
+    @property
+    def from_caller(self) -> bool:
+        return self.kind in CALLER
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A check protecting a place: the ``if`` (or the helper call) and the call that runs the check."""
+    location: Location
+    what: str
+
+
+Check = Callable[[tree_sitter.Node, Path], "str | None"]  # condition node -> what checks it, or None
+
+
+class Flow:
+    """Origins and guards over one app's backend code."""
+
+    def __init__(self, values: Values, entries: Entries, graph: ModuleGraph):
+        self.values = values
+        self.entries = entries
+        self.graph = graph
+        self._origins: dict[tuple, list[Origin]] = {}
+
+    # -- where sinks are ---------------------------------------------------
+
+    def calls(self, names: tuple[str, ...], paths=None) -> Iterator[tuple[tree_sitter.Node, Path]]:
+        """Calls (and ``new`` expressions) of functions or methods with these names, found by byte search."""
+        pattern = "|".join(word_pattern(n) for n in names)
+        for path in paths if paths is not None else sorted(self.graph.modules):
+            parsed = self.parsed(path)
+            for node in parsed.occurrences(f"(?:{pattern})"):
+                if node.type not in ("identifier", "property_identifier"):
+                    continue
+                call = call_of_callee(node)
+                if call is None and node.parent is not None and node.parent.type == "new_expression":
+                    call = node.parent
+                if call is not None:
+                    yield call, path
+
+    def parsed(self, path: Path) -> ParsedFile:
+        return self.graph.modules[path].parsed
+
+    def location(self, node: tree_sitter.Node, path: Path, message: str | None = None) -> Location:
+        return self.parsed(path).location(node, message)
+
+    def reaching(self, node: tree_sitter.Node, path: Path) -> set[EntryPoint]:
+        return self.entries.reaching(node, path, self.graph)
+
+    # -- where values come from -------------------------------------------
+
+    def origins(self, node: tree_sitter.Node | None, path: Path) -> list[Origin]:
+        """The sources ``node``'s value derives from (deduplicated, in the order found)."""
+        if node is None:
+            return []
+        key = (path, node.start_byte, node.end_byte, node.type)
+        if key not in self._origins:
+            state = _Walk()
+            found = self._walk(node, path, (), state, 0)
+            self._origins[key] = list(dict.fromkeys(found))
+        return self._origins[key]
+
+    def caller_origins(self, node: tree_sitter.Node | None, path: Path) -> list[Origin]:
+        """The caller-chosen sources, what the caller sends outright first (payload, request, then context)."""
+        return sorted((o for o in self.origins(node, path) if o.from_caller), key=lambda o: _CALLER_ORDER[o.kind])
+
+    def _walk(self, node: tree_sitter.Node, path: Path, suffix: tuple, state: "_Walk", depth: int,
+              read: tree_sitter.Node | None = None) -> list[Origin]:
+        """``suffix``: the properties read from the value (``.payload.key``); ``read``: the expression that
+        reads them, where a source found through them is shown."""
+        state.steps += 1
+        if depth > MAX_DEPTH or state.steps > MAX_STEPS:
+            return []
+        node = unwrap(node)
+        seen = (path, node.id, suffix)
+        if seen in state.seen:
+            return []
+        state.seen.add(seen)
+        kind = node.type
+        if kind in _LITERALS or kind in FUNCTIONS:
+            return []
+        if kind in ("identifier", "shorthand_property_identifier"):
+            return self._identifier(node, path, suffix, state, depth, read or node)
+        if kind in ("member_expression", "subscript_expression"):
+            return self._member(node, path, suffix, state, depth, read or node)
+        if kind == "call_expression":
+            return self._call(node, path, state, depth)
+        if kind == "ternary_expression":
+            return [o for part in ("consequence", "alternative")
+                    for o in self._walk_child(node.child_by_field_name(part), path, suffix, state, depth)]
+        if kind == "binary_expression" and text(node.child_by_field_name("operator")) in ("||", "??", "&&"):
+            return [o for part in ("left", "right")
+                    for o in self._walk_child(node.child_by_field_name(part), path, suffix, state, depth)]
+        if kind == "pair":
+            return self._walk_child(node.child_by_field_name("value"), path, (), state, depth)
+        # template pieces, concatenations, objects, arrays, `new X(...)`: the value carries every part's data
+        return [o for child in node.named_children for o in self._walk(child, path, (), state, depth + 1)]
+
+    def _walk_child(self, node, path, suffix, state, depth) -> list[Origin]:
+        return self._walk(node, path, suffix, state, depth + 1) if node is not None else []
+
+    def _identifier(self, node, path, suffix, state, depth, read) -> list[Origin]:
+        decl = self.values.bindings(path).declaration(node)
+        if decl is None:
+            return []
+        if decl.kind == "param":
+            return self._parameter(decl, path, suffix, state, depth, read)
+        if decl.kind not in ("const", "let", "var") or decl.declarator is None:
+            return []
+        declarator = decl.declarator
+        found: list[Origin] = []
+        if declarator.type == "for_in_statement":  # `for (const k in obj)` / `for (const v of list)`
+            right = declarator.child_by_field_name("right")
+            return self._walk_child(right, path, (), state, depth)
+        name_node, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+        if value is not None:
+            if name_node is not None and name_node.type in ("object_pattern", "array_pattern"):
+                key = _pattern_key(decl.node, name_node)
+                found += self._walk_child(value, path, ((key,) if key else ()) + suffix, state, depth)
+            else:
+                found += self._walk_child(value, path, suffix, state, depth)
+        for assigned in self.values.bindings(path).assigned_values(decl):
+            if assigned is not None:
+                found += self._walk_child(assigned, path, suffix, state, depth)
+        return found
+
+    def _parameter(self, decl, path, suffix, state, depth, read) -> list[Origin]:
+        fn = decl.scope
+        slot = _parameter_slot(decl)
+        if fn.type not in FUNCTIONS or slot is None:
+            return []
+        index, key, _default = slot
+        suffix = ((key,) if key else ()) + suffix
+        entries = [e for e in self.entries.at(fn, path) if e.node is not None and e.node.id == fn.id] \
+            or list(self.entries.registered(fn, path))
+        if entries:
+            return [_entry_origin(e, index, suffix, self.location(read, path)) for e in entries]
+        found: list[Origin] = []
+        for call, call_path in self.values.call_sites(fn, path):
+            args = call.child_by_field_name("arguments")
+            named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+            if index < len(named):
+                found += self._walk_child(named[index], call_path, suffix, state, depth)
+        return found
+
+    def _member(self, node, path, suffix, state, depth, read) -> list[Origin]:
+        obj = node.child_by_field_name("object")
+        if obj is None:
+            return []
+        if node.type == "member_expression":
+            prop = node.child_by_field_name("property")
+            key = text(prop) if prop is not None else "*"
+        else:
+            index = node.child_by_field_name("index")
+            key = string_value(index) if index is not None and index.type == "string" else "*"
+        if text(unwrap(obj)) == "process" and key == "env":
+            return [Origin("env", self.location(read, path), _shown(read))]
+        return self._walk(obj, path, (key,) + suffix, state, depth + 1, read)
+
+    def _call(self, node, path, state, depth) -> list[Origin]:
+        fn = node.child_by_field_name("function")
+        if fn is None:
+            return []
+        name = callee_name(fn)
+        source = self._source_call(node, fn, name, path)
+        if source is not None:
+            return [source]
+        found: list[Origin] = []
+        functions = self.values.functions(fn, Where(path), Trace())
+        for function, at in functions:
+            for returned in self.values.returned(function, at.path):
+                found += self._walk_child(returned, at.path, (), state, depth)
+        if functions:
+            return found
+        # a library call: its result carries what its receiver and arguments carry
+        fn = unwrap(fn)
+        if fn.type == "member_expression":
+            found += self._walk_child(fn.child_by_field_name("object"), path, (), state, depth)
+        args = node.child_by_field_name("arguments")
+        for arg in args.named_children if args is not None else []:
+            found += self._walk_child(arg, path, (), state, depth)
+        return found
+
+    def _source_call(self, node, fn, name, path) -> Origin | None:
+        where = self.location(node, path)
+        if name in PRODUCT_REQUESTS or name == "fetch":
+            return Origin("response", where, f"{name}() response")
+        if name == "getAppContext":
+            return Origin("identity", where, "getAppContext()")
+        receiver = unwrap(fn).child_by_field_name("object") if unwrap(fn).type == "member_expression" else None
+        if receiver is not None and STORAGE_RECEIVER.search(text(receiver)):
+            if name == "getSecret":
+                return Origin("secret", where, f"{text(receiver)}.getSecret()")
+            if name in STORAGE_READS:
+                return Origin("storage", where, f"{text(receiver)}.{name}()")
+        return None
+
+    # -- guards ------------------------------------------------------------
+
+    def guarded(self, node: tree_sitter.Node, path: Path, check: Check, level: int = 0) -> Guard | None:
+        """The check guarding ``node`` on every path to it (see the module docstring), or None."""
+        current = node
+        fn = enclosing_function(node)
+        while current.parent is not None and (fn is None or current.id != fn.id):
+            parent = current.parent
+            if parent.type == "if_statement" and _same_node(parent.child_by_field_name("consequence"), current):
+                condition = parent.child_by_field_name("condition")
+                what = check(condition, path) if condition is not None and not _negated(condition) else None
+                if what is not None:
+                    return Guard(self.location(condition, path), what)
+            if parent.type in ("statement_block", "program", "switch_case"):
+                for sibling in parent.named_children:
+                    if sibling.start_byte >= current.start_byte:
+                        break
+                    found = self._guarding_statement(sibling, path, check)
+                    if found is not None:
+                        return found
+            current = parent
+        if fn is None or level >= MAX_GUARD_CALLERS or self.entries.at(fn, path) and any(
+                e.node is not None and e.node.id == fn.id for e in self.entries.at(fn, path)):
+            return None
+        sites = self.values.call_sites(fn, path)
+        guards = [self.guarded(call, call_path, check, level + 1) for call, call_path in sites]
+        return guards[0] if sites and all(guards) else None
+
+    def _guarding_statement(self, statement, path, check) -> Guard | None:
+        """An earlier statement that stops the handler when a check fails: `if (!ok) return;`, or a call of
+        an app function that throws when its own check fails."""
+        if statement.type == "if_statement" and statement.child_by_field_name("alternative") is None \
+                and _exits(statement.child_by_field_name("consequence")):
+            condition = statement.child_by_field_name("condition")
+            what = check(condition, path) if condition is not None and not _bare(condition) else None
+            return Guard(self.location(condition, path), what) if what is not None else None
+        if statement.type in ("expression_statement", "lexical_declaration", "variable_declaration"):
+            call = _first_call(statement)
+            if call is None:
+                return None
+            callee = call.child_by_field_name("function")
+            for fn, at in self.values.functions(callee, Where(path), Trace()) if callee is not None else []:
+                body = fn.child_by_field_name("body")
+                for inner in body.named_children if body is not None and body.type == "statement_block" else []:
+                    found = self._guarding_statement(inner, at.path, check) if inner.type == "if_statement" else None
+                    if found is not None and _throws(inner.child_by_field_name("consequence")):
+                        return Guard(self.location(call, path), f"{callee_name(callee)}() ({found.what})")
+        return None
+
+    def derives(self, node: tree_sitter.Node, path: Path, test: Callable[[tree_sitter.Node, Path], str | None],
+                depth: int = 0) -> str | None:
+        """What ``test`` says of the first node ``node`` is computed from (itself, its parts, the values of
+        the local names it reads, what app functions it calls return), or None."""
+        if depth > 6:
+            return None
+        stack = [node]
+        while stack:
+            current = unwrap(stack.pop())
+            said = test(current, path)
+            if said is not None:
+                return said
+            if current.type == "identifier":
+                decl = self.values.bindings(path).declaration(current)
+                declarator = decl.declarator if decl is not None and decl.kind in ("const", "let", "var") else None
+                value = declarator.child_by_field_name("value") if declarator is not None and \
+                    declarator.type == "variable_declarator" else None
+                if value is not None:
+                    said = self.derives(value, path, test, depth + 1)
+                    if said is not None:
+                        return said
+                continue
+            if current.type == "call_expression":
+                callee = current.child_by_field_name("function")
+                for fn, at in self.values.functions(callee, Where(path), Trace()) if callee is not None else []:
+                    for returned in self.values.returned(fn, at.path):
+                        said = self.derives(returned, at.path, test, depth + 1)
+                        if said is not None:
+                            return said
+            if current.type not in FUNCTIONS:
+                stack.extend(reversed(current.named_children))
+        return None
+
+
+@dataclass
+class _Walk:
+    steps: int = 0
+    seen: set = None
+
+    def __post_init__(self):
+        self.seen = set()
+
+
+def user_invoked(entry: EntryPoint) -> bool:
+    """Can a user invoke the entry (a UI module's resolver, a Rovo action, a macro…)?"""
+    return bool(entry.invoked_by) and not set(entry.invoked_by) <= SYSTEM_MODULES
+
+
+def web_triggered(entry: EntryPoint) -> bool:
+    return "webtrigger" in entry.invoked_by
+
+
+def _entry_origin(entry: EntryPoint, index: int, suffix: tuple, where: Location) -> Origin:
+    """What the entry's ``index``-th parameter, read at ``suffix``, holds for its kind of invocation."""
+    shown = ".".join(suffix)
+    if entry.id.startswith("resolver:"):  # ({ payload, context })
+        if index == 0 and suffix[:1] == ("context",):
+            return _context_origin(suffix[1:], where, "req.")
+        return Origin("payload", where, "req." + (shown or "payload") if suffix[:1] == ("payload",) or not suffix
+                      else "req." + shown)
+    if index >= 1:
+        return _context_origin(suffix, where, "")
+    if web_triggered(entry):
+        return Origin("request", where, "request" + ("." + shown if shown else ""))
+    if user_invoked(entry):
+        return Origin("payload", where, "payload" + ("." + shown if shown else ""))
+    return Origin("event", where, "event" + ("." + shown if shown else ""))
+
+
+def _context_origin(suffix: tuple, where: Location, prefix: str) -> Origin:
+    shown = prefix + "context" + "".join("." + s for s in suffix)
+    return Origin("identity" if suffix[:1] and suffix[0] in IDENTITY else "context", where, shown)
+
+
+def _shown(node: tree_sitter.Node, limit: int = 60) -> str:
+    shown = " ".join(text(node).split())
+    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+
+
+def _same_node(a, b) -> bool:
+    return a is not None and b is not None and a.id == b.id
+
+
+def _negated(condition: tree_sitter.Node) -> bool:
+    """Does the condition hold when its check fails (`!ok`, `x !== y`)?"""
+    inner = unwrap(condition)
+    if inner.type == "unary_expression" and text(inner).startswith("!"):
+        return True
+    return inner.type == "binary_expression" and text(inner.child_by_field_name("operator")) in ("!==", "!=")
+
+
+def _bare(condition: tree_sitter.Node) -> bool:
+    """A condition that holds when its check passes (`if (allowed) return` exits on success, not failure)."""
+    inner = unwrap(condition)
+    return inner.type in ("identifier", "member_expression", "call_expression")
+
+
+def _exits(block: tree_sitter.Node | None) -> bool:
+    """Does the branch always leave (return, throw, continue)?"""
+    if block is None:
+        return False
+    if block.type in _EXITS:
+        return True
+    if block.type == "statement_block":
+        statements = [s for s in block.named_children if s.type != "comment"]
+        return bool(statements) and _exits(statements[-1])
+    return False
+
+
+def _throws(block: tree_sitter.Node | None) -> bool:
+    if block is None:
+        return False
+    if block.type == "throw_statement":
+        return True
+    statements = [s for s in block.named_children if s.type != "comment"] if block.type == "statement_block" else []
+    return bool(statements) and _throws(statements[-1])
+
+
+def _first_call(statement: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The call a statement runs (`await assertAdmin(ctx);`, `const x = await check(…);`)."""
+    node = statement
+    while node is not None and node.type != "call_expression":
+        if node.type in ("expression_statement", "lexical_declaration", "variable_declaration"):
+            node = node.named_children[0] if node.named_children else None
+        elif node.type == "variable_declarator":
+            node = node.child_by_field_name("value")
+        elif node.type in ("await_expression", "parenthesized_expression"):
+            node = node.named_children[0] if node.named_children else None
+        else:
+            return None
+    return node
+
+
+__all__ = ["Flow", "Origin", "Guard", "user_invoked", "web_triggered", "IDENTITY"]

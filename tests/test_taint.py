@@ -1,0 +1,135 @@
+"""The value-flow layer's taint half (auditor/facts/taint.py): sources per entry kind, propagation through
+names, properties, calls and files, guards that dominate a place, and webpack bundles' imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.config import Config
+from auditor.facts import build_facts
+from auditor.loader import load_app
+
+PANEL = """\
+app:
+  id: ari:cloud:ecosystem::app/1c9e6b7a-2f4d-4c1e-9a51-0b6f2d3e4a10
+  runtime:
+    name: nodejs22.x
+modules:
+  jira:issuePanel:
+    - key: panel
+      resource: main
+      resolver:
+        function: resolver
+      title: Panel
+  webtrigger:
+    - key: hook
+      function: hook
+  scheduledTrigger:
+    - key: nightly
+      function: nightly
+      interval: day
+  function:
+    - key: resolver
+      handler: index.handler
+    - key: hook
+      handler: hooks.hook
+    - key: nightly
+      handler: hooks.nightly
+resources:
+  - key: main
+    path: static/main
+"""
+RESOLVER = "import Resolver from '@forge/resolver';\nconst resolver = new Resolver();\n"
+
+
+def flow_of(make_app, **files: str):
+    app = make_app({"manifest.yml": PANEL, "src/index.js": None, **files})
+    facts = build_facts(load_app(app, Config().load_options()))
+    return facts.flow
+
+
+def sink_arguments(flow, name: str) -> dict[tuple[str, int], tuple]:
+    """(file name, line) of each `name(...)` call -> (its first argument, file)."""
+    found = {}
+    for call, path in flow.calls((name,)):
+        found[(path.name, call.start_point[0] + 1)] = (call.child_by_field_name("arguments").named_children[0], path)
+    return found
+
+
+def kinds(flow, arg) -> list[tuple[str, str]]:
+    node, path = arg
+    return [(o.kind, o.what) for o in flow.origins(node, path)]
+
+
+def test_sources_depend_on_the_entry_kind(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+resolver.define('a', ({ payload, context }) => {
+  sink(payload.key);
+  sink(context.accountId);
+  sink(context.extension.issue.key);
+});
+resolver.define('b', (req) => sink(req.payload.items[0]));
+export const handler = resolver.getDefinitions();
+""",
+        "src/hooks.js": """\
+export async function hook(request, context) {
+  sink(request.queryParameters.key[0]);
+  sink(process.env.HOOK_SECRET);
+}
+export async function nightly(event) {
+  sink(event.context.cloudId);
+}
+"""})
+    by_file = sink_arguments(flow, "sink")
+    assert kinds(flow, by_file[("index.js", 4)]) == [("payload", "req.payload.key")]
+    assert kinds(flow, by_file[("index.js", 5)]) == [("identity", "req.context.accountId")]
+    assert kinds(flow, by_file[("index.js", 6)]) == [("context", "req.context.extension.issue.key")]
+    assert kinds(flow, by_file[("index.js", 8)]) == [("payload", "req.payload.items.*")]
+    assert kinds(flow, by_file[("hooks.js", 2)]) == [("request", "request.queryParameters.key.*")]
+    assert kinds(flow, by_file[("hooks.js", 3)]) == [("env", "process.env.HOOK_SECRET")]
+    assert kinds(flow, by_file[("hooks.js", 6)]) == [("event", "event.context.cloudId")]
+
+
+def test_values_are_followed_through_names_templates_calls_and_helpers_in_other_files(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+import { storage } from '@forge/api';
+import { run } from './helper';
+const PREFIX = 'settings:';
+resolver.define('a', async ({ payload }) => {
+  const { path } = payload;
+  let key = PREFIX;
+  key = `${key}${path.trim()}`;
+  run(key.toLowerCase());
+  run(PREFIX + 'theme');
+  run(await storage.get('theme'));
+});
+export const handler = resolver.getDefinitions();
+""",
+        "src/helper.js": "export function run(code) {\n  return sink(code);\n}\n"})
+    (node, path), = sink_arguments(flow, "sink").values()
+    found = kinds(flow, (node, path))
+    assert ("payload", "req.payload.path") in found        # through destructuring, reassignment, a method, a file
+    assert ("storage", "storage.get()") in found           # a storage read is a source of its own
+    assert all(kind in ("payload", "storage") for kind, _ in found)  # the constant call passes nothing
+    assert [o.what for o in flow.caller_origins(node, path)] == ["req.payload.path"]
+
+
+def test_load_time_constants_and_unreferenced_helpers_carry_nothing(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+const TEMPLATE = ['a', 'b'].join('/');
+function unused(code) { sink(code); }
+resolver.define('a', () => sink(TEMPLATE));
+export const handler = resolver.getDefinitions();
+"""})
+    assert all(kinds(flow, arg) == [] for arg in sink_arguments(flow, "sink").values())
+
+
+def test_a_function_exported_from_a_webpack_module_is_followed_to_its_bundled_callers(make_app) -> None:
+    bundle = Path(__file__).resolve().parent.parent / "fixtures/flow/macro-calc-bundle/dist/index.js"
+    flow = flow_of(make_app, **{"src/index.js": "module.exports = require('../dist/index.js');\n",
+                                "dist/index.js": bundle.read_text(encoding="utf-8")})
+    args = sink_arguments(flow, "eval")
+    assert [kinds(flow, arg) for _, arg in sorted(args.items())] == [[("payload", "req.payload.expression")], []]
