@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rules import (
+    authz_as_app_unchecked,
     code_eval,
     consent_scope_change,
     csp_unsafe_inline,
@@ -16,6 +17,7 @@ from rules import (
     scope_privileged,
     scope_unknown,
     scope_unused,
+    storage_client_key,
     suppressions,
     tenant_global_state,
 )
@@ -34,8 +36,10 @@ ALL_RULES: tuple[Rule, ...] = (
     csp_unsafe_inline.RULE,
     runtime_deprecated.RULE,
     consent_scope_change.RULE,
+    authz_as_app_unchecked.RULE,
     code_eval.RULE,
     route_unsafe.RULE,
+    storage_client_key.RULE,
     suppressions.UNUSED,
     suppressions.INVALID,
 )

@@ -36,12 +36,10 @@ def imported_from(flow: Flow, name_node: tree_sitter.Node, path: Path, modules: 
 
 
 def flow_finding(rule: Rule, flow: Flow, sink: tree_sitter.Node, path: Path, origin: Origin, message: str,
-                 entries, *, level: str | None = None, missing: str | None = None, properties=None):
-    """A finding at ``sink`` for data from ``origin``; ``missing`` names the check that is absent."""
+                 entries, *, level: str | None = None, missing=None, properties=None):
+    """A finding at ``sink`` for data from ``origin``; ``missing``: where the absent check belongs (a Location)."""
     where = flow.location(sink, path)
-    related = [origin.location.with_message(f"source: {origin.what}")]
-    if missing:
-        related.append(where.with_message(f"no {missing} guards this call"))
+    related = [origin.location.with_message(f"source: {origin.what}")] + ([missing] if missing else [])
     return rule.finding(
         message, where, level=level, related=related,
         code_flows=[[origin.location.with_message(origin.what), where.with_message(f"reaches {shown(sink)}")]],

@@ -133,3 +133,87 @@ def test_a_function_exported_from_a_webpack_module_is_followed_to_its_bundled_ca
                                 "dist/index.js": bundle.read_text(encoding="utf-8")})
     args = sink_arguments(flow, "eval")
     assert [kinds(flow, arg) for _, arg in sorted(args.items())] == [[("payload", "req.payload.expression")], []]
+
+
+def test_a_guard_counts_only_when_it_stops_the_handler_on_every_path_to_the_place(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+import { mayEdit, assertMayEdit } from './checks';
+resolver.define('early', async ({ payload }) => {
+  if (!(await mayEdit(payload.key))) return { error: 'forbidden' };
+  sink(payload.key);
+});
+resolver.define('branch', async ({ payload }) => {
+  if (await mayEdit(payload.key)) {
+    sink(payload.key);
+  }
+});
+resolver.define('oneBranchOnly', async ({ payload }) => {
+  if (payload.strict) {
+    if (!(await mayEdit(payload.key))) throw new Error('forbidden');
+  }
+  sink(payload.key);
+});
+resolver.define('ignored', async ({ payload }) => {
+  await mayEdit(payload.key);
+  sink(payload.key);
+});
+resolver.define('wrongWay', async ({ payload }) => {
+  if (await mayEdit(payload.key)) return;
+  sink(payload.key);
+});
+resolver.define('throwingHelper', async ({ payload }) => {
+  await assertMayEdit(payload.key);
+  sink(payload.key);
+});
+resolver.define('afterTheSink', async ({ payload }) => {
+  sink(payload.key);
+  if (!(await mayEdit(payload.key))) return;
+});
+export const handler = resolver.getDefinitions();
+""",
+        "src/checks.js": """\
+export const mayEdit = async (key) => lookup(key);
+export async function assertMayEdit(key) {
+  if (!(await mayEdit(key))) {
+    throw new Error('forbidden');
+  }
+}
+"""})
+
+    def is_check(condition, path):  # a condition computed from mayEdit(), through app functions
+        return flow.derives(condition, path, lambda n, p: "mayEdit" if n.type == "call_expression" and
+                            n.child_by_field_name("function").text == b"mayEdit" else None)
+
+    guarded = {}
+    for call, path in flow.calls(("sink",)):
+        entry = next(iter(flow.reaching(call, path))).id
+        guarded[entry] = flow.guarded(call, path, is_check)
+    assert {entry for entry, guard in guarded.items() if guard is not None} == \
+        {"resolver:early", "resolver:branch", "resolver:throwingHelper"}
+    assert guarded["resolver:throwingHelper"].what == "assertMayEdit() (mayEdit)"
+
+
+def test_a_place_in_a_helper_is_guarded_when_every_call_of_the_helper_is(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+import { write } from './writer';
+resolver.define('a', async ({ payload }) => {
+  if (!payload.allowed) throw new Error('no');
+  await write(payload.key);
+});
+resolver.define('b', async ({ payload }) => {
+  if (!payload.allowed) return;
+  await write(payload.key);
+});
+export const handler = resolver.getDefinitions();
+""",
+        "src/writer.js": "export async function write(key) {\n  sink(key);\n}\n"})
+    (call, path), = flow.calls(("sink",))
+    allowed = lambda condition, p: "allowed" if b"allowed" in condition.text else None  # noqa: E731
+    assert flow.guarded(call, path, allowed) is not None
+    index = path.parent / "index.js"
+    index.write_text(index.read_text().replace("if (!payload.allowed) return;\n", ""))
+    flow = flow_of(make_app)  # rebuilt from the changed files: the second caller no longer checks
+    (call, path), = flow.calls(("sink",))
+    assert flow.guarded(call, path, allowed) is None

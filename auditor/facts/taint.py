@@ -48,10 +48,11 @@ CALLER = frozenset({"payload", "context", "request"})  # sources a caller of the
 _CALLER_ORDER = {"payload": 0, "request": 1, "context": 2}
 # Module types whose invocations have no user behind them.
 SYSTEM_MODULES = frozenset({"trigger", "scheduledTrigger", "consumer", "preUninstall", "webtrigger"})
+USER_FUNCTION_MODULES = frozenset({"action"})  # function entries a user (or an agent for one) calls with inputs
 PRODUCT_REQUESTS = frozenset({"requestJira", "requestConfluence", "requestBitbucket", "requestGraph",
                               "requestAtlassian", "__requestAtlassian", "requestConnectedData", "invokeRemote"})
 STORAGE_READS = frozenset({"get", "query", "getEntity", "getMany"})
-STORAGE_RECEIVER = re.compile(r"\b(storage|kvs)\b|forge_(kvs|storage|api)|import_(kvs|storage|api)")
+STORAGE_RECEIVER = re.compile(r"storage|kvs|forge_api|import_api", re.I)  # a receiver worth a closer look
 _EXITS = ("return_statement", "throw_statement", "continue_statement")
 _LITERALS = frozenset({"string", "number", "true", "false", "null", "undefined", "regex"})
 
@@ -90,7 +91,7 @@ class Flow:
 
     def calls(self, names: tuple[str, ...], paths=None) -> Iterator[tuple[tree_sitter.Node, Path]]:
         """Calls (and ``new`` expressions) of functions or methods with these names, found by byte search."""
-        pattern = "|".join(word_pattern(n) for n in names)
+        pattern = "|".join(word_pattern(n) for n in sorted(names, key=len, reverse=True))  # getSecret before get
         for path in paths if paths is not None else sorted(self.graph.modules):
             parsed = self.parsed(path)
             for node in parsed.occurrences(f"(?:{pattern})"):
@@ -252,12 +253,34 @@ class Flow:
         if name == "getAppContext":
             return Origin("identity", where, "getAppContext()")
         receiver = unwrap(fn).child_by_field_name("object") if unwrap(fn).type == "member_expression" else None
-        if receiver is not None and STORAGE_RECEIVER.search(text(receiver)):
+        if receiver is not None and self.is_storage(receiver, path):
             if name == "getSecret":
                 return Origin("secret", where, f"{text(receiver)}.getSecret()")
             if name in STORAGE_READS:
                 return Origin("storage", where, f"{text(receiver)}.{name}()")
         return None
+
+    def is_storage(self, receiver: tree_sitter.Node, path: Path) -> bool:
+        """Is ``receiver`` Forge storage: ``kvs`` / ``storage`` of @forge/kvs, @forge/storage or @forge/api
+        (imported, a member of the package, bundled), or one of its entity stores (``kvs.entity('x')``)?"""
+        receiver = unwrap(receiver)
+        if not STORAGE_RECEIVER.search(text(receiver)):  # cheap: most receivers of get/set are Maps
+            return False
+        bindings = self.values.bindings(path)
+        if receiver.type == "call_expression":  # kvs.entity('tasks')
+            fn = unwrap(receiver.child_by_field_name("function"))
+            return fn.type == "member_expression" and callee_name(fn) == "entity" and \
+                self.is_storage(fn.child_by_field_name("object"), path)
+        if receiver.type == "identifier":
+            imported = bindings.imported_from_forge(text(receiver))
+            if imported is not None:
+                return imported[0] in ("kvs", "storage") or imported == ("api", "storage")
+            return bindings.forge_module(receiver) in ("kvs", "storage")
+        if receiver.type == "member_expression":
+            prop = receiver.child_by_field_name("property")
+            return prop is not None and text(prop) == "storage" and \
+                bindings.forge_module(receiver.child_by_field_name("object")) == "api"
+        return False
 
     # -- guards ------------------------------------------------------------
 
@@ -352,8 +375,13 @@ class _Walk:
 
 
 def user_invoked(entry: EntryPoint) -> bool:
-    """Can a user invoke the entry (a UI module's resolver, a Rovo action, a macro…)?"""
-    return bool(entry.invoked_by) and not set(entry.invoked_by) <= SYSTEM_MODULES
+    """Does a user invoke the entry with a payload of their choosing: a resolver of a UI module (a panel, a
+    macro, a gadget, a custom field's UI…: ``invoke(key, payload)`` from the browser) or a Rovo action? The
+    functions a product calls itself (custom field values, merge checks, JQL functions, workflow rules) get
+    what the product sends."""
+    if entry.id.startswith("resolver:"):
+        return bool(entry.invoked_by) and not set(entry.invoked_by) <= SYSTEM_MODULES
+    return bool(USER_FUNCTION_MODULES & set(entry.invoked_by))
 
 
 def web_triggered(entry: EntryPoint) -> bool:
