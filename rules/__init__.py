@@ -19,6 +19,7 @@ from rules import (
     scope_unused,
     storage_client_key,
     suppressions,
+    webtrigger_unauthenticated,
     tenant_global_state,
 )
 from rules.base import Rule
@@ -40,6 +41,7 @@ ALL_RULES: tuple[Rule, ...] = (
     code_eval.RULE,
     route_unsafe.RULE,
     storage_client_key.RULE,
+    webtrigger_unauthenticated.RULE,
     suppressions.UNUSED,
     suppressions.INVALID,
 )

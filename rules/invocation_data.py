@@ -16,8 +16,20 @@ MAX_SHOWN = 60
 
 
 def shown(node: tree_sitter.Node) -> str:
-    """Code as a message quotes it: one line, shortened."""
-    code = " ".join(text(node).split())
+    """Code as a message quotes it: one line, comments left out, shortened."""
+    data, start, pieces = node.text, node.start_byte, []
+    stack, comments = [node], []
+    while stack and len(comments) < MAX_SHOWN:
+        current = stack.pop()
+        if current.type == "comment":
+            comments.append(current)
+        elif current.start_byte - start < MAX_SHOWN * 4:  # only the part a message can show
+            stack.extend(current.children)
+    cut = 0
+    for comment in sorted(comments, key=lambda c: c.start_byte):
+        pieces.append(data[cut:comment.start_byte - start])
+        cut = comment.end_byte - start
+    code = " ".join(b"".join(pieces + [data[cut:]]).decode("utf-8", "replace").split())
     return code if len(code) <= MAX_SHOWN else code[:MAX_SHOWN - 1] + "…"
 
 

@@ -217,3 +217,41 @@ export const handler = resolver.getDefinitions();
     flow = flow_of(make_app)  # rebuilt from the changed files: the second caller no longer checks
     (call, path), = flow.calls(("sink",))
     assert flow.guarded(call, path, allowed) is None
+
+
+def test_a_throwing_check_inside_try_guards_only_when_the_catch_stops_the_handler(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/hooks.js": """\
+import { verify } from './verify';
+export async function hook(request) {
+  try {
+    await verify(request);
+  } catch (e) {
+    return { statusCode: 401 };
+  }
+  sink(request.body);
+}
+export async function nightly(request) {
+  try {
+    await verify(request);
+  } catch (e) {
+    console.warn('unsigned', e);
+  }
+  sink(request.body);
+}
+""",
+        "src/verify.js": """\
+export async function verify(request) {
+  if (request.headers['x-token'][0] !== process.env.TOKEN) {
+    throw new Error('unsigned');
+  }
+}
+"""})
+
+    def compares_with_secret(condition, path):
+        return "token" if b"process.env" in condition.text else None
+
+    guarded = {call.start_point[0] + 1: flow.guarded(call, path, compares_with_secret)
+               for call, path in flow.calls(("sink",))}
+    assert guarded[8] is not None and guarded[8].what == "verify() (token)"
+    assert guarded[16] is None

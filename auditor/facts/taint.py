@@ -275,6 +275,9 @@ class Flow:
             imported = bindings.imported_from_forge(text(receiver))
             if imported is not None:
                 return imported[0] in ("kvs", "storage") or imported == ("api", "storage")
+            source = bindings.destructured_source(text(receiver))  # const { storage } = api
+            if source is not None and text(receiver) == "storage" and bindings.forge_module(source) == "api":
+                return True
             return bindings.forge_module(receiver) in ("kvs", "storage")
         if receiver.type == "member_expression":
             prop = receiver.child_by_field_name("property")
@@ -318,6 +321,13 @@ class Flow:
             condition = statement.child_by_field_name("condition")
             what = check(condition, path) if condition is not None and not _bare(condition) else None
             return Guard(self.location(condition, path), what) if what is not None else None
+        if statement.type == "try_statement":  # try { await assertSigned(request); } catch { return 401; }
+            handler = statement.child_by_field_name("handler")
+            body = statement.child_by_field_name("body")
+            if handler is None or body is None or not _exits(handler.child_by_field_name("body")):
+                return None
+            return next((g for g in (self._guarding_statement(inner, path, check) for inner in body.named_children)
+                         if g is not None), None)
         if statement.type in ("expression_statement", "lexical_declaration", "variable_declaration"):
             call = _first_call(statement)
             if call is None:
