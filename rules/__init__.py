@@ -5,6 +5,7 @@ from __future__ import annotations
 from rules import (
     authz_as_app_unchecked,
     code_eval,
+    code_prototype_pollution,
     consent_scope_change,
     csp_unsafe_inline,
     egress_insecure_http,
@@ -39,6 +40,7 @@ ALL_RULES: tuple[Rule, ...] = (
     consent_scope_change.RULE,
     authz_as_app_unchecked.RULE,
     code_eval.RULE,
+    code_prototype_pollution.RULE,
     route_unsafe.RULE,
     storage_client_key.RULE,
     webtrigger_unauthenticated.RULE,

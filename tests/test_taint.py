@@ -255,3 +255,22 @@ export async function verify(request) {
                for call, path in flow.calls(("sink",))}
     assert guarded[8] is not None and guarded[8].what == "verify() (token)"
     assert guarded[16] is None
+
+
+def test_an_object_carries_what_is_written_into_its_properties(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+resolver.define('a', ({ payload }) => {
+  const query = { maxResults: 50 };
+  query.jql = `project = ${payload.project}`;
+  sink(query);
+  const other = { maxResults: 50 };
+  const unrelated = {};
+  unrelated.jql = payload.project;
+  sink(other);
+});
+export const handler = resolver.getDefinitions();
+"""})
+    args = sink_arguments(flow, "sink")
+    assert kinds(flow, args[("index.js", 6)]) == [("payload", "req.payload.project")]
+    assert kinds(flow, args[("index.js", 10)]) == []

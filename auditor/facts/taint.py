@@ -78,6 +78,16 @@ class Guard:
 Check = Callable[[tree_sitter.Node, Path], "str | None"]  # condition node -> what checks it, or None
 
 
+@dataclass(frozen=True)
+class Denylist:
+    """A check whose condition holds when the place must not run (`if (BLOCKED.has(key)) continue;`),
+    where an ordinary check's holds when it may (`if (!allowed) return;`)."""
+    test: Check
+
+    def __call__(self, condition: tree_sitter.Node, path: Path) -> str | None:
+        return self.test(condition, path)
+
+
 class Flow:
     """Origins and guards over one app's backend code."""
 
@@ -187,6 +197,27 @@ class Flow:
         for assigned in self.values.bindings(path).assigned_values(decl):
             if assigned is not None:
                 found += self._walk_child(assigned, path, suffix, state, depth)
+        for stored in self._stored_in(decl, path):
+            found += self._walk_child(stored, path, (), state, depth)
+        return found
+
+    def _stored_in(self, decl, path: Path) -> list[tree_sitter.Node]:
+        """Values written into a local object's properties (`body.jql = …`, `index[a][b] = …`): the object
+        carries them."""
+        bindings = self.values.bindings(path)
+        found = []
+        for occurrence in self.parsed(path).occurrences(word_pattern(decl.name)):
+            target, parent = occurrence, occurrence.parent
+            while parent is not None and parent.type in ("member_expression", "subscript_expression") and \
+                    _same_node(parent.child_by_field_name("object"), target):
+                target, parent = parent, parent.parent
+            if target.id == occurrence.id or parent is None or \
+                    parent.type not in ("assignment_expression", "augmented_assignment_expression") or \
+                    not _same_node(parent.child_by_field_name("left"), target) or not decl.contains(occurrence):
+                continue
+            found_decl = bindings.declaration(occurrence)
+            if found_decl is not None and found_decl.node.id == decl.node.id:
+                found.append(parent.child_by_field_name("right"))
         return found
 
     def _parameter(self, decl, path, suffix, state, depth, read) -> list[Origin]:
@@ -295,7 +326,9 @@ class Flow:
             parent = current.parent
             if parent.type == "if_statement" and _same_node(parent.child_by_field_name("consequence"), current):
                 condition = parent.child_by_field_name("condition")
-                what = check(condition, path) if condition is not None and not _negated(condition) else None
+                # the branch runs when the check passes: `if (ok) {…}`, or `if (!denied) {…}` for a denylist
+                passes = condition is not None and _negated(condition) == isinstance(check, Denylist)
+                what = check(condition, path) if passes else None
                 if what is not None:
                     return Guard(self.location(condition, path), what)
             if parent.type in ("statement_block", "program", "switch_case"):
@@ -319,7 +352,10 @@ class Flow:
         if statement.type == "if_statement" and statement.child_by_field_name("alternative") is None \
                 and _exits(statement.child_by_field_name("consequence")):
             condition = statement.child_by_field_name("condition")
-            what = check(condition, path) if condition is not None and not _bare(condition) else None
+            # the branch leaves when the check fails: `if (!ok) return;`, or `if (denied) continue;` for a denylist
+            fails = condition is not None and (not _negated(condition) if isinstance(check, Denylist)
+                                               else not _bare(condition))
+            what = check(condition, path) if fails else None
             return Guard(self.location(condition, path), what) if what is not None else None
         if statement.type == "try_statement":  # try { await assertSigned(request); } catch { return 401; }
             handler = statement.child_by_field_name("handler")
@@ -479,4 +515,4 @@ def _first_call(statement: tree_sitter.Node) -> tree_sitter.Node | None:
     return node
 
 
-__all__ = ["Flow", "Origin", "Guard", "user_invoked", "web_triggered", "IDENTITY"]
+__all__ = ["Flow", "Origin", "Guard", "Denylist", "user_invoked", "web_triggered", "IDENTITY"]
