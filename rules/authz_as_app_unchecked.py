@@ -53,7 +53,7 @@ from __future__ import annotations
 import re
 
 from auditor.facts.bindings import HOLE, callee_name, unwrap
-from auditor.facts.taint import user_invoked
+from auditor.facts.taint import arguments, user_invoked
 from auditor.facts.values import Where
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
@@ -65,7 +65,7 @@ PERMISSION_ENDPOINTS = re.compile(r"/mypermissions\b|/permissions/check\b|/permi
 
 def check(facts):
     flow = facts.flow
-    if flow is None:
+    if flow is None or not flow.invoked(user_invoked):
         return
     for call, path in flow.calls(REQUESTS):
         fn = unwrap(call.child_by_field_name("function"))
@@ -73,8 +73,7 @@ def check(facts):
                                                                                 Where(path)):
             continue
         entries = {e for e in flow.reaching(call, path) if user_invoked(e)}
-        args = call.child_by_field_name("arguments")
-        named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+        named = arguments(call)
         if not entries or not named:
             continue
         paths = [_shape(parts) for parts in flow.values.strings(named[0], Where(path))]

@@ -31,9 +31,10 @@ evaluates without `eval`) and allow only the operations it defines.
 
 from __future__ import annotations
 
+from auditor.facts.bindings import callee_name, unwrap
+from auditor.facts.taint import arguments, receives_caller_data
 from rules.base import Rule
 from rules.invocation_data import flow_finding, imported_from, listed, shown
-from auditor.facts.bindings import callee_name, unwrap
 
 VM_FUNCTIONS = ("runInNewContext", "runInThisContext", "runInContext", "compileFunction", "Script")
 TIMERS = ("setTimeout", "setInterval")
@@ -42,7 +43,7 @@ VM_MODULES = {"vm", "node:vm"}
 
 def check(facts):
     flow = facts.flow
-    if flow is None:
+    if flow is None or not flow.invoked(receives_caller_data):
         return
     for call, path in flow.calls(("eval", "Function") + VM_FUNCTIONS + TIMERS):
         code = _code_argument(flow, call, path)
@@ -62,8 +63,7 @@ def check(facts):
 def _code_argument(flow, call, path):
     """The argument holding the code the call runs, or None when the call runs no caller text."""
     callee = unwrap(call.child_by_field_name("constructor" if call.type == "new_expression" else "function"))
-    args = call.child_by_field_name("arguments")
-    named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    named = arguments(call)
     if not named:
         return None
     name = callee_name(callee)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from auditor.facts.bindings import call_of_callee, string_value, unwrap
 from auditor.facts.scopes import FUNCTIONS, enclosing_function
-from auditor.facts.taint import Denylist, user_invoked, web_triggered
+from auditor.facts.taint import arguments, Denylist, receives_caller_data
 from auditor.facts.values import function_name, word_pattern
 from auditor.parsing import text
 from rules.base import Rule
@@ -55,7 +55,7 @@ MAX_DEPTH = 6
 
 def check(facts):
     flow = facts.flow
-    if flow is None:
+    if flow is None or not flow.invoked(receives_caller_data):
         return
     for path in sorted(flow.graph.modules):
         parsed = flow.parsed(path)
@@ -67,10 +67,12 @@ def check(facts):
             if fn is None or fn.id in reported:
                 continue
             index = left.child_by_field_name("index")
-            origins = flow.caller_origins(index, path) if index is not None else []
-            if not origins or not _through_caller_key(flow, left.child_by_field_name("object"), path, 0, set()):
+            if index is None or not _through_caller_key(flow, left.child_by_field_name("object"), path, 0, set()):
+                continue  # the cheaper question first: most computed writes fill a flat map
+            origins = flow.caller_origins(index, path)
+            if not origins:
                 continue
-            entries = {e for e in flow.reaching(left, path) if user_invoked(e) or web_triggered(e)}
+            entries = {e for e in flow.reaching(left, path) if receives_caller_data(e)}
             if not entries or flow.guarded(left, path, _excludes_dangerous(flow)) is not None:
                 continue
             reported.add(fn.id)
@@ -125,7 +127,7 @@ def _parameter_from_caller_key(flow, decl, path, depth, seen) -> bool:
     if index is None:
         return False
     for call, call_path in flow.values.call_sites(fn, path) + _recursive_calls(flow, fn, path):
-        args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        args = arguments(call)
         if index < len(args) and _through_caller_key(flow, args[index], call_path, depth + 1, seen):
             return True
     return False

@@ -35,6 +35,7 @@ parse it, check host and path against what you expect, and rebuild it with
 from __future__ import annotations
 
 from auditor.facts.bindings import callee_name, unwrap
+from auditor.facts.taint import arguments, receives_caller_data
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
 
@@ -43,13 +44,12 @@ UNSAFE = ("assumeTrustedRoute", "routeFromAbsolute")
 
 def check(facts):
     flow = facts.flow
-    if flow is None:
+    if flow is None or not flow.invoked(receives_caller_data):
         return
     for call, path in flow.calls(UNSAFE):
         if not _from_forge_api(flow, call, path):
             continue
-        args = call.child_by_field_name("arguments")
-        named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+        named = arguments(call)
         origins = flow.caller_origins(named[0], path) if named else []
         if not origins:
             continue

@@ -30,7 +30,7 @@ names a caller may ask for, and never let a caller name a secret.
 from __future__ import annotations
 
 from auditor.facts.bindings import callee_name, unwrap
-from auditor.facts.taint import user_invoked
+from auditor.facts.taint import arguments, user_invoked
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
 
@@ -40,19 +40,18 @@ MAX_FOLLOWED = 4
 
 def check(facts):
     flow = facts.flow
-    if flow is None:
+    if flow is None or not flow.invoked(user_invoked):
         return
     for call, path in flow.calls(KEYED):
         fn = unwrap(call.child_by_field_name("function"))
         if fn.type != "member_expression" or not flow.is_storage(fn.child_by_field_name("object"), path):
             continue
-        args = call.child_by_field_name("arguments")
-        named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+        named = arguments(call)
         if not named:
             continue
-        origins = flow.caller_origins(_leading(flow, named[0], path), path)
         entries = {e for e in flow.reaching(call, path) if user_invoked(e)}
-        if not origins or not entries:
+        origins = flow.caller_origins(_leading(flow, named[0], path), path) if entries else []
+        if not origins:
             continue
         origin, name = origins[0], callee_name(fn)
         yield flow_finding(

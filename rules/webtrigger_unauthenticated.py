@@ -39,7 +39,7 @@ and reject requests whose signature does not match before doing anything:
 from __future__ import annotations
 
 from auditor.facts.bindings import callee_name, unwrap
-from auditor.facts.taint import web_triggered
+from auditor.facts.taint import arguments, web_triggered
 from auditor.facts.values import Where
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
@@ -52,17 +52,18 @@ SECRETS = ("env", "secret")
 
 def check(facts):
     flow = facts.flow
-    if flow is None:
+    if flow is None or not flow.invoked(web_triggered):
         return
     for call, path in flow.calls(REQUESTS + STORAGE_WRITES):
         what = _sink(flow, call, path)
         if what is None:
             continue
         entries = {e for e in flow.reaching(call, path) if web_triggered(e)}
-        args = call.child_by_field_name("arguments")
-        named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+        if not entries:
+            continue
+        named = arguments(call)
         origins = [o for arg in named[:2] for o in flow.origins(arg, path) if o.kind == "request"]
-        if not entries or not origins or flow.guarded(call, path, _verification(flow)) is not None:
+        if not origins or flow.guarded(call, path, _verification(flow)) is not None:
             continue
         entry = min(entries, key=lambda e: e.id)
         missing = flow.location(entry.node, entry.file, "the web trigger: no check of the request against a secret") \

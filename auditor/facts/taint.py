@@ -122,6 +122,10 @@ class Flow:
     def reaching(self, node: tree_sitter.Node, path: Path) -> set[EntryPoint]:
         return self.entries.reaching(node, path, self.graph)
 
+    def invoked(self, kind: Callable[[EntryPoint], bool]) -> bool:
+        """Does the app have an entry of this kind? A rule about it has nothing to look at otherwise."""
+        return any(kind(e) for e in self.entries.entries)
+
     # -- where values come from -------------------------------------------
 
     def origins(self, node: tree_sitter.Node | None, path: Path) -> list[Origin]:
@@ -233,8 +237,7 @@ class Flow:
             return [_entry_origin(e, index, suffix, self.location(read, path)) for e in entries]
         found: list[Origin] = []
         for call, call_path in self.values.call_sites(fn, path):
-            args = call.child_by_field_name("arguments")
-            named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+            named = arguments(call)
             if index < len(named):
                 found += self._walk_child(named[index], call_path, suffix, state, depth)
         return found
@@ -312,8 +315,8 @@ class Flow:
             return bindings.forge_module(receiver) in ("kvs", "storage")
         if receiver.type == "member_expression":
             prop = receiver.child_by_field_name("property")
-            return prop is not None and text(prop) == "storage" and \
-                bindings.forge_module(receiver.child_by_field_name("object")) == "api"
+            return prop is not None and text(prop) in ("storage", "kvs") and \
+                bindings.forge_module(receiver.child_by_field_name("object")) in ("api", "kvs", "storage")
         return False
 
     # -- guards ------------------------------------------------------------
@@ -434,6 +437,11 @@ def web_triggered(entry: EntryPoint) -> bool:
     return "webtrigger" in entry.invoked_by
 
 
+def receives_caller_data(entry: EntryPoint) -> bool:
+    """Does whoever invokes the entry choose what it receives (a user's payload, a web trigger's request)?"""
+    return user_invoked(entry) or web_triggered(entry)
+
+
 def _entry_origin(entry: EntryPoint, index: int, suffix: tuple, where: Location) -> Origin:
     """What the entry's ``index``-th parameter, read at ``suffix``, holds for its kind of invocation."""
     shown = ".".join(suffix)
@@ -454,6 +462,13 @@ def _entry_origin(entry: EntryPoint, index: int, suffix: tuple, where: Location)
 def _context_origin(suffix: tuple, where: Location, prefix: str) -> Origin:
     shown = prefix + "context" + "".join("." + s for s in suffix)
     return Origin("identity" if suffix[:1] and suffix[0] in IDENTITY else "context", where, shown)
+
+
+def arguments(call: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The argument expressions of a call or ``new`` expression (comments left out)."""
+    args = call.child_by_field_name("arguments")
+    return [a for a in args.named_children if a.type != "comment"] if args is not None and \
+        args.type == "arguments" else []
 
 
 def _shown(node: tree_sitter.Node, limit: int = 60) -> str:
@@ -515,4 +530,4 @@ def _first_call(statement: tree_sitter.Node) -> tree_sitter.Node | None:
     return node
 
 
-__all__ = ["Flow", "Origin", "Guard", "Denylist", "user_invoked", "web_triggered", "IDENTITY"]
+__all__ = ["Flow", "Origin", "Guard", "Denylist", "user_invoked", "web_triggered", "receives_caller_data", "arguments", "IDENTITY"]
