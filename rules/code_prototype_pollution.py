@@ -77,13 +77,15 @@ def check(facts):
                 continue
             reported.add(fn.id)
             write = left.parent
+            missing = flow.location(fn, path, "no check of the keys against '__proto__', 'constructor', 'prototype' "
+                                    "in this function")
             yield flow_finding(
                 RULE, flow, write, path, origins[0],
                 f"{shown(write)} writes a property named by caller data ({origins[0].what}) into an object reached "
                 "through another caller-named property, and nothing excludes '__proto__', 'constructor' and "
                 f"'prototype': a payload {{\"__proto__\": {{…}}}} sent to {listed(entries)} adds properties to "
                 "Object.prototype for every later invocation the warm process serves, other tenants' included",
-                entries)
+                entries, missing=missing)
 
 
 def _through_caller_key(flow, node, path, depth, seen) -> bool:

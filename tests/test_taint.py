@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import main
 from auditor.config import Config
 from auditor.facts import build_facts
 from auditor.loader import load_app
+from rules import RULES_BY_ID
 
 PANEL = """\
 app:
@@ -274,3 +279,17 @@ export const handler = resolver.getDefinitions();
     args = sink_arguments(flow, "sink")
     assert kinds(flow, args[("index.js", 6)]) == [("payload", "req.payload.project")]
     assert kinds(flow, args[("index.js", 10)]) == []
+
+
+FLOW_RULES = ("authz/as-app-unchecked", "webtrigger/unauthenticated", "route/unsafe", "storage/client-key",
+              "code/eval", "code/prototype-pollution")
+
+
+@pytest.mark.parametrize("rule_id", FLOW_RULES)
+def test_each_flow_rule_is_explained_with_its_cwe(rule_id: str) -> None:
+    rule = RULES_BY_ID[rule_id]
+    shown = CliRunner().invoke(main, ["explain", rule_id])
+    assert shown.exit_code == 0
+    for section in ("## What it does", "## Why is this bad?", "## Example", "## How to fix"):
+        assert section in shown.output
+    assert rule.cwe and f"cwe-{rule.cwe[0]}" in shown.output and rule.invocations
