@@ -39,6 +39,8 @@ payload against a schema with a closed set of keys.
 
 from __future__ import annotations
 
+import re
+
 from auditor.facts.bindings import call_of_callee, string_value, unwrap
 from auditor.facts.scopes import FUNCTIONS, enclosing_function
 from auditor.facts.taint import arguments, Denylist, receives_caller_data
@@ -48,8 +50,8 @@ from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
 
 DANGEROUS = frozenset({"__proto__", "constructor", "prototype"})
-WRITES = "[(assignment_expression left: (subscript_expression) @left) " \
-         "(augmented_assignment_expression left: (subscript_expression) @left)]"
+# `o[k] = v`, `o[k] ??= v`…: found by bytes (a query walks every node of a bundle)
+WRITE_AFTER_BRACKET = re.compile(rb"\]\s*(?:\?\?|\|\||&&)?=(?![=>])")
 MAX_DEPTH = 6
 
 
@@ -59,10 +61,8 @@ def check(facts):
         return
     for path in sorted(flow.graph.modules):
         parsed = flow.parsed(path)
-        if b"[" not in parsed.data:
-            continue
         reported = set()
-        for left in parsed.captures(WRITES).get("left", []):
+        for left in _computed_writes(parsed):
             fn = enclosing_function(left)
             if fn is None or fn.id in reported:
                 continue
@@ -86,6 +86,19 @@ def check(facts):
                 f"'prototype': a payload {{\"__proto__\": {{…}}}} sent to {listed(entries)} adds properties to "
                 "Object.prototype for every later invocation the warm process serves, other tenants' included",
                 entries, missing=missing)
+
+
+def _computed_writes(parsed):
+    """The `o[k]` targets of assignments in the file."""
+    root = parsed.tree.root_node
+    for match in WRITE_AFTER_BRACKET.finditer(parsed.data):
+        bracket = root.descendant_for_byte_range(match.start(), match.start() + 1)
+        left = bracket.parent if bracket is not None else None
+        write = left.parent if left is not None else None
+        if left is not None and left.type == "subscript_expression" and write is not None and \
+                write.type in ("assignment_expression", "augmented_assignment_expression") and \
+                write.child_by_field_name("left") is not None and write.child_by_field_name("left").id == left.id:
+            yield left
 
 
 def _through_caller_key(flow, node, path, depth, seen) -> bool:

@@ -39,6 +39,7 @@ from auditor.parsing import ParsedFile, text
 MAX_DEPTH = 14          # names, properties and calls followed from one expression
 MAX_STEPS = 800         # nodes looked at per question
 MAX_GUARD_CALLERS = 3   # helper levels whose call sites are searched for a guard
+MAX_OCCURRENCES = 400   # occurrences of a name examined for writes into its properties
 
 # Forge sets these context fields; a caller cannot choose them (app-context-security).
 IDENTITY = frozenset({"accountId", "accountType", "cloudId", "installContext", "installation", "license",
@@ -96,6 +97,7 @@ class Flow:
         self.entries = entries
         self.graph = graph
         self._origins: dict[tuple, list[Origin]] = {}
+        self._stored: dict[tuple, list[tree_sitter.Node]] = {}
 
     # -- where sinks are ---------------------------------------------------
 
@@ -208,9 +210,13 @@ class Flow:
     def _stored_in(self, decl, path: Path) -> list[tree_sitter.Node]:
         """Values written into a local object's properties (`body.jql = …`, `index[a][b] = …`): the object
         carries them."""
+        key = (path, decl.node.id)
+        if key in self._stored:
+            return self._stored[key]
         bindings = self.values.bindings(path)
         found = []
-        for occurrence in self.parsed(path).occurrences(word_pattern(decl.name)):
+        # a one-letter name of a minified bundle occurs thousands of times: look at the first ones
+        for occurrence in self.parsed(path).occurrences(word_pattern(decl.name))[:MAX_OCCURRENCES]:
             target, parent = occurrence, occurrence.parent
             while parent is not None and parent.type in ("member_expression", "subscript_expression") and \
                     _same_node(parent.child_by_field_name("object"), target):
@@ -222,6 +228,7 @@ class Flow:
             found_decl = bindings.declaration(occurrence)
             if found_decl is not None and found_decl.node.id == decl.node.id:
                 found.append(parent.child_by_field_name("right"))
+        self._stored[key] = found
         return found
 
     def _parameter(self, decl, path, suffix, state, depth, read) -> list[Origin]:
