@@ -293,3 +293,21 @@ def test_each_flow_rule_is_explained_with_its_cwe(rule_id: str) -> None:
     for section in ("## What it does", "## Why is this bad?", "## Example", "## How to fix"):
         assert section in shown.output
     assert rule.cwe and f"cwe-{rule.cwe[0]}" in shown.output and rule.invocations
+
+
+@pytest.mark.parametrize("fixture, expected", [
+    ("flow/webhook-bundle", {"function:statuspage": "statuspage", "function:pagerduty": "pagerduty"}),  # webpack
+    ("tenant/esbuild-bundle", {"function:status": "sprintStatus", "function:refresh": "refresh"}),       # esbuild
+])
+def test_function_handlers_exported_by_a_prebuilt_bundle_are_found(fixture: str, expected: dict) -> None:
+    """`module.exports = require('../dist/index.js')`, then the bundle's export table names each function."""
+    app = Path(__file__).resolve().parent.parent / "fixtures" / fixture
+    facts = build_facts(load_app(app, Config().load_options()))
+    found = {}
+    for entry in facts.entries.entries:
+        node = entry.node
+        name = node.child_by_field_name("name") if node is not None and node.type == "function_declaration" \
+            else node.parent.child_by_field_name("name") if node is not None else None
+        found[entry.id] = name.text.decode() if name is not None else None
+        assert entry.file.name == "index.js" and entry.file.parent.name == "dist"
+    assert found == expected

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import tree_sitter
 
-from auditor.facts.bindings import string_value, unwrap
+from auditor.facts.bindings import module_source, string_value, unwrap
+from auditor.facts.bundles import bundle_export
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph
 from auditor.facts.scopes import FUNCTIONS, declaration_of, enclosing_function
@@ -360,7 +361,25 @@ def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
                 if found is not None:
                     info.exports.setdefault(name, found)
     found = info.exports.get(export)
-    return _follow_local(info.parsed, path, found, graph, depth) if found is not None else None
+    if found is not None:
+        return _follow_local(info.parsed, path, found, graph, depth)
+    bundled = bundle_export(info.parsed, export)  # a pre-built webpack or esbuild bundle
+    if bundled is not None:
+        return path, bundled
+    whole = _required_whole(info.parsed)  # module.exports = require('../dist/index.js')
+    target = graph.resolve(whole, path) if whole is not None else None
+    return _export_value(graph, target, export, depth + 1) if target is not None else None
+
+
+def _required_whole(parsed: ParsedFile) -> str | None:
+    """The module a file re-exports whole: ``module.exports = require('…')``."""
+    for statement in parsed.tree.root_node.named_children:
+        expr = statement.named_children[0] if statement.type == "expression_statement" and \
+            statement.named_children else None
+        if expr is not None and expr.type == "assignment_expression" and \
+                text(expr.child_by_field_name("left")) == "module.exports":
+            return module_source(unwrap(expr.child_by_field_name("right")))
+    return None
 
 
 def _statement_export_names(statement: tree_sitter.Node) -> list[str]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import tree_sitter
 
 from auditor.facts.bindings import (
     HOLE, FileBindings, call_of_callee, callee_name, decode_escape, module_source, same, string_value, unwrap)
+from auditor.facts.bundles import required_id, webpack_export, webpack_factory
 from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.scopes import FUNCTIONS, Declaration, enclosing_function
 from auditor.parsing import ParsedFile, language, text
@@ -394,34 +394,14 @@ class Values:
 
     def _bundled_export(self, obj: tree_sitter.Node, key: str, where: Where) -> list[Source] | None:
         """``_calc__WEBPACK_IMPORTED_MODULE_2__.key`` in a webpack bundle, where the name holds
-        ``__webpack_require__("./src/calc.js")``: the value the module factory of that id exports as
-        ``key`` (``__webpack_require__.d(__webpack_exports__, { key: () => value })``)."""
+        ``__webpack_require__("./src/calc.js")``: the value that module factory exports as ``key``."""
         decl = self.bindings(where.path).declaration(obj)
         declarator = decl.declarator if decl is not None else None
-        value = declarator.child_by_field_name("value") if declarator is not None and \
+        module_id = required_id(declarator.child_by_field_name("value")) if declarator is not None and \
             declarator.type == "variable_declarator" else None
-        args = unwrap(value).child_by_field_name("arguments") if value is not None and \
-            unwrap(value).type == "call_expression" else None
-        named = [a for a in args.named_children if a.type != "comment"] if args is not None else []
-        if len(named) != 1 or named[0].type != "string" or \
-                text(unwrap(value).child_by_field_name("function")) != "__webpack_require__":
-            return None
-        module_id = re.escape(string_value(named[0]))
-        for occurrence in self.parsed(where.path).occurrences(f"([\"']){module_id}\\1"):
-            pair = occurrence.parent
-            factory = unwrap(pair.child_by_field_name("value")) if pair is not None and pair.type == "pair" else None
-            if factory is None or factory.type not in FUNCTIONS:
-                continue
-            for exports in self.parsed(where.path).occurrences("__webpack_exports__"):
-                call = exports.parent.parent if exports.parent is not None else None
-                if call is None or call.type != "call_expression" or \
-                        not factory.start_byte <= call.start_byte < factory.end_byte or \
-                        callee_name(call.child_by_field_name("function")) != "d":
-                    continue
-                table = exports.parent.named_children[-1]
-                getters = self._property(table, key, where, Trace()) if table.type == "object" else None
-                return [(_getter_value(getter), at) for getter, at in getters or []] or None
-        return None
+        factory = webpack_factory(self.parsed(where.path), module_id) if module_id is not None else None
+        value = webpack_export(self.parsed(where.path), factory, key) if factory is not None else None
+        return [(value, where)] if value is not None else None
 
     def _property(self, obj: tree_sitter.Node, key: str, where: Where, trace: Trace) -> list[Source] | None:
         """The values ``key`` can have in an object literal (later properties and spreads win, as in
@@ -687,17 +667,6 @@ def _parameter_slot(decl: Declaration) -> tuple[int, str | None, tree_sitter.Nod
         if same(param, current):
             return index, key, default
     return None
-
-
-def _getter_value(getter: tree_sitter.Node | None) -> tree_sitter.Node | None:
-    """What a webpack export getter ``() => (/* binding */ name)`` returns (its comment skipped)."""
-    if getter is None or getter.type != "arrow_function":
-        return getter
-    body = getter.child_by_field_name("body")
-    if body is not None and body.type == "parenthesized_expression":
-        inner = [c for c in body.named_children if c.type != "comment"]
-        return inner[0] if len(inner) == 1 else body
-    return body
 
 
 def _class_of_this(node: tree_sitter.Node) -> tree_sitter.Node | None:
