@@ -54,6 +54,6 @@ def flow_finding(rule: Rule, flow: Flow, sink: tree_sitter.Node, path: Path, ori
     related = [origin.location.with_message(f"source: {origin.what}")] + ([missing] if missing else [])
     return rule.finding(
         message, where, level=level, related=related,
-        code_flows=[[origin.location.with_message(origin.what), where.with_message(f"reaches {shown(sink)}")]],
+        code_flows=[[origin.location.with_message(origin.what), *origin.via, where.with_message(f"reaches {shown(sink)}")]],
         properties={"entryPoints": sorted({e.id for e in entries}), "source": origin.kind, **(properties or {})},
     )

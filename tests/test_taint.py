@@ -118,7 +118,10 @@ export const handler = resolver.getDefinitions();
     assert ("payload", "req.payload.path") in found        # through destructuring, reassignment, a method, a file
     assert ("storage", "storage.get()") in found           # a storage read is a source of its own
     assert all(kind in ("payload", "storage") for kind, _ in found)  # the constant call passes nothing
-    assert [o.what for o in flow.caller_origins(node, path)] == ["req.payload.path"]
+    origin, = flow.caller_origins(node, path)
+    assert origin.what == "req.payload.path"
+    # the code flow passes through the helper's call: run(key.toLowerCase()) on line 10 of index.js
+    assert [(v.path.name, v.region.start_line, v.message) for v in origin.via] == [("index.js", 10, "passed to run()")]
 
 
 def test_load_time_constants_and_unreferenced_helpers_carry_nothing(make_app) -> None:

@@ -21,6 +21,7 @@ guarded when every call of the helper is. What counts as the check is the rule's
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ class Origin:
     kind: str           # payload | context | identity | request | event | response | storage | secret | env
     location: Location  # where the data enters the code
     what: str           # "req.payload.issueKey", "process.env.WEBHOOK_SECRET", "requestJira() response"
+    via: tuple[Location, ...] = ()  # the helper calls the data passes through on its way to the sink, in order
 
     @property
     def from_caller(self) -> bool:
@@ -241,12 +243,15 @@ class Flow:
         entries = [e for e in self.entries.at(fn, path) if e.node is not None and e.node.id == fn.id] \
             or list(self.entries.registered(fn, path))
         if entries:
-            return [_entry_origin(e, index, suffix, self.location(read, path)) for e in entries]
+            return state.stamped([_entry_origin(e, index, suffix, self.location(read, path)) for e in entries])
         found: list[Origin] = []
         for call, call_path in self.values.call_sites(fn, path):
             named = arguments(call)
             if index < len(named):
+                callee = call.child_by_field_name("function") or call.child_by_field_name("constructor") or call
+                state.calls.append(self.location(call, call_path, f"passed to {_shown(callee)}()"))
                 found += self._walk_child(named[index], call_path, suffix, state, depth)
+                state.calls.pop()
         return found
 
     def _member(self, node, path, suffix, state, depth, read) -> list[Origin]:
@@ -260,7 +265,7 @@ class Flow:
             index = node.child_by_field_name("index")
             key = string_value(index) if index is not None and index.type == "string" else "*"
         if text(unwrap(obj)) == "process" and key == "env":
-            return [Origin("env", self.location(read, path), _shown(read))]
+            return state.stamped([Origin("env", self.location(read, path), _shown(read))])
         return self._walk(obj, path, (key,) + suffix, state, depth + 1, read)
 
     def _call(self, node, path, state, depth) -> list[Origin]:
@@ -270,7 +275,7 @@ class Flow:
         name = callee_name(fn)
         source = self._source_call(node, fn, name, path)
         if source is not None:
-            return [source]
+            return state.stamped([source])
         found: list[Origin] = []
         functions = self.values.functions(fn, Where(path), Trace())
         for function, at in functions:
@@ -425,9 +430,16 @@ class Flow:
 class _Walk:
     steps: int = 0
     seen: set = None
+    calls: list = None  # the call sites taken from the sink's function outwards
 
     def __post_init__(self):
         self.seen = set()
+        self.calls = []
+
+    def stamped(self, origins: list[Origin]) -> list[Origin]:
+        """The origins, with the calls taken to reach them (source side first)."""
+        via = tuple(reversed(self.calls))
+        return [dataclasses.replace(o, via=via) for o in origins] if via else origins
 
 
 def user_invoked(entry: EntryPoint) -> bool:
