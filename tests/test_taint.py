@@ -314,3 +314,19 @@ def test_function_handlers_exported_by_a_prebuilt_bundle_are_found(fixture: str,
         found[entry.id] = name.text.decode() if name is not None else None
         assert entry.file.name == "index.js" and entry.file.parent.name == "dist"
     assert found == expected
+
+
+def test_a_callback_handed_to_a_library_method_receives_its_receivers_data(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+resolver.define('a', async ({ payload }) => {
+  payload.items.forEach((item) => sink(item.key));
+  ['a', 'b'].map((letter) => sink(letter));
+  setTimeout((late) => sink(late), 10);
+});
+export const handler = resolver.getDefinitions();
+"""})
+    args = sink_arguments(flow, "sink")
+    assert kinds(flow, args[("index.js", 4)]) == [("payload", "req.payload.items")]
+    assert kinds(flow, args[("index.js", 5)]) == []
+    assert kinds(flow, args[("index.js", 6)]) == []

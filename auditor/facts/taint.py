@@ -241,9 +241,12 @@ class Flow:
         index, key, _default = slot
         suffix = ((key,) if key else ()) + suffix
         entries = [e for e in self.entries.at(fn, path) if e.node is not None and e.node.id == fn.id] \
-            or list(self.entries.registered(fn, path))
+            or [e for e in self.entries.registered(fn, path) if _outermost_in(fn, e.site)]
         if entries:
             return state.stamped([_entry_origin(e, index, suffix, self.location(read, path)) for e in entries])
+        handed = self._handed_to_library(fn, path)
+        if handed is not None:  # `payload.items.forEach((item) => …)`: the items are the payload's
+            return self._walk_child(handed, path, (), state, depth)
         found: list[Origin] = []
         for call, call_path in self.values.call_sites(fn, path):
             named = arguments(call)
@@ -253,6 +256,18 @@ class Flow:
                 found += self._walk_child(named[index], call_path, suffix, state, depth)
                 state.calls.pop()
         return found
+
+    def _handed_to_library(self, fn, path: Path) -> tree_sitter.Node | None:
+        """The receiver of the library method a callback is handed to (`list.map(fn)`, `promise.then(fn)`),
+        whose data the callback receives; None for a callback of an app function or of a plain call."""
+        args = fn.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        callee = unwrap(call.child_by_field_name("function")) if call is not None and \
+            call.type == "call_expression" else None
+        if callee is None or callee.type != "member_expression" or \
+                self.values.functions(callee, Where(path), Trace()):
+            return None
+        return callee.child_by_field_name("object")
 
     def _member(self, node, path, suffix, state, depth, read) -> list[Origin]:
         obj = node.child_by_field_name("object")
@@ -493,6 +508,13 @@ def arguments(call: tree_sitter.Node) -> list[tree_sitter.Node]:
 def _shown(node: tree_sitter.Node, limit: int = 60) -> str:
     shown = " ".join(text(node).split())
     return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+
+
+def _outermost_in(fn: tree_sitter.Node, site: tree_sitter.Node | None) -> bool:
+    """Is ``fn`` the outermost function of a registering expression (`define('k', withErrors(async (req) =>
+    …))`), the handler itself rather than a callback inside it?"""
+    outer = enclosing_function(fn)
+    return site is not None and (outer is None or not site.start_byte <= outer.start_byte < site.end_byte)
 
 
 def _same_node(a, b) -> bool:
