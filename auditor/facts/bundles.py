@@ -15,7 +15,7 @@ import re
 import tree_sitter
 
 from auditor.facts.bindings import callee_name, string_value, unwrap
-from auditor.facts.scopes import FUNCTIONS
+from auditor.facts.scopes import FUNCTIONS, declaring
 from auditor.parsing import ParsedFile, text
 
 
@@ -102,17 +102,8 @@ def _getter(table: tree_sitter.Node, key: str) -> tree_sitter.Node | None:
 def _declared(scope: tree_sitter.Node | None, value: tree_sitter.Node) -> tree_sitter.Node:
     """The function a returned name declares at the top of ``scope`` (a factory body, the program), or
     the value itself."""
-    if scope is None or value.type != "identifier":
+    declared = declaring(scope, text(value)) if scope is not None and value.type == "identifier" else None
+    if declared is None:
         return value
-    name = text(value)
-    for statement in scope.named_children:
-        if statement.type in ("function_declaration", "generator_function_declaration"):
-            declared = statement.child_by_field_name("name")
-            if declared is not None and text(declared) == name:
-                return statement
-        elif statement.type in ("lexical_declaration", "variable_declaration"):
-            for declarator in statement.named_children:
-                declared = declarator.child_by_field_name("name")
-                if declared is not None and text(declared) == name and declarator.child_by_field_name("value"):
-                    return unwrap(declarator.child_by_field_name("value"))
-    return value
+    initializer = declared.child_by_field_name("value") if declared.type == "variable_declarator" else declared
+    return unwrap(initializer) if initializer is not None else value
