@@ -128,6 +128,14 @@ def _reads(nodes: list[tree_sitter.Node], root: str, depth: int = 0) -> list[lis
     return found
 
 
+def _root_reads(nodes: list[tree_sitter.Node], root: str) -> list[list[str]]:
+    """`_reads` for a root that may be a member chain (`req.payload`): the paths read below it, through
+    `req.payload.x`, `const { payload: { x } } = req` and `const p = req.payload; p.x` alike."""
+    name, *steps = root.split(".")
+    return [path[len(steps):] for path in _reads(nodes, name)
+            if path[:len(steps)] == steps and len(path) > len(steps)]
+
+
 def _pattern_paths(pattern: tree_sitter.Node, nodes: list[tree_sitter.Node], depth: int) -> list[list[str]]:
     """`{ a, b: { c }, d = 1, e: alias }` -> [a], [b, c], [d], [e] and what is read from `alias`."""
     found = []
@@ -171,13 +179,13 @@ def _compared(nodes: list[tree_sitter.Node]) -> dict[str, list[str]]:
     return literals
 
 
-def variants(source: str, params: list[str]) -> int:
-    """How many payload variants `payload_for` can make for this entry: the most literals one of the
-    fields it reads is compared with (1 when none is)."""
+def variants(source: str, params: list[str], context_params: list[str] = ()) -> int:
+    """How many input variants `payload_for` and `context` can make for this entry: the most literals
+    one of the fields it reads is compared with (1 when none is)."""
     nodes = _nodes(source)
     literals = _compared(nodes)
-    roots = [p for p in params if p] or ["payload"]
-    fields = {part for root in roots for path in _reads(nodes, root) for part in path}
+    roots = ([p for p in params if p] or ["payload"]) + list(context_params)
+    fields = {part for root in roots for path in _root_reads(nodes, root) for part in path}
     return max([len(literals[f]) for f in fields if f in literals], default=1)
 
 
@@ -213,9 +221,16 @@ def _merge(base: dict, extra: dict) -> dict:
     return base
 
 
-def context(tenant: dict) -> dict:
+_TENANT_IDS = ("cloudId", "installContext", "workspaceId", "installation", "installationId")
+
+
+def context(tenant: dict, source: str = "", params: list[str] = (), variant: int = 0) -> dict:
+    """The context an entry receives (its second argument, a resolver's `req.context`): the installation's
+    ids, and the fields the entry's code (``source``) reads from the names in ``params``
+    (`context.extension.gadgetConfiguration.boardId`, `const { extension: { type } } = req.context`), with
+    compared literals (`extension.type === 'jira:issuePanel'`) as in `payload_for`."""
     cloud = tenant["cloudId"]
-    return {
+    base = {
         "cloudId": cloud, "installContext": f"ari:cloud:jira::site/{cloud}", "workspaceId": f"ws-{cloud}",
         "installation": {"ari": {"installationId": tenant["installation"]}, "contexts": [{"cloudId": cloud}]},
         "accountId": "5b10ac8d82e05b22cc7d4ef5", "accountType": "licensed", "localId": "local-1",
@@ -228,6 +243,16 @@ def context(tenant: dict) -> dict:
             "board": {"id": "42"}, "sprint": {"id": "7"}, "config": {}, "gadget": {},
         },
     }
+    nodes = _nodes(source) if source and params else ()
+    paths = [path for root in params for path in _root_reads(nodes, root)]
+    if not paths:
+        return base
+    # The installation's own ids stay (a made-up `cloudId` shared by both tenants would make a cache keyed
+    # by it look shared); fields it lacks are added, and a compared field gets its literal.
+    literals = _compared(nodes)
+    _merge(base, _build(paths, tenant["canary"]))
+    compared = [path for path in paths if path[-1] in literals and path[0] not in _TENANT_IDS]
+    return _merge(_build(compared, tenant["canary"], literals=literals, variant=variant), base)
 
 
 def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant: int = 0) -> Any:
@@ -239,7 +264,7 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
     roots = [p for p in params if p] or ["payload"]
     nodes = _nodes(source)
     literals = _compared(nodes)
-    paths = [path for root in roots for path in _reads(nodes, root)]
+    paths = [path for root in roots for path in _root_reads(nodes, root)]
     if kind == "webtrigger":
         body_paths = [p[2:] for p in paths if p[:2] == ["body", _JSON_BODY] and len(p) > 2]
         body = _merge(_build(body_paths, canary, True, literals, variant), {f: f"{canary}:{f}" for f in

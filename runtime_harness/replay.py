@@ -68,10 +68,12 @@ class Invocation:
     source: str
     params: list[str]
     location: Location | None
+    context_params: list[str] = field(default_factory=list)  # the names the entry reads its context from
 
-    def step(self, tenant: dict, payload: Any) -> dict:
+    def step(self, tenant: dict, payload: Any, variant: int = 0) -> dict:
         return {"tenant": tenant, "file": self.file, "export": self.export, "resolverKey": self.resolver_key,
-                "payload": payload, "context": payloads.context(tenant), "label": self.entry}
+                "payload": payload, "context": payloads.context(tenant, self.source, self.context_params, variant),
+                "label": self.entry}
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Plan:
     reader: Invocation
     tenants: tuple[dict, dict]
     payloads: dict[str, Any] = field(default_factory=dict)
+    variant: int = 0
 
 
 def tenant(name: str) -> dict:
@@ -228,32 +231,64 @@ def invocation(facts, entry_id: str, bundle: str | None = None) -> Invocation | 
     export = function.handler.rsplit(".", 1)[1]
     resolver_key = entry_id.split(":", 1)[1] if entry_id.startswith("resolver:") else None
     kind = "resolver" if resolver_key else next((k for k in ENTRY_KINDS if k in entry.invoked_by), "function")
-    source, params, location = "", [], None
+    source, params, context_params, location = "", [], [], None
     if entry.node is not None:
         source = text(entry.node)
         params = _payload_names(entry.node, resolver=resolver_key is not None)
+        context_params = _context_names(entry.node, resolver=resolver_key is not None)
         location = facts.graph.modules[entry.file].parsed.location(entry.node)
     elif entry.site is not None and entry.site_file is not None:  # a wrapped handler: where it is registered
         location = facts.graph.modules[entry.site_file].parsed.location(entry.site)
     return Invocation(entry_id, sandbox_path(facts, Path(str(function.handler_file))), export, resolver_key, kind,
-                      source, params, location)
-def _payload_names(fn, resolver: bool) -> list[str]:
+                      source, params, location, context_params)
+
+
+def _parameter(fn, index: int):
+    """The binding of ``fn``'s ``index``-th parameter (its pattern, without type or default)."""
     params = fn.child_by_field_name("parameters")
-    first = params.named_children[0] if params is not None and params.named_children else \
-        fn.child_by_field_name("parameter")
+    found = params.named_children if params is not None else \
+        [p for p in [fn.child_by_field_name("parameter")] if p is not None]
+    found = [p for p in found if p.type not in ("comment", "this")]
+    if len(found) <= index:
+        return None
+    node = found[index].child_by_field_name("pattern") or found[index]
+    return node.child_by_field_name("left") if node.type == "assignment_pattern" else node
+
+
+def _request_field(fn, name: str) -> list[str]:
+    """The names a resolver's request field (`payload`, `context`) is read through: `req.payload`,
+    `{ payload }`, `{ payload: p }`."""
+    first = _parameter(fn, 0)
     if first is None:
         return []
-    first = first.child_by_field_name("pattern") or first
     if first.type == "identifier":
-        return [f"{text(first)}.payload"] if resolver else [text(first)]
+        return [f"{text(first)}.{name}"]
     if first.type == "object_pattern":
         for prop in first.named_children:
-            if prop.type == "shorthand_property_identifier_pattern" and text(prop) == "payload":
-                return ["payload"]
-            if prop.type == "pair_pattern" and text(prop.child_by_field_name("key")) == "payload":
+            if prop.type == "shorthand_property_identifier_pattern" and text(prop) == name:
+                return [name]
+            if prop.type == "pair_pattern" and text(prop.child_by_field_name("key")) == name:
                 value = prop.child_by_field_name("value")
                 return [text(value)] if value is not None and value.type == "identifier" else []
     return []
+
+
+def _payload_names(fn, resolver: bool) -> list[str]:
+    """Where an entry reads its payload: a resolver's `req.payload`, a function's first parameter
+    (`{ payload }` of one too: a function wrapped into a resolver-style handler)."""
+    first = _parameter(fn, 0)
+    if resolver or first is not None and first.type == "object_pattern":
+        return _request_field(fn, "payload")
+    return [text(first)] if first is not None and first.type == "identifier" else []
+
+
+def _context_names(fn, resolver: bool) -> list[str]:
+    """Where an entry reads its context: a resolver's `req.context`, a function's second parameter."""
+    first = _parameter(fn, 0)
+    if resolver or first is not None and first.type == "object_pattern":
+        return _request_field(fn, "context")
+    second = _parameter(fn, 1)
+    return [text(second)] if second is not None and second.type == "identifier" else []
 
 
 MAX_PAIRS = 40  # a hard cap per finding; the finding's share of --replay-budget usually ends it first
@@ -314,7 +349,7 @@ def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
 
 def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int = 0) -> Plan:
     a, b = tenant("A"), tenant("B")
-    planned = Plan(finding, writer, reader, (a, b))
+    planned = Plan(finding, writer, reader, (a, b), variant=variant)
     planned.payloads = {
         "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant),
         "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant),
@@ -386,7 +421,7 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
             threw.update(i for i, x in ((writer_id, writer), (reader_id, reader))
                          if isinstance(x, str) or problems.get(x.file))
         else:
-            for variant in range(payloads.variants(writer.source, writer.params)):  # one per compared literal
+            for variant in range(payloads.variants(writer.source, writer.params, writer.context_params)):  # one per compared literal
                 verdict = attempt(session, make_plan(finding, writer, reader, variant), probe, deadline)
                 if verdict.confirmed or deadline <= time.monotonic():
                     break
@@ -410,7 +445,7 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
 def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verdict:
     """Replay one (writer, reader) pair: shared isolate, fresh isolates, and the named state reset."""
     a, b = plan.tenants
-    steps = [plan.writer.step(a, plan.payloads["A"]), plan.reader.step(b, plan.payloads["B"])]
+    steps = [plan.writer.step(a, plan.payloads["A"], plan.variant), plan.reader.step(b, plan.payloads["B"], plan.variant)]
     left = lambda: deadline - time.monotonic()  # noqa: E731
     shared = session.run({"id": "shared", "steps": steps,
                           "inspect": {"after": 0, "state": probe.id, "canary": a["canary"]}}, left())

@@ -34,6 +34,25 @@ def test_a_field_compared_with_literals_gets_one_per_variant() -> None:
     assert payloads.variants("async (event) => event.issue.key", ["event"]) == 1
 
 
+def test_a_resolver_reading_req_payload_and_req_context() -> None:
+    source = """async (req) => {
+      const { issueKey } = req.payload;
+      const ctx = req.context;
+      const board = ctx.extension.gadgetConfiguration?.boardId;
+      if (req.context.cloudId === 'cloud-of-the-demo') return null;
+      switch (ctx.extension.type) { case 'jira:dashboardGadget': return board; case 'jira:issuePanel': return issueKey; }
+    }"""
+    assert payloads.payload_for("resolver", source, ["req.payload"], A) == {"issueKey": "PROJ-1"}
+    assert payloads.variants(source, ["req.payload"], ["req.context"]) == 2
+    first, second = (payloads.context(A, source, ["req.context"], v) for v in (0, 1))
+    assert (first["extension"]["type"], second["extension"]["type"]) == ("jira:dashboardGadget", "jira:issuePanel")
+    assert first["extension"]["gadgetConfiguration"] == {"boardId": "42"}
+    assert first["extension"]["issue"]["key"] == "PROJ-1"  # what the base context has stays
+    # A tenant's own ids are never replaced, not even by a literal the code compares them with: a cache
+    # keyed by the cloud id must not look shared.
+    assert first["cloudId"] == A["cloudId"] and payloads.context(B, source, ["req.context"])["cloudId"] == B["cloudId"]
+
+
 def test_web_trigger_query_parameters_headers_and_json_body() -> None:
     source = """async function run(request) {
       const project = request.queryParameters?.project?.[0];
