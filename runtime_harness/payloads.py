@@ -6,8 +6,9 @@ The payload fields an entry point reads are taken from its syntax tree
 Identifier-like fields (keys and ids) get the same value for both tenants, so
 both ask for `PROJ-1`; a field the code compares with string literals
 (`switch (payload.action) { case 'sync': ... }`, `if (mode === 'full')`) gets one
-of them, the same for both tenants: variant ``i`` of a payload takes the i-th
-(`variants()` says how many there are). Every other field carries the tenant's
+of them, the same for both tenants: variant ``i`` of a payload takes the i-th, variant None
+none (`if (entryPoint === 'edit') return` guards the code worth replaying; `variants()` lists
+them). Every other field carries the tenant's
 canary, so data that came from tenant A is recognisable wherever it turns up.
 """
 
@@ -170,27 +171,30 @@ def _aliases(nodes: list[tree_sitter.Node]) -> dict[str, str]:
             and p.child_by_field_name("value").type == "identifier"}
 
 
-def _compared(nodes: list[tree_sitter.Node]) -> dict[str, list[str]]:
-    """Field name -> the literals the code compares it with (through a destructuring alias too)."""
-    literals = compared_literals(nodes)
+def _compared(nodes: list[tree_sitter.Node], constants: dict[str, str]) -> dict[str, list[str]]:
+    """Field name -> the literals the code compares it with (through a destructuring alias too);
+    ``constants``: what compared names stand for (`TriageAction.Refresh` -> 'refresh')."""
+    literals = compared_literals(nodes, lambda node: constants.get(text(node)))
     for local, field in _aliases(nodes).items():
         if local in literals:
             literals.setdefault(field, literals[local])
     return literals
 
 
-def variants(source: str, params: list[str], context_params: list[str] = ()) -> int:
-    """How many input variants `payload_for` and `context` can make for this entry: the most literals
-    one of the fields it reads is compared with (1 when none is)."""
+def variants(source: str, params: list[str], context_params: list[str] = (),
+             constants: dict | None = None) -> list[int | None]:
+    """The input variants `payload_for` and `context` can make for this entry, in the order worth
+    trying: one per literal (up to the most literals one of the fields it reads is compared with),
+    then None, with no compared field set to a literal."""
     nodes = _nodes(source)
-    literals = _compared(nodes)
+    literals = _compared(nodes, constants or {})
     roots = ([p for p in params if p] or ["payload"]) + list(context_params)
     fields = {part for root in roots for path in _root_reads(nodes, root) for part in path}
-    return max([len(literals[f]) for f in fields if f in literals], default=1)
+    return [*range(max([len(literals[f]) for f in fields if f in literals], default=0)), None]
 
 
 def _build(paths: list[list[str]], canary: str, values: bool = False, literals: dict | None = None,
-           variant: int = 0) -> dict:
+           variant: int | None = 0) -> dict:
     """Nested objects along the paths the code reads, with shared values at identifier-like leaves and
     at leaves compared with literals (the ``variant``-th literal). Other leaves are left out (the sandbox
     makes them up, shaped as the code uses them) unless ``values`` asks for canary strings (for JSON
@@ -201,7 +205,7 @@ def _build(paths: list[list[str]], canary: str, values: bool = False, literals: 
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if last:
-                choices = (literals or {}).get(part)
+                choices = (literals or {}).get(part) if variant is not None else None
                 value = choices[variant % len(choices)] if choices else leaf(part, canary, ".".join(parts[-2:]))
                 if values or not (isinstance(value, str) and value.startswith(canary)):
                     node.setdefault(part, value)
@@ -224,7 +228,8 @@ def _merge(base: dict, extra: dict) -> dict:
 _TENANT_IDS = ("cloudId", "installContext", "workspaceId", "installation", "installationId")
 
 
-def context(tenant: dict, source: str = "", params: list[str] = (), variant: int = 0) -> dict:
+def context(tenant: dict, source: str = "", params: list[str] = (), variant: int | None = 0,
+            constants: dict | None = None) -> dict:
     """The context an entry receives (its second argument, a resolver's `req.context`): the installation's
     ids, and the fields the entry's code (``source``) reads from the names in ``params``
     (`context.extension.gadgetConfiguration.boardId`, `const { extension: { type } } = req.context`), with
@@ -249,13 +254,14 @@ def context(tenant: dict, source: str = "", params: list[str] = (), variant: int
         return base
     # The installation's own ids stay (a made-up `cloudId` shared by both tenants would make a cache keyed
     # by it look shared); fields it lacks are added, and a compared field gets its literal.
-    literals = _compared(nodes)
+    literals = _compared(nodes, constants or {})
     _merge(base, _build(paths, tenant["canary"]))
     compared = [path for path in paths if path[-1] in literals and path[0] not in _TENANT_IDS]
     return _merge(_build(compared, tenant["canary"], literals=literals, variant=variant), base)
 
 
-def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant: int = 0) -> Any:
+def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant: int | None = 0,
+                constants: dict | None = None) -> Any:
     """The first argument an entry receives. ``kind``: resolver, webtrigger, trigger, consumer,
     scheduledTrigger or function; ``source`` is the entry function's code; ``params`` its
     parameter names (for resolvers: the names bound to `payload`); ``variant`` picks which literal
@@ -263,7 +269,7 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
     canary = tenant["canary"]
     roots = [p for p in params if p] or ["payload"]
     nodes = _nodes(source)
-    literals = _compared(nodes)
+    literals = _compared(nodes, constants or {})
     paths = [path for root in roots for path in _root_reads(nodes, root)]
     if kind == "webtrigger":
         body_paths = [p[2:] for p in paths if p[:2] == ["body", _JSON_BODY] and len(p) > 2]
@@ -275,7 +281,7 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
         # for, so both tenants send the same one; a header is shared only when identifier-like.
         for part, into in (("queryParameters", request["queryParameters"]), ("headers", request["headers"])):
             for name in {p[1] for p in paths if len(p) > 1 and p[0] == part}:
-                choices = literals.get(name)
+                choices = literals.get(name) if variant is not None else None
                 value = choices[variant % len(choices)] if choices else \
                     shared_value(name) if part == "queryParameters" or is_keyish(name) else f"{canary}:{name}"
                 into.setdefault(name, [value])

@@ -27,7 +27,10 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
+import tree_sitter
+
 from auditor.facts.entrypoints import MAX_CALL_DEPTH
+from auditor.facts.values import Values, Where
 from auditor.model import Finding, Location
 from auditor.safe_read import Unreadable, read_file
 from auditor.parsing import text
@@ -69,10 +72,12 @@ class Invocation:
     params: list[str]
     location: Location | None
     context_params: list[str] = field(default_factory=list)  # the names the entry reads its context from
+    constants: dict[str, str] = field(default_factory=dict)   # compared names' values (`TriageAction.Refresh`)
 
-    def step(self, tenant: dict, payload: Any, variant: int = 0) -> dict:
+    def step(self, tenant: dict, payload: Any, variant: int | None = 0) -> dict:
         return {"tenant": tenant, "file": self.file, "export": self.export, "resolverKey": self.resolver_key,
-                "payload": payload, "context": payloads.context(tenant, self.source, self.context_params, variant),
+                "payload": payload,
+                "context": payloads.context(tenant, self.source, self.context_params, variant, self.constants),
                 "label": self.entry}
 
 
@@ -83,7 +88,7 @@ class Plan:
     reader: Invocation
     tenants: tuple[dict, dict]
     payloads: dict[str, Any] = field(default_factory=dict)
-    variant: int = 0
+    variant: int | None = 0   # see payloads.variants
 
 
 def tenant(name: str) -> dict:
@@ -103,16 +108,18 @@ def sandbox_path(facts, path: Path) -> str:
 
 # -- what the sandbox loads -------------------------------------------------------------
 
-def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+def prepare_files(facts, state_probes: list[Probe] = ()
+                  ) -> tuple[dict[str, str], dict[str, str], dict[str, str], list[str]]:
     """CommonJS source of every backend module (with the probes of the judged states), the reason a
     module could not be prepared, and where the grammar could not parse a module (said when V8 does
-    not compile it either); all keyed by sandbox path. A module that could not be prepared still
-    exists: loading it throws its reason, so whatever imports it fails naming the module."""
+    not compile it either); all keyed by sandbox path; and what the transform left out ("m.ts:
+    decorators of the anonymous class at line 4 were ignored"). A module that could not be prepared
+    still exists: loading it throws its reason, so whatever imports it fails naming the module."""
     edits: dict[Path, list] = {}
     for probe in state_probes:
         if probe.path is not None:
             edits.setdefault(probe.path, []).extend(probe.edits)
-    files, problems, hints = {}, {}, {}
+    files, problems, hints, notes = {}, {}, {}, []
     for path, info in facts.graph.modules.items():
         data = probes.apply(info.parsed.data, edits.get(path, []))
         needs = path.suffix in (".ts", ".tsx", ".mts", ".cts") or any(h in data for h in _ESM_HINT)
@@ -129,8 +136,9 @@ def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str]
         files[name] = result.code
         if result.problems:
             hints[name] = result.problems[0]
+        notes += [f"{name}: {note}" for note in result.notes]
     _add_json_modules(facts, files)
-    return files, problems, hints
+    return files, problems, hints, notes
 
 
 _JSON_SPECIFIER = re.compile(rb"""(?:from\s*|require\(\s*)['"](\.{1,2}/[^'"\n]+?\.json)['"]""")
@@ -210,17 +218,19 @@ def _entry_candidates(target: PurePosixPath) -> list[str]:
     return [normal, normal + ".js", f"{normal}/index.js", normal.removesuffix(".js") + ".js"]
 
 
-def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str]]:
-    files, problems, hints = prepare_files(facts, state_probes)
+def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str], list[str]]:
+    files, problems, hints, notes = prepare_files(facts, state_probes)
     packages = prepare_packages(facts, files)
     return ({"files": files, "hints": hints, "packages": packages, "shapes": stub_data.sandbox_data(facts),
-             "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}, problems)
+             "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}},
+            problems, notes)
 
 
 # -- planning -------------------------------------------------------------------------
 
-def invocation(facts, entry_id: str, bundle: str | None = None) -> Invocation | str:
-    """How to invoke entry ``entry_id`` (of handler file ``bundle``, app-relative, when given)."""
+def invocation(facts, entry_id: str, bundle: str | None = None, values: Values | None = None) -> Invocation | str:
+    """How to invoke entry ``entry_id`` (of handler file ``bundle``, app-relative, when given); ``values``
+    answers what the names the entry compares its input with stand for."""
     entry = next((e for e in facts.entries.entries if e.id == entry_id and
                   (bundle is None or e.bundle is not None and sandbox_path(facts, e.bundle) == "/" + bundle)), None)
     if entry is None:
@@ -231,16 +241,40 @@ def invocation(facts, entry_id: str, bundle: str | None = None) -> Invocation | 
     export = function.handler.rsplit(".", 1)[1]
     resolver_key = entry_id.split(":", 1)[1] if entry_id.startswith("resolver:") else None
     kind = "resolver" if resolver_key else next((k for k in ENTRY_KINDS if k in entry.invoked_by), "function")
-    source, params, context_params, location = "", [], [], None
+    source, params, context_params, constants, location = "", [], [], {}, None
     if entry.node is not None:
         source = text(entry.node)
         params = _payload_names(entry.node, resolver=resolver_key is not None)
         context_params = _context_names(entry.node, resolver=resolver_key is not None)
+        constants = _compared_constants(entry.node, entry.file, values or Values(
+            [info.parsed for info in facts.graph.modules.values()], facts.graph))
         location = facts.graph.modules[entry.file].parsed.location(entry.node)
     elif entry.site is not None and entry.site_file is not None:  # a wrapped handler: where it is registered
         location = facts.graph.modules[entry.site_file].parsed.location(entry.site)
     return Invocation(entry_id, sandbox_path(facts, Path(str(function.handler_file))), export, resolver_key, kind,
-                      source, params, location, context_params)
+                      source, params, location, context_params, constants)
+
+
+def _compared_constants(fn: tree_sitter.Node, path: Path, values: Values) -> dict[str, str]:
+    """What the names an entry compares with stand for (`case TriageAction.Refresh:` with an enum or a
+    constant of another file), by their text: the payload builder reads the entry's code as text."""
+    found: dict[str, str] = {}
+    stack = [fn]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        operands = []
+        if node.type == "switch_case":
+            operands = [node.child_by_field_name("value")]
+        elif node.type == "binary_expression" and text(node.child_by_field_name("operator")) in stub_data.EQUALITY:
+            operands = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+        for operand in operands:
+            if operand is not None and operand.type in ("identifier", "member_expression") and \
+                    text(operand) not in found:
+                value = values.string(operand, Where(path))
+                if value is not None:
+                    found[text(operand)] = value
+    return found
 
 
 def _parameter(fn, index: int):
@@ -347,12 +381,12 @@ def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
     return next((bundle for bundle, ids in shared.items() if writer in ids and reader in ids), False)
 
 
-def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int = 0) -> Plan:
+def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int | None = 0) -> Plan:
     a, b = tenant("A"), tenant("B")
     planned = Plan(finding, writer, reader, (a, b), variant=variant)
     planned.payloads = {
-        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant),
-        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant),
+        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant, writer.constants),
+        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant, reader.constants),
     }
     return planned
 
@@ -388,8 +422,9 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
     threw: set[str] = set()  # entries whose replay failed, for every finding of the app
     firsts = {(f.location, f.properties.get("state")): f for f in reversed(targets)}  # one probe per state
     states = {key: probes.probe_for(f, n, facts.graph.modules) for n, (key, f) in enumerate(firsts.items())}
-    header, problems = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
+    header, problems, notes = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
     known: dict[tuple[str, str | None], Invocation | str] = {}
+    values = Values([info.parsed for info in facts.graph.modules.values()], facts.graph)
     with Session(header) as session:
         for index, finding in enumerate(targets):
             probe = states[(finding.location, finding.properties.get("state"))]
@@ -397,11 +432,14 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
                 _unconfirmed(finding, f"the replay cannot observe the state: {probe}", "not-run")
                 continue
             share = budget.left() / (len(targets) - index)
-            _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share)
+            _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share, values)
+    for finding in targets if notes else ():  # the replayed code is not quite the app's: say where
+        finding.properties["confirmation"]["transformNotes"] = notes
 
 
 def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, problems: dict[str, str],
-                 known: dict[tuple[str, str | None], Invocation | str], threw: set[str], deadline: float) -> None:
+                 known: dict[tuple[str, str | None], Invocation | str], threw: set[str], deadline: float,
+                 values: Values) -> None:
     """Try pairs, best first, until one confirms, MAX_PAIRS are tried or the finding's share of the
     budget is gone; record the best outcome (the earliest pair's among equals) and every attempt."""
     attempts: list[dict] = []
@@ -410,7 +448,7 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
         bundle = _bundle(finding, writer_id, reader_id) or None
         for entry in (writer_id, reader_id):
             if (entry, bundle) not in known:
-                known[(entry, bundle)] = invocation(facts, entry, bundle)
+                known[(entry, bundle)] = invocation(facts, entry, bundle, values)
         writer, reader = known[(writer_id, bundle)], known[(reader_id, bundle)]
         unusable = next((x for x in (writer, reader) if isinstance(x, str)), None) or \
             problems.get(writer.file) or problems.get(reader.file)
@@ -421,11 +459,16 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
             threw.update(i for i, x in ((writer_id, writer), (reader_id, reader))
                          if isinstance(x, str) or problems.get(x.file))
         else:
-            for variant in range(payloads.variants(writer.source, writer.params, writer.context_params)):  # one per compared literal
-                verdict = attempt(session, make_plan(finding, writer, reader, variant), probe, deadline)
-                if verdict.confirmed or deadline <= time.monotonic():
+            verdict, failed = None, None
+            for variant in payloads.variants(writer.source, writer.params, writer.context_params, writer.constants):
+                tried = attempt(session, make_plan(finding, writer, reader, variant), probe, deadline)
+                if verdict is None or OUTCOMES.index(tried.outcome) < OUTCOMES.index(verdict.outcome):
+                    verdict = tried
+                # an entry threw only if it threw in every variant (one rejects `action: 'forget'`, another runs)
+                failed = set(tried.threw) if failed is None else failed & set(tried.threw)
+                if tried.confirmed or deadline <= time.monotonic():
                     break
-            threw.update(verdict.threw)  # the last variant's: an earlier one may throw where a later one runs
+            threw.update(failed)
         attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
                          "outcome": verdict.outcome, "reason": verdict.reason})
         if best is None or OUTCOMES.index(verdict.outcome) < OUTCOMES.index(best.outcome):
@@ -648,7 +691,7 @@ def trace(facts, entry_id: str, payload: Any, limits: Limits = Limits()) -> str:
     target = invocation(facts, entry_id)
     if isinstance(target, str):
         raise ValueError(target)
-    header, problems = _header(facts, limits)
+    header, problems, _ = _header(facts, limits)
     if target.file in problems:
         raise ValueError(problems[target.file])
     a, b = tenant("A"), tenant("B")

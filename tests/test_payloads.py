@@ -27,11 +27,14 @@ def test_fields_read_through_destructuring_aliases_and_optional_chains() -> None
 
 
 def test_a_field_compared_with_literals_gets_one_per_variant() -> None:
-    assert payloads.variants(RESOLVER, ["payload"]) == 2
+    assert payloads.variants(RESOLVER, ["payload"]) == [0, 1, None]
     first, second = (payloads.payload_for("resolver", RESOLVER, ["payload"], A, v) for v in (0, 1))
     assert (first["action"], second["action"]) == ("sync", "status")  # through the `action: kind` rename
     assert first["options"] == second["options"] == {"mode": "full"}
-    assert payloads.variants("async (event) => event.issue.key", ["event"]) == 1
+    assert payloads.variants("async (event) => event.issue.key", ["event"]) == [None]
+    # variant None sets no compared field: the code past `if (mode === 'full') return` is reached too
+    unset = payloads.payload_for("resolver", RESOLVER, ["payload"], A, None)
+    assert unset["options"]["mode"] != "full" and unset["action"] not in ("sync", "status")
 
 
 def test_a_resolver_reading_req_payload_and_req_context() -> None:
@@ -43,7 +46,7 @@ def test_a_resolver_reading_req_payload_and_req_context() -> None:
       switch (ctx.extension.type) { case 'jira:dashboardGadget': return board; case 'jira:issuePanel': return issueKey; }
     }"""
     assert payloads.payload_for("resolver", source, ["req.payload"], A) == {"issueKey": "PROJ-1"}
-    assert payloads.variants(source, ["req.payload"], ["req.context"]) == 2
+    assert payloads.variants(source, ["req.payload"], ["req.context"]) == [0, 1, None]
     first, second = (payloads.context(A, source, ["req.context"], v) for v in (0, 1))
     assert (first["extension"]["type"], second["extension"]["type"]) == ("jira:dashboardGadget", "jira:issuePanel")
     assert first["extension"]["gadgetConfiguration"] == {"boardId": "42"}

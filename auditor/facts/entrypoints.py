@@ -230,7 +230,19 @@ def _callers(fn: tree_sitter.Node, path: Path, graph: ModuleGraph,
     name = text(name_node)
     if fn.type == "method_definition" or name_node.type != "identifier":
         return _member_references(name, graph, members)
-    return _name_references(fn, name, path, graph)
+    named = _name_references(fn, name, path, graph)
+    if named is not None and _namespace_member(fn):  # `PageCache.put(…)` outside the namespace
+        named += _member_references(name, graph, members)
+    return named
+
+
+def _namespace_member(fn: tree_sitter.Node) -> bool:
+    """Is ``fn`` declared in a TypeScript namespace's body (where code outside calls it as a member)?"""
+    block = fn.parent
+    while block is not None and block.type in ("export_statement", "variable_declarator", "lexical_declaration"):
+        block = block.parent
+    return block is not None and block.type == "statement_block" and block.parent is not None and \
+        block.parent.type in ("internal_module", "module")
 
 
 def _function_name(fn: tree_sitter.Node) -> tree_sitter.Node | str | None:
@@ -397,7 +409,8 @@ def _statement_export_names(statement: tree_sitter.Node) -> list[str]:
 def _esm_export(statement, export, graph, path):
     declaration = statement.child_by_field_name("declaration")
     if declaration is not None:
-        if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration"):
+        if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration",
+                                "enum_declaration"):
             name = declaration.child_by_field_name("name")
             return declaration if name is not None and text(name) == export else None
         for declarator in declaration.named_children:

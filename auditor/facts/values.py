@@ -274,7 +274,7 @@ class Values:
             return self._parameter(decl, where, trace)
         if decl.kind == "import":
             return self._imported(decl.name, where.path)
-        if decl.kind in ("function", "class"):
+        if decl.kind in ("function", "class", "enum"):
             return [(decl.node.parent, where)]
         declarator = decl.declarator
         if decl.kind not in ("const", "let", "var") or declarator is None or declarator.type != "variable_declarator":
@@ -374,12 +374,14 @@ class Values:
                 values = self._property(value, key, at, trace)
             elif value.type in _CLASSES:
                 values = self._class_member(value, key, at.path, static=True)
+            elif value.type == "enum_declaration":
+                values = _enum_member(value, key, at)
             elif value.type == "new_expression":
-                classes = [c for c, _ in self._sources(value.child_by_field_name("constructor"), at, trace, depth + 1)
-                           if c is not None and c.type in _CLASSES]
+                classes = [(c, c_at) for c, c_at in self._sources(value.child_by_field_name("constructor"), at, trace,
+                                                                  depth + 1) if c is not None and c.type in _CLASSES]
                 values = None
-                for cls in classes:
-                    values = (values or []) + (self._class_member(cls, key, at.path, static=False) or [])
+                for cls, c_at in classes:  # read in the class's own file
+                    values = (values or []) + (self._class_member(cls, key, c_at.path, static=False) or [])
             else:
                 return None
             if values is None:
@@ -650,6 +652,17 @@ def _parameter_slot(decl: Declaration) -> tuple[int, str | None, tree_sitter.Nod
     for index, param in enumerate(params):
         if same(param, current):
             return index, key, default
+    return None
+
+
+def _enum_member(enum: tree_sitter.Node, key: str, where: Where) -> list[Source] | None:
+    """A TypeScript enum member's initializer (`Refresh = 'refresh'`); an auto-numbered member has no
+    expression to read (unknown)."""
+    body = enum.child_by_field_name("body")
+    for member in body.named_children if body is not None else []:
+        name = member.child_by_field_name("name") if member.type == "enum_assignment" else member
+        if name is not None and (string_value(name) if name.type == "string" else text(name)) == key:
+            return [(member.child_by_field_name("value"), where) if member.type == "enum_assignment" else (None, where)]
     return None
 
 
