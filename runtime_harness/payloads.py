@@ -42,6 +42,12 @@ PER_INVOCATION = re.compile(r"(job|request|invocation|trace|span|correlation|ses
                             r"[_-]?ids?$|uuid$|guid$|nonce$", re.I)
 
 
+# A storage key naming product objects (`board:PROJ`, `tracked-boards`, `sprint-ids`) holds their ids, which
+# are per-site counters or keys: both tenants store the same ones (board 1 exists on every site).
+STORED_IDS = re.compile(r"^(?:[a-z]+[-_])*(issue|project|page|space|board|sprint|filter|component|version)"
+                        r"(?:s|[-_]?ids?)?$", re.I)
+
+
 def is_keyish(name: str) -> bool:
     return bool(KEYISH.search(name) or KEYISH_CASED.search(name)) and not PER_INVOCATION.search(name)
 
@@ -49,7 +55,8 @@ def is_keyish(name: str) -> bool:
 def js_rules() -> dict:
     """The same naming rules for the sandbox, which makes up fields the code reads at run time."""
     return {"shared": [[pattern.pattern, value] for pattern, value in SHARED_VALUES],
-            "keyish": KEYISH.pattern, "keyishCased": KEYISH_CASED.pattern, "perInvocation": PER_INVOCATION.pattern}
+            "keyish": KEYISH.pattern, "keyishCased": KEYISH_CASED.pattern, "perInvocation": PER_INVOCATION.pattern,
+            "storedIds": STORED_IDS.pattern}
 
 
 def shared_value(name: str) -> str:
@@ -263,7 +270,7 @@ def context(tenant: dict, source: str = "", params: list[str] = (), variant: int
 def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant: int | None = 0,
                 constants: dict | None = None) -> Any:
     """The first argument an entry receives. ``kind``: resolver, webtrigger, trigger, consumer,
-    scheduledTrigger or function; ``source`` is the entry function's code; ``params`` its
+    scheduledTrigger, jira:jqlFunction or function; ``source`` is the entry function's code; ``params`` its
     parameter names (for resolvers: the names bound to `payload`); ``variant`` picks which literal
     a compared field gets (see `variants`)."""
     canary = tenant["canary"]
@@ -299,6 +306,8 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
         body = built.pop("body", {}) if isinstance(built.get("body"), dict) else {}
         return _merge(built, {"body": _merge(body, {"issueKey": "PROJ-1", "text": f"{canary}:text"}),
                               "jobId": f"job-{canary}"})
+    if kind == "jira:jqlFunction":  # `issue in linkedTo("PROJ-1")`: what a user typed, the same on both sites
+        return _merge(built, {"clause": {"field": "issue", "operator": "in", "arguments": ["PROJ-1"]}})
     if kind == "scheduledTrigger":
         return _merge(built, {"context": {"cloudId": tenant["cloudId"], "moduleKey": "module"},
                               "contextToken": f"{canary}:token"})

@@ -39,7 +39,7 @@ from runtime_harness.probes import Probe
 from runtime_harness.session import Session
 from runtime_harness.transform import transform
 
-ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger")
+ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger", "jira:jqlFunction")
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024
 _ESM_HINT = (b"import ", b"export ", b"import{", b"export{", b"import(")
 

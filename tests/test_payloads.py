@@ -84,9 +84,11 @@ def test_schema_shaped_responses_seeded_literals_and_seeded_storage() -> None:
         "  const search = await (await api.asApp().requestJira(route`/rest/api/3/search/jql`, { method: 'POST' })).json();\n"
         "  const config = { colour: 'red', ...(await kvs.get('config')) };\n"
         "  const { results } = await kvs.query().getMany();\n"
+        "  const board = await kvs.get('board:PROJ'), tracked = await kvs.get('tracked-boards');\n"
+        "  const summary = await kvs.get('issue-summary:PROJ-1');\n"
         "  return { points: fields.find((f) => f.name === 'Story Points'), count: fields.length,\n"
         "    summary: search.issues[1].fields.summary, isLast: search.isLast, colour: String(config.colour),\n"
-        "    theme: String(config.theme), listed: results.length };\n"
+        "    theme: String(config.theme), listed: results.length, board, tracked, stored: String(summary) };\n"
         "};\n")}
     from runtime_harness import stub_data
 
@@ -106,6 +108,8 @@ def test_schema_shaped_responses_seeded_literals_and_seeded_storage() -> None:
     assert out["summary"].startswith(A["canary"]) and out["isLast"] is True
     assert out["colour"].startswith(A["canary"]) and out["theme"].startswith(A["canary"])  # storage seeded
     assert out["listed"] == 1
+    # keys naming product objects hold their ids, alike for every site; other keys hold the site's data
+    assert (out["board"], out["tracked"]) == ("42", ["42"]) and out["stored"].startswith(A["canary"])
 
 
 def test_a_field_a_helper_compares_is_made_up_as_that_literal(make_app) -> None:

@@ -372,7 +372,52 @@ def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
                 if found is not None:
                     info.exports.setdefault(name, found)
     found = info.exports.get(export)
+    if found is None:
+        found = _whole_module_export(info.parsed, path, export, graph)
     return _follow_local(info.parsed, path, found, graph, depth) if found is not None else None
+
+
+def _whole_module_export(parsed: ParsedFile, path: Path, export: str, graph: ModuleGraph):
+    """``export`` of a module that hands over a whole object as its exports: another module
+    (`module.exports = require('../dist/index.js')`, a bundle loaded by its handler file) or esbuild's
+    export namespace (`module.exports = __toCommonJS(main_exports)` with
+    `__export(main_exports, { refresh: () => refresh })`)."""
+    for statement in parsed.tree.root_node.named_children:
+        expr = statement.named_children[0] if statement.type == "expression_statement" and \
+            statement.named_children else None
+        if expr is None or expr.type != "assignment_expression" or \
+                text(expr.child_by_field_name("left")) != "module.exports":
+            continue
+        right = unwrap(expr.child_by_field_name("right"))
+        callee = right.child_by_field_name("function") if right is not None and right.type == "call_expression" \
+            else None
+        args = right.child_by_field_name("arguments") if callee is not None else None
+        first = args.named_children[0] if args is not None and args.named_children else None
+        if callee is None or first is None:
+            continue
+        if text(callee) == "require" and first.type == "string":
+            target = graph.resolve(string_value(first), path)
+            return ("reexport", target, export) if target is not None else None
+        if callee.type == "identifier" and text(callee).endswith("toCommonJS") and first.type == "identifier":
+            return _esbuild_export(parsed, text(first), export)
+    return None
+
+
+def _esbuild_export(parsed: ParsedFile, namespace: str, export: str):
+    """The function esbuild's `__export(namespace, { export: () => fn })` names."""
+    for node in parsed.occurrences(re.escape(namespace)):
+        args = node.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is None or call.type != "call_expression" or not text(call.child_by_field_name("function")).endswith(
+                "__export") or args.named_children[0] != node or len(args.named_children) < 2:
+            continue
+        for pair in args.named_children[1].named_children:
+            key, getter = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+            if pair.type == "pair" and key is not None and text(key).strip("'\"") == export and \
+                    getter is not None and getter.type == "arrow_function":
+                body = getter.child_by_field_name("body")
+                return body if body is not None and body.type == "identifier" else None
+    return None
 
 
 def _statement_export_names(statement: tree_sitter.Node) -> list[str]:
