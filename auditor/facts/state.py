@@ -518,7 +518,8 @@ class _ModuleAnalyzer:
             if ref == decl.node or not (fn.start_byte <= ref.start_byte < fn.end_byte):
                 continue
             classified = _classify_access(ref, parsed)
-            if classified is None or classified[0] != "write":
+            # `list.push(x)`, `entry.count = n` change the element; `url = url.replace(…)` only the local
+            if classified is None or classified[0] != "write" or classified[1] in _REBINDINGS:
                 continue
             _, how, _, value, write_top = classified
             write = Access("write", parsed.location(write_top), write_top, fn,
@@ -792,6 +793,9 @@ def _property_of(node: tree_sitter.Node) -> str | None:
         index = parent.child_by_field_name("index")
         return string_value(index) if index is not None and index.type == "string" else None
     return None
+
+
+_REBINDINGS = ("STATE = …", "STATE++", "delete STATE")  # writes of a name itself, not of what it holds
 
 
 def _classify_access(ref: tree_sitter.Node, parsed: ParsedFile):
