@@ -114,6 +114,9 @@ def _reads(nodes: list[tree_sitter.Node], root: str, depth: int = 0) -> list[lis
                 top = parent
             elif parent.type in ("member_expression", "subscript_expression") and \
                     parent.child_by_field_name("object") == top and _step(parent) is not None:
+                if parent.parent is not None and parent.parent.type == "call_expression" and \
+                        parent.parent.child_by_field_name("function") == parent:
+                    break  # `items.find(…)`: a method of the value read so far, not a field of it
                 path.append(_step(parent))
                 top = parent
             elif parent.type == "arguments" and parent.parent is not None and \
@@ -301,6 +304,11 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
                                   "summary": f"{canary}:summary", "description": f"{canary}:description",
                                   "priority": {"name": "Highest"}, "status": {"name": "Open"},
                                   "project": {"key": "PROJ", "id": "10000"}}},
+                              # an update's changelog; `toString` is a field name here, a string
+                              "changelog": {"id": "10400", "items": [{
+                                  "field": "status", "fieldtype": "jira", "fieldId": "status", "from": "10000",
+                                  "fromString": f"{canary}:fromString", "to": "10001",
+                                  "toString": f"{canary}:toString"}]},
                               "timestamp": "2026-01-01T00:00:00.000Z"})
     if kind == "consumer":
         body = built.pop("body", {}) if isinstance(built.get("body"), dict) else {}

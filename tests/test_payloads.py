@@ -161,3 +161,14 @@ permissions:
   scopes:
     - read:jira-work
 """
+
+
+def test_a_method_called_on_a_field_is_not_a_field_and_events_carry_a_changelog() -> None:
+    source = """async (event) => {
+      const change = event.changelog?.items.find((item) => item.field === 'status');
+      return [event.issue.key.trim(), change?.toString];
+    }"""
+    made = payloads.payload_for("trigger", source, ["event"], A)
+    assert made["issue"]["key"] == "PROJ-1"  # `.trim()` is called on the key, it is not a field of it
+    (item,) = made["changelog"]["items"]     # the event's list, not an object with a `find` field
+    assert item["field"] == "status" and isinstance(item["toString"], str)
