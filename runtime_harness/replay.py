@@ -89,6 +89,8 @@ class Plan:
     tenants: tuple[dict, dict]
     payloads: dict[str, Any] = field(default_factory=dict)
     variant: int | None = 0   # see payloads.variants
+    # Invocations of tenant A before its writer: entries that fill other state the write depends on
+    warmup: tuple[Invocation, ...] = ()
 
 
 def tenant(name: str) -> dict:
@@ -326,6 +328,8 @@ def _context_names(fn, resolver: bool) -> list[str]:
 
 
 MAX_PAIRS = 40  # a hard cap per finding; the finding's share of --replay-budget usually ends it first
+MAX_WARMUP = 5        # other writers tenant A runs before its writer, in the last tries
+MAX_WARMUP_PAIRS = 3  # pairs that ran tried again that way
 
 
 def directness(facts, finding: Finding) -> dict[str, int]:
@@ -381,9 +385,10 @@ def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
     return next((bundle for bundle, ids in shared.items() if writer in ids and reader in ids), False)
 
 
-def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int | None = 0) -> Plan:
+def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int | None = 0,
+              warmup: tuple[Invocation, ...] = ()) -> Plan:
     a, b = tenant("A"), tenant("B")
-    planned = Plan(finding, writer, reader, (a, b), variant=variant)
+    planned = Plan(finding, writer, reader, (a, b), variant=variant, warmup=warmup)
     planned.payloads = {
         "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant, writer.constants),
         "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant, reader.constants),
@@ -425,6 +430,7 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
     header, problems, notes = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
     known: dict[tuple[str, str | None], Invocation | str] = {}
     values = Values([info.parsed for info in facts.graph.modules.values()], facts.graph)
+    writers = list(dict.fromkeys(w for f in targets for w in f.properties.get("writerEntryPoints") or []))
     with Session(header) as session:
         for index, finding in enumerate(targets):
             probe = states[(finding.location, finding.properties.get("state"))]
@@ -432,24 +438,32 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
                 _unconfirmed(finding, f"the replay cannot observe the state: {probe}", "not-run")
                 continue
             share = budget.left() / (len(targets) - index)
-            _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share, values)
+            _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share, values,
+                         writers)
     for finding in targets if notes else ():  # the replayed code is not quite the app's: say where
         finding.properties["confirmation"]["transformNotes"] = notes
 
 
 def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, problems: dict[str, str],
                  known: dict[tuple[str, str | None], Invocation | str], threw: set[str], deadline: float,
-                 values: Values) -> None:
+                 values: Values, writers: list[str]) -> None:
     """Try pairs, best first, until one confirms, MAX_PAIRS are tried or the finding's share of the
-    budget is gone; record the best outcome (the earliest pair's among equals) and every attempt."""
+    budget is gone; record the best outcome (the earliest pair's among equals) and every attempt.
+    When every pair ran but B received nothing, the best pair runs once more after tenant A's other
+    writers (``writers``: the entries writing any judged state of the app), in case the write needs
+    state they fill first (a sprint cached by a refresh trigger before a status request caches its issues)."""
     attempts: list[dict] = []
     best: Verdict | None = None
+
+    def prepared(entry: str, bundle: str | None) -> Invocation | str:
+        if (entry, bundle) not in known:
+            known[(entry, bundle)] = invocation(facts, entry, bundle, values)
+        return known[(entry, bundle)]
+
+    ran: list[tuple[Invocation, Invocation, str | None]] = []
     for writer_id, reader_id in pairs(finding, directness(facts, finding), threw):
         bundle = _bundle(finding, writer_id, reader_id) or None
-        for entry in (writer_id, reader_id):
-            if (entry, bundle) not in known:
-                known[(entry, bundle)] = invocation(facts, entry, bundle, values)
-        writer, reader = known[(writer_id, bundle)], known[(reader_id, bundle)]
+        writer, reader = prepared(writer_id, bundle), prepared(reader_id, bundle)
         unusable = next((x for x in (writer, reader) if isinstance(x, str)), None) or \
             problems.get(writer.file) or problems.get(reader.file)
         out_of_time = deadline <= time.monotonic()
@@ -469,11 +483,26 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
                 if tried.confirmed or deadline <= time.monotonic():
                     break
             threw.update(failed)
+            if not failed:
+                ran.append((writer, reader, bundle))
         attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
                          "outcome": verdict.outcome, "reason": verdict.reason})
         if best is None or OUTCOMES.index(verdict.outcome) < OUTCOMES.index(best.outcome):
             best = verdict
         if verdict.confirmed or out_of_time:
+            break
+    for writer, reader, bundle in ran[:MAX_WARMUP_PAIRS] if best is not None and best.outcome == "not-confirmed" else ():
+        others = [prepared(w, bundle) for w in writers if w != writer.entry]
+        # only entries of the writer's handler file share its module state
+        warmup = tuple(x for x in others if isinstance(x, Invocation) and x.file == writer.file)[:MAX_WARMUP]
+        if not warmup or deadline <= time.monotonic():
+            continue
+        verdict = attempt(session, make_plan(finding, writer, reader, None, warmup), probe, deadline)
+        attempts.append({"writer": writer.entry, "reader": reader.entry, "after": [w.entry for w in warmup],
+                         "confirmed": verdict.confirmed, "outcome": verdict.outcome, "reason": verdict.reason})
+        if OUTCOMES.index(verdict.outcome) < OUTCOMES.index(best.outcome):
+            best = verdict
+        if verdict.confirmed:
             break
     if best is None:
         _unconfirmed(finding, "no entry point was found that writes the state", "not-run")
@@ -488,24 +517,30 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
 def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verdict:
     """Replay one (writer, reader) pair: shared isolate, fresh isolates, and the named state reset."""
     a, b = plan.tenants
-    steps = [plan.writer.step(a, plan.payloads["A"], plan.variant), plan.reader.step(b, plan.payloads["B"], plan.variant)]
+    steps = [w.step(a, payloads.payload_for(w.kind, w.source, w.params, a, None, w.constants), None)
+             for w in plan.warmup]
+    k = len(steps)  # the writer's step
+    steps += [plan.writer.step(a, plan.payloads["A"], plan.variant), plan.reader.step(b, plan.payloads["B"], plan.variant)]
     left = lambda: deadline - time.monotonic()  # noqa: E731
     shared = session.run({"id": "shared", "steps": steps,
-                          "inspect": {"after": 0, "state": probe.id, "canary": a["canary"]}}, left())
+                          "inspect": {"after": k, "state": probe.id, "canary": a["canary"]}}, left())
     failure = _failure(plan, shared)
     if failure:
         return Verdict("not-confirmed", failure, threw=tuple(
-            invocation.entry for invocation, step in zip((plan.writer, plan.reader), shared["steps"] + [None])
+            invocation.entry for invocation, step in zip((*plan.warmup, plan.writer, plan.reader),
+                                                         shared["steps"] + [None] * len(steps))
             if step is None or not step["ok"]))
-    write_step, read_step = shared["steps"]
+    write_step, read_step = shared["steps"][k:]
     excerpt = _seen(read_step, a["canary"])
-    # With a fresh isolate per invocation A's step cannot touch B's: B runs alone, as the second invocation.
-    fresh = session.run({"id": "fresh", "fresh": True, "steps": [dict(steps[1], step=1)]}, left())
+    # With a fresh isolate per invocation A's step cannot touch B's: B runs alone, at the same place in the
+    # sequence (the clock and random numbers follow it).
+    fresh = session.run({"id": "fresh", "fresh": True, "steps": [dict(steps[-1], step=k + 1)]}, left())
     fresh_read = fresh["steps"][0] if len(fresh["steps"]) == 1 and fresh["steps"][0]["ok"] else None
     fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read else None
     details = {
         "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)",
         "writer": plan.writer.entry, "reader": plan.reader.entry, "state": plan.finding.properties.get("state"),
+        **({"afterTenantARan": [w.entry for w in plan.warmup]} if plan.warmup else {}),
         "payloads": plan.payloads, "canary": a["canary"], "tenants": {"A": a["cloudId"], "B": b["cloudId"]},
         "sharedValues": _shared_values(plan, shared["steps"]),
         "observed": excerpt, "freshIsolatePerInvocationLeaks": fresh_leak,
@@ -548,7 +583,7 @@ def _influence(session: Session, plan: Plan, steps: list[dict], probe: Probe, fr
     again, unreset = _reset_run(session, plan, steps, probe, seconds)
     if unreset:
         return False, {"method": "reset", "detail": f"'{name}' could not be reset to tell what caused it ({unreset})"}
-    if _observable(again["steps"][1]) != _observable(fresh_read):
+    if _observable(again["steps"][-1]) != _observable(fresh_read):
         return False, {"method": "reset", "detail": f"with '{name}' reset before B's step the output still "
                                                     "differed: something else carried the change"}
     return True, {"method": "reset", "detail": f"with '{name}' reset to a freshly initialised value before B's "
@@ -563,12 +598,12 @@ def _through_state(session: Session, plan: Plan, steps: list[dict], probe: Probe
     alone can too (data kept in a closure or a private field): either is evidence, neither is proof
     of the opposite."""
     canary, name = plan.tenants[0]["canary"], plan.finding.properties.get("state")
-    shared_read, inspected = shared["steps"][1], shared.get("inspected") or {}
+    shared_read, inspected = shared["steps"][-1], shared.get("inspected") or {}
     again, unreset = _reset_run(session, plan, steps, probe, seconds)
     clean = unreset is None
     # Each datum the stubs hand out is distinct (canary-<n>, canary:<field>), and A's step runs the same
     # in both runs: what B lost with the state reset is what the state carried.
-    lost = _tokens(shared_read, canary) - _tokens(again["steps"][1], canary) if clean else set()
+    lost = _tokens(shared_read, canary) - _tokens(again["steps"][-1], canary) if clean else set()
     if lost:
         return True, {"method": "reset", "detail": f"with '{name}' reset to a freshly initialised value "
                                                    f"before tenant B's step, B no longer received "
@@ -590,19 +625,23 @@ def _reset_run(session: Session, plan: Plan, steps: list[dict], probe: Probe,
                seconds: float) -> tuple[dict, str | None]:
     """A and B again, with the named state reset to a freshly initialised value between their steps;
     and why that did not work, if it did not."""
-    again = session.run({"id": "reset", "steps": steps, "reset": {"after": 0, "state": probe.id}}, seconds)
+    again = session.run({"id": "reset", "steps": steps, "reset": {"after": len(steps) - 2, "state": probe.id}},
+                        seconds)
     reset = again.get("reset") or {}
-    if reset.get("reset") and len(again["steps"]) == 2 and all(s["ok"] for s in again["steps"]):
+    if reset.get("reset") and len(again["steps"]) == len(steps) and all(s["ok"] for s in again["steps"]):
         return again, None
     return again, reset.get("error") or _failure(plan, again) or "no answer"
 
 
 def _failure(plan: Plan, shared: dict) -> str | None:
     steps = shared["steps"]
+    roles = [("tenant A's earlier", w.entry) for w in plan.warmup] + \
+        [("writer", plan.writer.entry), ("reader", plan.reader.entry)]
     failed = next((step for step in steps if not step["ok"]), None)
-    if failed is None and len(steps) == 2:
+    if failed is None and len(steps) == len(roles):
         return None
-    role, entry = ("reader", plan.reader.entry) if steps and steps[0]["ok"] else ("writer", plan.writer.entry)
+    ran = next((i for i, step in enumerate(steps) if not step["ok"]), len(steps))
+    role, entry = roles[min(ran, len(roles) - 1)]
     problems = "; ".join(shared["problems"]) if shared["problems"] else "did not run"
     return f"{role} {entry} failed: {failed['error'] if failed else problems}"
 
@@ -657,10 +696,12 @@ def _record_confirmation(finding: Finding, plan: Plan, details: dict) -> None:
     finding.properties["confirmation"] = dict(details, outcome="confirmed")
     legacy = "with a fresh isolate per invocation it did not" if details["freshIsolatePerInvocationLeaks"] is False \
         else "the fresh-isolate comparison did not complete"
-    finding.message += (f"; confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
+    ran = ", then ".join([w.entry for w in plan.warmup] + [plan.writer.entry])
+    finding.message += (f"; confirmed by replay: after tenant A ran {ran}, tenant B's "
                         f"{plan.reader.entry} returned or sent A's data ({a['canary']}) through "
                         f"'{details['state']}' ({details['throughState']['detail']}); {legacy}.")
-    flow = []
+    flow = [w.location.with_message(f"replay: tenant A runs {w.entry} first") for w in plan.warmup
+            if w.location is not None]
     if plan.writer.location is not None:
         flow.append(plan.writer.location.with_message(f"replay: tenant A runs {plan.writer.entry} (writes)"))
     if plan.reader.location is not None:
