@@ -1,0 +1,93 @@
+"""Reports secrets written into the app: literal signing, MAC and cipher keys, credential headers, and
+secrets in the manifest's OAuth providers.
+
+## What it does
+Follows constants (through variables, object properties, module constants, imports, concatenation
+and templates, `Buffer.from(s).toString('base64')`, `btoa(s)`, `new TextEncoder().encode(s)`) into:
+
+* the key argument of a signing, MAC, cipher or key-derivation function: `jsonwebtoken`
+  `sign`/`verify`; `jwt-simple` `encode`/`decode`; `atlassian-jwt`
+  `encodeSymmetric`/`decodeSymmetric`/`encodeAsymmetric`; Node's `crypto` `createHmac`,
+  `createCipheriv`, `createDecipheriv`, `createSecretKey`, `pbkdf2`, `scrypt` (and their `Sync`
+  forms); `crypto-js` `Hmac*`, `PBKDF2` and the `encrypt`/`decrypt` of `AES`, `DES`, `TripleDES`,
+  `Rabbit`, `RC4`; `jose` `jwtVerify`, `jwtDecrypt`, `compactDecrypt`, `new SignJWT(…).sign(key)`,
+  `new EncryptJWT(…).encrypt(key)`; `bcrypt`/`bcryptjs` `compare` against a literal hash (a
+  hard-coded password). A bcrypt salt or round count is no secret and is not reported;
+* the value of an `Authorization`, `Proxy-Authorization`, `X-API-Key`, `Api-Key`, `X-Auth-Token`,
+  `X-Api-Token` or `Private-Token` header (object key, `headers.set(…)`, `h.Authorization = …`),
+  after its scheme (`Basic `, `Bearer `…);
+* in `manifest.yml`, a value under `providers.auth[].actions` query parameters, override headers or
+  body whose key names a secret (`client_secret`, `password`, `api_key`, `access_token`,
+  `Authorization`…) and that is not a `{{…}}` or `${…}` template.
+
+A constant used only when a value read at run time is missing (`process.env.JWT_KEY || 'dev-key'`)
+is reported too: a deployment without the variable runs with the published key. Values read from
+`process.env`, secret storage (`kvs.getSecret`) or the request are not literals and are not
+reported, nor are empty strings. The finding points at the key argument or header value, names the
+sink, shows only the start of the secret, and gives where the constant is written.
+
+## Why is this bad?
+Anything in an app's code or manifest is in every copy of it: the repository, the deployed bundle,
+a Custom UI page anyone can open. A published signing key lets anyone mint tokens the app trusts; a
+published API key or password gives its holder the account behind it, and it cannot be rotated
+without a release.
+
+## Example
+```js
+import jwt from 'jsonwebtoken';
+const SIGNING_KEY = 'sk_live_7f3a9c1e5b';
+export const sessionToken = (accountId) => jwt.sign({ sub: accountId }, SIGNING_KEY);
+```
+
+## How to fix
+Keep secrets out of code: set them with `forge variables set --encrypt NAME` and read
+`process.env.NAME`, or keep them in Forge secret storage (`kvs.setSecret`/`kvs.getSecret`). In the
+manifest, let the provider configuration hold the client secret (`forge providers configure`)
+instead of writing it into `actions`. Rotate any key that was ever committed.
+"""
+
+from __future__ import annotations
+
+from rules.base import Rule, entry_point_ids
+
+
+CODE_FIX = "read it from process.env (forge variables set --encrypt) or Forge secret storage, and rotate it"
+MANIFEST_FIX = "keep it out of the manifest (`forge providers configure` stores the client secret) or use a {{…}} template, and rotate it"
+
+
+def check(facts):
+    for secret in facts.literal_secrets:
+        written = secret.literal != secret.sink
+        elsewhere = written and (secret.literal.path, secret.literal.region.start_line) != \
+            (secret.sink.path, secret.sink.region.start_line)
+        message = f"hard-coded secret {secret.preview} is {secret.what}"
+        if secret.fallback:
+            message += ", used whenever the value read at run time is missing"
+        if elsewhere:
+            message += f" (written at {_place(facts, secret.literal)})"
+        message += "; " + (MANIFEST_FIX if facts.manifest is not None and secret.sink.path == facts.manifest.path
+                           else CODE_FIX)
+        flows = [[secret.literal.with_message(f"literal {secret.preview}"),
+                  secret.sink.with_message(f"used as {secret.what}")]] if written else []
+        yield RULE.finding(
+            message, secret.sink,
+            related=[secret.literal.with_message("the literal")] if written else [],
+            code_flows=flows,
+            properties={"sink": secret.what, "fallback": secret.fallback,
+                        "entryPoints": entry_point_ids(facts, secret.node, secret.sink.path)},
+        )
+
+
+def _place(facts, location) -> str:
+    try:
+        path = location.path.resolve().relative_to(facts.app.root.resolve()).as_posix()
+    except ValueError:
+        path = location.path.as_posix()
+    return f"{path}:{location.region.start_line}" if location.region else path
+
+
+RULE = Rule(
+    id="secret/hardcoded", name="HardcodedSecret", level="error",
+    summary="Secret written into the app's code or manifest",
+    doc=__doc__, cwe=(798,), precision="high", security_severity=7.5, check=check,
+)
