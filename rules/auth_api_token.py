@@ -9,8 +9,11 @@ spreads and `new Headers(…)`):
   `requestBitbucket`, …), or
 * on a `fetch` to an Atlassian host: `*.atlassian.net`, `*.atlassian.com` (`api.atlassian.com`
   included) or `api.bitbucket.org`, also when a leading label of the host is built at run time
-  (`https://${site}.atlassian.net`). Look-alikes (`acme.atlassian.net.example.com`) are not
-  Atlassian hosts, and a URL whose host cannot be read is not reported.
+  (`https://${site}.atlassian.net`), or when the whole host is (a site URL from settings) and the
+  path is one only Atlassian's products serve (`/rest/api/…`, `/rest/agile/…`,
+  `/rest/servicedeskapi/…`, `/wiki/rest/api/…`, `/wiki/api/v2/…`, `/gateway/api/…`). Look-alikes
+  (`acme.atlassian.net.example.com`) are not Atlassian hosts, and any other URL whose host cannot
+  be read is not reported.
 
 Whatever the token's source (a literal, `process.env`, secret storage), the request authenticates
 as the person or organization the token belongs to. A `Bearer` token to an organization admin path

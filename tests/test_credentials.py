@@ -10,19 +10,9 @@ import pytest
 from auditor.facts.api_calls import extract
 from auditor.facts.bindings import HOLE
 from auditor.facts.credentials import _atlassian_url, literal_secrets, manifest_secrets, token_headers
-from auditor.facts.values import Values, Where
-from auditor.loader import SourceFile
-from auditor.parsing import parse_source
+from auditor.facts.values import Where
 from auditor.yamldoc import load_yaml
-
-
-def parse_app(files: dict[str, str]):
-    parsed = []
-    for name, code in files.items():
-        one, notes = parse_source(SourceFile(Path("/app") / name, code.encode()))
-        assert not notes, notes
-        parsed.append(one)
-    return parsed, Values(parsed)
+from tests.test_resolution import parse_app
 
 
 def secrets(files: dict[str, str]) -> list[tuple[str, int, str, bool]]:
@@ -169,6 +159,26 @@ def test_credential_headers_in_every_form() -> None:
     ]
 
 
+def test_header_text_that_is_no_credential() -> None:
+    assert secrets({"index.js": """
+        const messages = { authorization: 'Authorization failed, sign in again' };
+        const example = { headers: { Authorization: 'Bearer <your token>' } };
+        const sample = { 'X-API-Key': 'YOUR_API_KEY' };
+        const masked = { Authorization: 'Basic ****' };
+    """}) == []
+
+
+def test_a_public_key_verifies_and_is_no_secret() -> None:
+    pem = "-----BEGIN PUBLIC KEY-----\\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\\n-----END PUBLIC KEY-----"
+    private = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\\n-----END PRIVATE KEY-----"
+    assert secrets({"index.js": f"""
+        import jwt from 'jsonwebtoken';
+        const PUBLIC = '{pem}';
+        jwt.verify(token, PUBLIC, {{ algorithms: ['RS256'] }});
+        jwt.sign(claims, '{private}', {{ algorithm: 'RS256' }});
+    """}) == [("index.js", 5, "the key of jsonwebtoken sign()", False)]
+
+
 # -- token headers ------------------------------------------------------------
 
 
@@ -189,8 +199,16 @@ def test_atlassian_urls(url: str, path: str | None) -> None:
 def test_atlassian_urls_with_parts_read_at_run_time() -> None:
     assert _atlassian_url(["https://", HOLE, ".atlassian.net/rest/api/3/issue/", HOLE]) == "/rest/api/3/issue/…"
     assert _atlassian_url(["https://", HOLE, ".atlassian.net.example.com/x"]) is None
+    assert _atlassian_url(["https://acme.atlassian.net", HOLE]) == "/"  # the path is the hole
+    assert _atlassian_url(["https://", HOLE, ".atlassian.net", HOLE]) == "/"
+    assert _atlassian_url(["https://acme.example.com", HOLE]) is None
     assert _atlassian_url(["https://api.", HOLE, ".com/x"]) is None
-    assert _atlassian_url([HOLE, "/rest/api/3/myself"]) is None
+    # a site URL read from settings: the path says it is a product's REST API
+    assert _atlassian_url([HOLE, "/rest/api/3/myself"]) == "/rest/api/3/myself"
+    assert _atlassian_url(["https://", HOLE, "/wiki/api/v2/pages"]) == "/wiki/api/v2/pages"
+    assert _atlassian_url([HOLE, ".atlassian.net/rest/agile/1.0/board"]) == "/rest/agile/1.0/board"
+    assert _atlassian_url([HOLE, "/v1/items"]) is None
+    assert _atlassian_url(["https://", HOLE, "/api/rest/api/3/myself"]) is None
 
 
 def test_one_token_header_per_request() -> None:

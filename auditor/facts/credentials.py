@@ -56,7 +56,8 @@ _CRYPTO_JS_PARTS = {f"crypto-js/{re.sub(r'(?<=[a-z])(?=[A-Z0-9])', '-', name).lo
                     for name in (*_CRYPTO_JS_HMACS, "PBKDF2")} | {
     f"crypto-js/{name.lower()}": name for name in _CRYPTO_JS_CIPHERS}
 _SINK_NAMES = {path.replace("#", ".").rsplit(".", 1)[-1] for table in KEY_SINKS.values() for path in table}
-_SINK_FILES = re.compile(rb"jsonwebtoken|jwt.simple|atlassian.jwt|crypto|jose|bcrypt")
+_SINK_PACKAGES = (b"jsonwebtoken", b"jwt-simple", b"jwt_simple", b"atlassian-jwt", b"atlassian_jwt", b"crypto", b"jose",
+                  b"bcrypt")  # in a file calling a sink: its import, require or bundler name
 # webpack and esbuild name an imported module after its package: crypto_js__WEBPACK_IMPORTED_MODULE_2__
 _BUNDLED = re.compile(r"^(?:(\w+?)__WEBPACK_IMPORTED_MODULE_\d+__(?:_+default)?|import_(\w+?)\d*)$")
 _BYTES_OF = ("TextEncoder", "Buffer")  # `new TextEncoder().encode(s)`, `Buffer.from(s)`: the bytes of s
@@ -65,13 +66,21 @@ _BYTES_OF = ("TextEncoder", "Buffer")  # `new TextEncoder().encode(s)`, `Buffer.
 # configuration field (and some, like a Firebase web key, are public by design).
 SECRET_HEADERS = re.compile(r"(?i)^(?:proxy-)?authorization$|^x-api-key$|^api-key$|^x-auth-token$|"
                             r"^private-token$|^x-api-token$")
-_HEADER_NAMES = r"(?i:(?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token|x-api-token)"
+_HEADER_WORDS = (b"authorization", b"proxy-authorization", b"x-api-key", b"api-key", b"x-auth-token", b"private-token",
+                 b"x-api-token")
 _SCHEME = re.compile(r"(?i)^\s*(basic|bearer|token|jwt|apikey|sso-key)\s+")
+# Stand-ins for a secret, not secrets: `<token>`, `YOUR_API_KEY`, `xxxx`, `changeme`.
+_PLACEHOLDER = re.compile(r"(?i)^(?:<.*>|\[.*\]|x{3,}|\*{3,}|\.{3,}|your[-_]?\w*|changeme|change[-_]me|placeholder|"
+                          r"token|secret|password|api[-_]?key|null|undefined|none|todo|tbd)$")
+# A public key or certificate verifies; it is no secret.
+_PUBLIC_KEY = re.compile(r"-----BEGIN (?:[A-Z ]*PUBLIC KEY|CERTIFICATE)-----")
 _TOKEN_SCHEME = re.compile(r"(?i)^\s*(basic|bearer)\s")
-_TOKEN_FILES = re.compile(rb"(?i)basic|bearer")
 
 # Atlassian's own hosts (rules/egress.py `allows` patterns): a token sent there is an Atlassian token.
 ATLASSIAN_HOSTS = ("*.atlassian.net", "*.atlassian.com", "api.bitbucket.org")
+# REST paths only Atlassian's products serve (Jira, Jira Software and Service Management, Confluence, the gateway).
+_PRODUCT_PATH = re.compile(r"^/(?:rest/(?:api|agile|servicedeskapi|devinfo|builds|deployments)/|"
+                           r"wiki/(?:rest/api|api/v2)/|gateway/api/)")
 # Organization administration: reached with an admin API key, which Atlassian calls a container token.
 _ADMIN_PATH = re.compile(r"^/(?:admin/|scim/)|/users/[^/]+/manage\b")
 
@@ -116,7 +125,7 @@ def preview(secret: str) -> str:
 def literal_secrets(parsed: ParsedFile, values: Values) -> list[LiteralSecret]:
     where = Where(parsed.path)
     found = []
-    if _SINK_FILES.search(parsed.data):
+    if any(package in parsed.data for package in _SINK_PACKAGES):
         bindings = values.bindings(parsed.path)
         # sinks by their own names, and under the local names of imports (`import hmac from 'crypto-js/hmac-sha256'`)
         names = _SINK_NAMES | {local for local, imported in bindings.imports.items()
@@ -134,25 +143,46 @@ def literal_secrets(parsed: ParsedFile, values: Values) -> list[LiteralSecret]:
                 role = _ROLES.get(path.rsplit(".", 1)[-1], "the key")
                 found += _secrets(values, args[index], where, f"{role} of {_sink_name(package, path)}",
                                   parsed.location(args[index]), args[index])
-    for node in parsed.occurrences(_HEADER_NAMES):
+    spellings = _spellings(parsed.data, _HEADER_WORDS)
+    for node in parsed.occurrences(spellings) if spellings else []:
         header = _header_value(node)
         if header is not None:
             name, value = header
             found += _secrets(values, value, where, f"the '{name}' header", parsed.location(value), value,
-                              strip_scheme=True)
+                              header=True)
     return found
 
 
+def _spellings(data: bytes, words: tuple[bytes, ...]) -> str:
+    """A pattern of the spellings the file has of ``words`` in any case ('' when none): a case-blind
+    regex search costs ten times a search of the lower-cased bytes on a bundle."""
+    lower = data.lower()
+    found = set()
+    for word in words:
+        start = lower.find(word)
+        while start >= 0:
+            found.add(data[start:start + len(word)].decode("ascii", "replace"))
+            start = lower.find(word, start + len(word))
+    return "|".join(re.escape(spelling) for spelling in sorted(found, key=len, reverse=True))
+
+
 def _secrets(values: Values, node: tree_sitter.Node, where: Where, what: str, sink: Location,
-             sink_node: tree_sitter.Node, strip_scheme: bool = False) -> list[LiteralSecret]:
-    """At most one finding per sink: the first constant the value can be."""
+             sink_node: tree_sitter.Node, header: bool = False) -> list[LiteralSecret]:
+    """At most one finding per sink: the first constant the value can be that is a secret."""
     constants = _constants(values, node, where)
     known = [c for c in constants if c is not None]
     for value, literal in known:
-        secret = _SCHEME.sub("", value, count=1) if strip_scheme else value
-        if secret.strip():
-            return [LiteralSecret(what, sink, literal, preview(secret.strip()), len(known) < len(constants), sink_node)]
+        secret = credential(value) if header else value.strip()
+        if secret and not _PUBLIC_KEY.search(secret):
+            return [LiteralSecret(what, sink, literal, preview(secret), len(known) < len(constants), sink_node)]
     return []
+
+
+def credential(value: str) -> str | None:
+    """The secret a header (or manifest parameter) value carries after its scheme; None for text that
+    is no credential: empty, words with spaces between them ('Authorization failed'), a placeholder."""
+    secret = _SCHEME.sub("", value, count=1).strip()
+    return secret if secret and not re.search(r"\s", secret) and not _PLACEHOLDER.match(secret) else None
 
 
 def _constants(values: Values, node: tree_sitter.Node, where: Where, depth: int = 0) -> list[tuple[str, Location] | None]:
@@ -294,7 +324,7 @@ def token_headers(api_calls: list[ApiCall], fetch_calls: list[FetchCall], files:
                   values_of) -> list[TokenHeader]:
     """One per request sending `Authorization: Basic|Bearer …` to a product API or an Atlassian host;
     ``values_of(parsed)``: the Values the file's code is read with."""
-    if not any(_TOKEN_FILES.search(f.data) for f in files):
+    if not any(_spellings(f.data, (b"basic", b"bearer")) for f in files):
         return []  # no file even spells the schemes
     by_path = {f.path: f for f in files}
     requests: dict[int, tuple[tree_sitter.Node, Path, str, list]] = {}
@@ -342,20 +372,24 @@ def _token_header(values: Values, call: tree_sitter.Node, where: Where) -> tuple
 
 
 def _atlassian_url(parts: list) -> str | None:
-    """The path of a URL to an Atlassian host (a hole may only stand for the leading labels of the
-    host, as in `https://${site}.atlassian.net`); None for any other URL."""
-    url = "".join(p if isinstance(p, str) else "\0" for p in parts)
-    match = re.match(r"(?i)^https?://([^/?#]*)(.*)$", url)
+    """The path of a URL to an Atlassian host: a hole may stand for the leading labels of the host
+    (`https://${site}.atlassian.net`), or for the whole host when the path is one only Atlassian's
+    products serve (`${siteUrl}/rest/api/3/…`, a site URL from settings); None for any other URL."""
+    url = re.sub("\0+", "\0", "".join(p if isinstance(p, str) else "\0" for p in parts))
+    match = re.match(r"(?i)^https?://([^/?#]*)(.*)$", "https://" + url if url.startswith("\0") else url)
     if match is None:
         return None
     host, rest = match.groups()
-    if "\0" in host:
-        host = "x" + host[host.rindex("\0") + 1:]  # the leading labels, whatever they are
+    path = rest.replace("\0", "…") or "/"
+    if host == "\0":
+        return path if _PRODUCT_PATH.match(rest) else None
+    if host.startswith("\0"):
+        host = "x" + host[1:].split("\0", 1)[0]  # the leading labels, whatever they are
         if not host.startswith("x."):
             return None
-    if not any(allows(pattern, f"https://{host}") for pattern in ATLASSIAN_HOSTS):
-        return None
-    return rest.replace("\0", "…") or "/"
+    else:
+        host = host.split("\0", 1)[0]  # a hole after the host: the path, a port or a query
+    return path if any(allows(pattern, f"https://{host}") for pattern in ATLASSIAN_HOSTS) else None
 
 
 def _shown(parts: list) -> str:
@@ -377,8 +411,8 @@ def manifest_secrets(doc: YamlDoc, path: Path) -> list[LiteralSecret]:
             key = key_path[-1]
             if not isinstance(key, str) or not _SECRET_KEY.search(key) or _DESCRIBING_KEY.search(key):
                 continue
-            secret = _SCHEME.sub("", value, count=1).strip() if key.lower() == "authorization" else value.strip()
-            if not secret or _TEMPLATE.search(value):
+            secret = credential(value)
+            if secret is None or _TEMPLATE.search(value):
                 continue
             where = Location(path, doc.region(key_path))
             action = key_path[len(base)]
