@@ -63,8 +63,8 @@ def check(facts):
         elsewhere = written and (secret.literal.path, secret.literal.region.start_line) != \
             (secret.sink.path, secret.sink.region.start_line)
         message = f"hard-coded secret {secret.preview} is {secret.what}"
-        if secret.fallback:
-            message += ", used whenever the value read at run time is missing"
+        if secret.also_read:
+            message += " (the value can also be one read at run time: the literal is a fallback or another caller's)"
         if elsewhere:
             message += f" (written at {_place(facts, secret.literal)})"
         message += "; " + (MANIFEST_FIX if facts.manifest is not None and secret.sink.path == facts.manifest.path
@@ -75,7 +75,7 @@ def check(facts):
             message, secret.sink,
             related=[secret.literal.with_message("the literal")] if written else [],
             code_flows=flows,
-            properties={"sink": secret.what, "fallback": secret.fallback,
+            properties={"sink": secret.what, "alsoReadAtRunTime": secret.also_read,
                         "entryPoints": entry_point_ids(facts, secret.node, secret.sink.path)},
         )
 

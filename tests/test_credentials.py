@@ -16,10 +16,10 @@ from tests.test_resolution import parse_app
 
 
 def secrets(files: dict[str, str]) -> list[tuple[str, int, str, bool]]:
-    """(file, line, what, fallback) of each literal secret of a small app."""
+    """(file, line, what, also read at run time) of each literal secret of a small app."""
     parsed, values = parse_app(files)
     found = [s for p in parsed for s in literal_secrets(p, values)]
-    return [(s.sink.path.name, s.sink.region.start_line, s.what, s.fallback) for s in found]
+    return [(s.sink.path.name, s.sink.region.start_line, s.what, s.also_read) for s in found]
 
 
 def value_of(code: str, name: str = "value") -> list[list]:
@@ -139,7 +139,7 @@ def test_a_helpers_key_parameter_is_read_at_its_call_sites() -> None:
     (found,) = [s for p in parsed for s in literal_secrets(p, values)]
     assert (found.sink.path.name, found.sink.region.start_line) == ("crypto.js", 2)
     assert (found.literal.path.name, found.literal.region.start_line) == ("index.js", 3)
-    assert found.fallback  # the other call site passes a value read at run time
+    assert found.also_read  # the other call site passes a value read at run time
 
 
 def test_credential_headers_in_every_form() -> None:
@@ -151,11 +151,14 @@ def test_credential_headers_in_every_form() -> None:
         const e = { Authorization: `Bearer ${process.env.TOKEN}` };
         const f = { Authorization: 'Bearer ' };
         const apiKey = 'not-a-header';
+        const automation = { 'X-Automation-Webhook-Token': 'a1b2c3d4e5' };
+        const upload = { 'X-Atlassian-Token': 'no-check', 'X-CSRF-Token': 'nocheck' };
     """})] == [
         (2, "the 'Authorization' header"),
         (3, "the 'x-api-key' header"),
         (4, "the 'Authorization' header"),
         (5, "the 'Authorization' header"),
+        (9, "the 'X-Automation-Webhook-Token' header"),
     ]
 
 
@@ -191,6 +194,8 @@ def test_a_public_key_verifies_and_is_no_secret() -> None:
     ("https://evilatlassian.net/rest", None),
     ("https://bitbucket.org/acme", None),
     ("/rest/api/3/myself", None),
+    ("api.atlassian.com/rest/api/3/issue", "/rest/api/3/issue"),  # no scheme: still the host
+    ("rest/api/3/issue", None),
 ])
 def test_atlassian_urls(url: str, path: str | None) -> None:
     assert _atlassian_url([url]) == path

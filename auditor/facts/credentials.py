@@ -60,14 +60,13 @@ _SINK_PACKAGES = (b"jsonwebtoken", b"jwt-simple", b"jwt_simple", b"atlassian-jwt
                   b"bcrypt")  # in a file calling a sink: its import, require or bundler name
 # webpack and esbuild name an imported module after its package: crypto_js__WEBPACK_IMPORTED_MODULE_2__
 _BUNDLED = re.compile(r"^(?:(\w+?)__WEBPACK_IMPORTED_MODULE_\d+__(?:_+default)?|import_(\w+?)\d*)$")
-_BYTES_OF = ("TextEncoder", "Buffer")  # `new TextEncoder().encode(s)`, `Buffer.from(s)`: the bytes of s
-
-# Headers that carry a credential. Bare `apiKey` is left out: as a property name it is mostly a
-# configuration field (and some, like a Firebase web key, are public by design).
-SECRET_HEADERS = re.compile(r"(?i)^(?:proxy-)?authorization$|^x-api-key$|^api-key$|^x-auth-token$|"
-                            r"^private-token$|^x-api-token$")
-_HEADER_WORDS = (b"authorization", b"proxy-authorization", b"x-api-key", b"api-key", b"x-auth-token", b"private-token",
-                 b"x-api-token")
+# Headers that carry a credential: Authorization, and hyphenated names ending in a credential word
+# (X-API-Key, X-Auth-Token, Private-Token, X-Automation-Webhook-Token, X-Webhook-Secret). Anti-forgery
+# headers (X-Atlassian-Token: no-check, X-CSRF-Token) hold no secret. Bare `apiKey` is left out: as a
+# property name it is mostly a configuration field (and some, like a Firebase web key, are public).
+SECRET_HEADERS = re.compile(r"(?i)^(?:proxy-)?authorization$|^(?:[a-z0-9]+-)*api-?key$|^(?:[a-z0-9]+-)+(?:token|secret)$")
+_NO_SECRET_HEADERS = re.compile(r"(?i)^(?:x-)?(?:atlassian|csrf|xsrf)-token$")
+_HEADER_WORDS = (b"authorization", b"api-key", b"apikey", b"-token", b"-secret")
 _SCHEME = re.compile(r"(?i)^\s*(basic|bearer|token|jwt|apikey|sso-key)\s+")
 # Stand-ins for a secret, not secrets: `<token>`, `YOUR_API_KEY`, `xxxx`, `changeme`.
 _PLACEHOLDER = re.compile(r"(?i)^(?:<.*>|\[.*\]|x{3,}|\*{3,}|\.{3,}|your[-_]?\w*|changeme|change[-_]me|placeholder|"
@@ -99,7 +98,7 @@ class LiteralSecret:
     sink: Location                # where the constant is used as a secret
     literal: Location             # where it is written
     preview: str                  # the secret with all but its start hidden
-    fallback: bool                # a constant used when a value read at run time is missing
+    also_read: bool               # the value can also be one read at run time (a fallback, another caller)
     node: tree_sitter.Node | None = None  # the sink, for entry points (None in the manifest)
 
 
@@ -143,8 +142,7 @@ def literal_secrets(parsed: ParsedFile, values: Values) -> list[LiteralSecret]:
                 role = _ROLES.get(path.rsplit(".", 1)[-1], "the key")
                 found += _secrets(values, args[index], where, f"{role} of {_sink_name(package, path)}",
                                   parsed.location(args[index]), args[index])
-    spellings = _spellings(parsed.data, _HEADER_WORDS)
-    for node in parsed.occurrences(spellings) if spellings else []:
+    for node in _header_names(parsed):
         header = _header_value(node)
         if header is not None:
             name, value = header
@@ -153,17 +151,23 @@ def literal_secrets(parsed: ParsedFile, values: Values) -> list[LiteralSecret]:
     return found
 
 
-def _spellings(data: bytes, words: tuple[bytes, ...]) -> str:
-    """A pattern of the spellings the file has of ``words`` in any case ('' when none): a case-blind
-    regex search costs ten times a search of the lower-cased bytes on a bundle."""
-    lower = data.lower()
-    found = set()
-    for word in words:
+def _header_names(parsed: ParsedFile) -> list[tree_sitter.Node]:
+    """The names (property names, string contents) holding a word of ``_HEADER_WORDS`` in any case:
+    found in the lower-cased bytes, as a case-blind regex costs ten times that on a bundle."""
+    lower, root, found = parsed.data.lower(), parsed.tree.root_node, {}
+    for word in _HEADER_WORDS:
         start = lower.find(word)
         while start >= 0:
-            found.add(data[start:start + len(word)].decode("ascii", "replace"))
+            node = root.named_descendant_for_byte_range(start, start + len(word))
+            if node is not None and node.type in ("property_identifier", "string_fragment"):
+                found[node.start_byte] = node
             start = lower.find(word, start + len(word))
-    return "|".join(re.escape(spelling) for spelling in sorted(found, key=len, reverse=True))
+    return [found[start] for start in sorted(found)]
+
+
+def _mentions(data: bytes, words: tuple[bytes, ...]) -> bool:
+    lower = data.lower()
+    return any(word in lower for word in words)
 
 
 def _secrets(values: Values, node: tree_sitter.Node, where: Where, what: str, sink: Location,
@@ -174,7 +178,8 @@ def _secrets(values: Values, node: tree_sitter.Node, where: Where, what: str, si
     for value, literal in known:
         secret = credential(value) if header else value.strip()
         if secret and not _PUBLIC_KEY.search(secret):
-            return [LiteralSecret(what, sink, literal, preview(secret), len(known) < len(constants), sink_node)]
+            return [LiteralSecret(what, sink, literal, preview(secret), len(known) < len(constants),
+                                  sink_node)]
     return []
 
 
@@ -224,7 +229,7 @@ def _header_value(node: tree_sitter.Node) -> tuple[str, tree_sitter.Node] | None
     `h['Authorization'] = v`)."""
     name_node = node.parent if node.type == "string_fragment" else node
     name = string_value(name_node) if name_node.type == "string" else text(name_node)
-    if not SECRET_HEADERS.match(name):
+    if not SECRET_HEADERS.match(name) or _NO_SECRET_HEADERS.match(name):
         return None
     parent = name_node.parent
     if parent is None:
@@ -324,7 +329,7 @@ def token_headers(api_calls: list[ApiCall], fetch_calls: list[FetchCall], files:
                   values_of) -> list[TokenHeader]:
     """One per request sending `Authorization: Basic|Bearer …` to a product API or an Atlassian host;
     ``values_of(parsed)``: the Values the file's code is read with."""
-    if not any(_spellings(f.data, (b"basic", b"bearer")) for f in files):
+    if not any(_mentions(f.data, (b"basic", b"bearer")) for f in files):
         return []  # no file even spells the schemes
     by_path = {f.path: f for f in files}
     requests: dict[int, tuple[tree_sitter.Node, Path, str, list]] = {}
@@ -376,7 +381,9 @@ def _atlassian_url(parts: list) -> str | None:
     (`https://${site}.atlassian.net`), or for the whole host when the path is one only Atlassian's
     products serve (`${siteUrl}/rest/api/3/…`, a site URL from settings); None for any other URL."""
     url = re.sub("\0+", "\0", "".join(p if isinstance(p, str) else "\0" for p in parts))
-    match = re.match(r"(?i)^https?://([^/?#]*)(.*)$", "https://" + url if url.startswith("\0") else url)
+    if url.startswith("\0") or re.match(r"(?i)^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]|$)", url):
+        url = "https://" + url  # a hole holding the scheme, or a host written without one
+    match = re.match(r"(?i)^https?://([^/?#]*)(.*)$", url)
     if match is None:
         return None
     host, rest = match.groups()
