@@ -76,7 +76,7 @@ def check(facts):
             related=[secret.literal.with_message("the literal")] if written else [],
             code_flows=flows,
             properties={"sink": secret.what, "alsoReadAtRunTime": secret.also_read,
-                        "entryPoints": entry_point_ids(facts, secret.node, secret.sink.path)},
+                        "entryPoints": entry_point_ids(facts, secret.node, secret.sink.path, secret.functions)},
         )
 
 

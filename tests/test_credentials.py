@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from auditor.facts.api_calls import extract
 from auditor.facts.bindings import HOLE
 from auditor.facts.credentials import _atlassian_url, literal_secrets, manifest_secrets, token_headers
-from auditor.facts.values import Where
+from auditor.facts.values import Values, Where
+from auditor.loader import SourceFile
+from auditor.parsing import parse_source
 from auditor.yamldoc import load_yaml
 from tests.test_resolution import parse_app
 
@@ -263,9 +266,50 @@ providers:
         authorization:
           queryParameters:
             password: hunter22
+modules:
+  function:
+    - key: sync
+      handler: index.sync
+      providers:
+        auth:
+          - crm
+    - key: oauth-callback
+      handler: index.callback
+      providers:
+        auth:
+          - provider: crm
+    - key: other
+      handler: index.other
 """)
     found = manifest_secrets(doc, Path("/app/manifest.yml"))
+    assert {s.functions for s in found} == {("sync", "oauth-callback")}
     assert [(s.sink.region.start_line, s.what) for s in found] == [
         (12, "the 'client_secret' parameter of provider 'crm' action 'exchange'"),
         (24, "the 'password' parameter of provider 'crm' action 'authorization'"),
     ]
+
+
+# -- bad input ------------------------------------------------------------------
+
+
+def test_broken_code_never_crashes_the_credential_facts() -> None:
+    """The fixtures' code cut short, with a piece left out or an unclosed template spliced in, at
+    seeded random places: whatever tree-sitter recovers, the facts are computed without an error."""
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    files = sorted(p for area in ("secrets", "auth-token") for p in (fixtures / area).rglob("*")
+                   if p.suffix in (".js", ".ts", ".jsx", ".tsx"))
+    rng = random.Random(10)
+    checked = 0
+    for path in files:
+        data = path.read_bytes()
+        for cut in rng.sample(range(len(data)), 8):
+            for variant in (data[:cut], data[:cut] + data[cut + 7:], data[:cut] + b"(`${" + data[cut:]):
+                parsed, _ = parse_source(SourceFile(Path("/app") / path.name, variant))
+                if parsed is None:
+                    continue
+                values = Values([parsed])
+                literal_secrets(parsed, values)
+                facts = extract(parsed, values)
+                token_headers(facts.api_calls, facts.fetch_calls, [parsed], lambda _: values)
+                checked += 1
+    assert checked > 100

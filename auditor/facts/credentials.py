@@ -100,6 +100,7 @@ class LiteralSecret:
     preview: str                  # the secret with all but its start hidden
     also_read: bool               # the value can also be one read at run time (a fallback, another caller)
     node: tree_sitter.Node | None = None  # the sink, for entry points (None in the manifest)
+    functions: tuple[str, ...] = ()       # in the manifest: the functions using the provider
 
 
 @dataclass
@@ -137,7 +138,8 @@ def literal_secrets(parsed: ParsedFile, values: Values) -> list[LiteralSecret]:
             if sink is None:
                 continue
             (package, path), index = sink
-            args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+            given = call.child_by_field_name("arguments")
+            args = [a for a in given.named_children if a.type != "comment"] if given.type == "arguments" else []
             if index < len(args):
                 role = _ROLES.get(path.rsplit(".", 1)[-1], "the key")
                 found += _secrets(values, args[index], where, f"{role} of {_sink_name(package, path)}",
@@ -413,6 +415,7 @@ def manifest_secrets(doc: YamlDoc, path: Path) -> list[LiteralSecret]:
     providers = doc.get(("providers", "auth"))
     for i, provider in enumerate(providers if isinstance(providers, list) else []):
         actions = provider.get("actions") if isinstance(provider, dict) else None
+        users = _provider_users(doc, provider.get("key")) if actions else ()
         base = ("providers", "auth", i, "actions")
         for key_path, value in _parameters(actions, base, False):
             key = key_path[-1]
@@ -424,8 +427,21 @@ def manifest_secrets(doc: YamlDoc, path: Path) -> list[LiteralSecret]:
             where = Location(path, doc.region(key_path))
             action = key_path[len(base)]
             found.append(LiteralSecret(f"the '{key}' parameter of provider '{provider.get('key')}' action '{action}'",
-                                       where, where, preview(secret), False))
+                                       where, where, preview(secret), False, functions=users))
     return found
+
+
+def _provider_users(doc: YamlDoc, key: Any) -> tuple[str, ...]:
+    """Keys of the `function` modules whose `providers.auth` names provider ``key`` (by name or as
+    `{provider: key}`)."""
+    functions = doc.get(("modules", "function"))
+    users = []
+    for function in functions if isinstance(functions, list) else []:
+        auth = (function.get("providers") or {}).get("auth") if isinstance(function, dict) else None
+        named = [a.get("provider") if isinstance(a, dict) else a for a in auth] if isinstance(auth, list) else []
+        if key in named and isinstance(function.get("key"), str):
+            users.append(function["key"])
+    return tuple(users)
 
 
 def _parameters(node: Any, at: tuple, inside: bool) -> list[tuple[tuple, str]]:
