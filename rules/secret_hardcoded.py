@@ -13,9 +13,11 @@ and templates, `Buffer.from(s).toString('base64')`, `btoa(s)`, `new TextEncoder(
   `Rabbit`, `RC4`; `jose` `jwtVerify`, `jwtDecrypt`, `compactDecrypt`, `new SignJWT(…).sign(key)`,
   `new EncryptJWT(…).encrypt(key)`; `bcrypt`/`bcryptjs` `compare` against a literal hash (a
   hard-coded password). A bcrypt salt or round count is no secret and is not reported;
-* the value of an `Authorization`, `Proxy-Authorization`, `X-API-Key`, `Api-Key`, `X-Auth-Token`,
-  `X-Api-Token` or `Private-Token` header (object key, `headers.set(…)`, `h.Authorization = …`),
-  after its scheme (`Basic `, `Bearer `…);
+* the value of a credential header, after its scheme (`Basic `, `Bearer `…): `Authorization`,
+  `Proxy-Authorization`, `Api-Key`, `Private-Token`, and any `X-` header ending in `-API-Key`,
+  `-Token` or `-Secret` (`X-API-Key`, `X-Auth-Token`, `X-Automation-Webhook-Token`), but not the
+  anti-forgery `X-Atlassian-Token` and `X-CSRF-Token`/`X-XSRF-Token`; as an object key,
+  `headers.set(…)`/`append(…)`, or an assigned member (`h.Authorization = …`);
 * in `manifest.yml`, a value under `providers.auth[].actions` query parameters, override headers or
   body whose key names a secret (`client_secret`, `password`, `api_key`, `access_token`,
   `Authorization`…) and that is not a `{{…}}` or `${…}` template.

@@ -156,12 +156,16 @@ def test_credential_headers_in_every_form() -> None:
         const apiKey = 'not-a-header';
         const automation = { 'X-Automation-Webhook-Token': 'a1b2c3d4e5' };
         const upload = { 'X-Atlassian-Token': 'no-check', 'X-CSRF-Token': 'nocheck' };
+        const firebase = { apiKey: 'AIzaSyD-public-web-key', authDomain: 'acme.firebaseapp.com' };
+        const gateway = { 'x-apikey': 'gw-7d1e2c' };
+        const storageKeys = { 'refresh-token': 'oauth:refresh', 'client-secret': 'oauth:client' };
     """})] == [
         (2, "the 'Authorization' header"),
         (3, "the 'x-api-key' header"),
         (4, "the 'Authorization' header"),
         (5, "the 'Authorization' header"),
         (9, "the 'X-Automation-Webhook-Token' header"),
+        (12, "the 'x-apikey' header"),
     ]
 
 

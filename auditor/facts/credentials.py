@@ -60,11 +60,12 @@ _SINK_PACKAGES = (b"jsonwebtoken", b"jwt-simple", b"jwt_simple", b"atlassian-jwt
                   b"bcrypt")  # in a file calling a sink: its import, require or bundler name
 # webpack and esbuild name an imported module after its package: crypto_js__WEBPACK_IMPORTED_MODULE_2__
 _BUNDLED = re.compile(r"^(?:(\w+?)__WEBPACK_IMPORTED_MODULE_\d+__(?:_+default)?|import_(\w+?)\d*)$")
-# Headers that carry a credential: Authorization, and hyphenated names ending in a credential word
-# (X-API-Key, X-Auth-Token, Private-Token, X-Automation-Webhook-Token, X-Webhook-Secret). Anti-forgery
+# Headers that carry a credential: Authorization, Api-Key, Private-Token, and custom `X-` headers ending
+# in a credential word (X-API-Key, X-Auth-Token, X-Automation-Webhook-Token, X-Webhook-Secret). Anti-forgery
 # headers (X-Atlassian-Token: no-check, X-CSRF-Token) hold no secret. Bare `apiKey` is left out: as a
 # property name it is mostly a configuration field (and some, like a Firebase web key, are public).
-SECRET_HEADERS = re.compile(r"(?i)^(?:proxy-)?authorization$|^(?:[a-z0-9]+-)*api-?key$|^(?:[a-z0-9]+-)+(?:token|secret)$")
+SECRET_HEADERS = re.compile(r"(?i)^(?:proxy-)?authorization$|^api-key$|^private-token$|"
+                            r"^x-(?:[a-z0-9]+-)*(?:api-?key|token|secret)$")
 _NO_SECRET_HEADERS = re.compile(r"(?i)^(?:x-)?(?:atlassian|csrf|xsrf)-token$")
 _HEADER_WORDS = (b"authorization", b"api-key", b"apikey", b"-token", b"-secret")
 _SCHEME = re.compile(r"(?i)^\s*(basic|bearer|token|jwt|apikey|sso-key)\s+")
