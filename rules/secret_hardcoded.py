@@ -20,7 +20,8 @@ and templates, `Buffer.from(s).toString('base64')`, `btoa(s)`, `new TextEncoder(
   `headers.set(…)`/`append(…)`, or an assigned member (`h.Authorization = …`);
 * in `manifest.yml`, a value under `providers.auth[].actions` query parameters, override headers or
   body whose key names a secret (`client_secret`, `password`, `api_key`, `access_token`,
-  `Authorization`…) and that is not a `{{…}}` or `${…}` template.
+  `Authorization`…; a key describing one, like `token_type_hint` or `token_endpoint`, does
+  not) and that is not a `{{…}}` or `${…}` template.
 
 A constant used only when a value read at run time is missing (`process.env.JWT_KEY || 'dev-key'`)
 is reported too: a deployment without the variable runs with the published key. Values read from

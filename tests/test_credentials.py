@@ -261,6 +261,8 @@ providers:
               grant_type: authorization_code
               token_type_hint: refresh_token
               api_key: ''
+              app_token: 3f9e2d1c8b7a
+              token_endpoint: /oauth/token
         refreshToken:
           overrides:
             headers:
@@ -289,7 +291,8 @@ modules:
     assert {s.functions for s in found} == {("sync", "oauth-callback")}
     assert [(s.sink.region.start_line, s.what) for s in found] == [
         (12, "the 'client_secret' parameter of provider 'crm' action 'exchange'"),
-        (24, "the 'password' parameter of provider 'crm' action 'authorization'"),
+        (16, "the 'app_token' parameter of provider 'crm' action 'exchange'"),
+        (26, "the 'password' parameter of provider 'crm' action 'authorization'"),
     ]
 
 

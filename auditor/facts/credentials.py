@@ -86,9 +86,9 @@ _ADMIN_PATH = re.compile(r"^/(?:admin/|scim/)|/users/[^/]+/manage\b")
 
 # Manifest: keys of providers.auth[].actions parameters that name a secret, and keys that only
 # describe one (`token_type_hint: refresh_token` names a kind of token, it is none).
-_SECRET_KEY = re.compile(r"(?i)secret|password|passwd|credential|api[-_]?key|private[-_]?key|"
-                         r"(?:access|refresh|auth|bearer|id)[-_]?token|^token$|^authorization$")
-_DESCRIBING_KEY = re.compile(r"(?i)(?:type|hint|url|uri|name|endpoint|expires(?:_in)?|path|method)$")
+_SECRET_KEY = re.compile(r"(?i)secret|password|passwd|credential|api[-_]?key|private[-_]?key|token|^authorization$")
+_DESCRIBING_KEY = re.compile(r"(?i)(?:type|hint|url|uri|name|endpoint|expires(?:_in)?|expiry|expiration|lifetime|ttl|"
+                             r"path|method|format|prefix|param(?:eter)?|location)$")
 _ACTION_PARAMETERS = ("queryParameters", "headers", "body")
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{.*?\}")
 
