@@ -241,6 +241,21 @@ def test_one_token_header_per_request() -> None:
         (4, "Basic", False), (7, "Bearer", False), (9, "Bearer", True)]
 
 
+def test_headers_a_wrappers_callers_pass() -> None:
+    parsed, values = parse_app({
+        "jira.js": "import { fetch } from '@forge/api';\n"
+                   "export const jira = (path, options) => fetch(`https://acme.atlassian.net${path}`, options);\n",
+        "index.js": "import { jira } from './jira';\n"
+                    "jira('/rest/api/3/myself', { headers: { Accept: 'application/json' } });\n"
+                    "jira('/rest/api/3/search', { headers: { Authorization: `Basic ${process.env.AUTH}` } });\n",
+    })
+    facts = [extract(p, values) for p in parsed]
+    found = token_headers([c for f in facts for c in f.api_calls], [c for f in facts for c in f.fetch_calls],
+                          parsed, lambda _: values)
+    assert [(h.location.path.name, h.location.region.start_line, h.header.path.name, h.header.region.start_line)
+            for h in found] == [("jira.js", 2, "index.js", 3)]
+
+
 # -- the manifest --------------------------------------------------------------
 
 

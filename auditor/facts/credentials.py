@@ -124,6 +124,7 @@ def preview(secret: str) -> str:
 
 
 def literal_secrets(parsed: ParsedFile, values: Values) -> list[LiteralSecret]:
+    """The constants the file uses as keys of KEY_SINKS functions or as credential header values."""
     where = Where(parsed.path)
     found = []
     if any(package in parsed.data for package in _SINK_PACKAGES):
@@ -300,8 +301,8 @@ def _module_of(node: tree_sitter.Node, bindings: FileBindings) -> tuple[str, lis
         module = module_source(node)
         if module is not None:
             return _package(module, "*")
-        fn = unwrap(node.child_by_field_name("function"))  # webpack's `m___default()`
-        node = fn if fn.type == "identifier" else node
+        fn = unwrap(node.child_by_field_name("function"))  # webpack's getter of a default export: `m___default()`
+        node = fn if fn.type == "identifier" and text(fn).endswith("_default") else node
     if node.type != "identifier":
         return None
     imported = bindings.imports.get(text(node))
@@ -366,13 +367,14 @@ def _token_header(values: Values, call: tree_sitter.Node, where: Where) -> tuple
     args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
     if len(args) < 2:
         return None
-    for headers, at in values.property(args[1], "headers", where):
+    trace = Trace(open=True)  # options a wrapper's caller passes: every caller's
+    for headers, at in values.property(args[1], "headers", where, trace):
         if headers is not None and headers.type == "new_expression" \
                 and text(headers.child_by_field_name("constructor")) == "Headers":
             given = headers.child_by_field_name("arguments")
             headers = given.named_children[0] if given is not None and given.named_children else None
-        for value, value_at in values.property(headers, "Authorization", at, fold_case=True) if headers else []:
-            for parts in values.strings(value, value_at) if value is not None else []:
+        for value, value_at in values.property(headers, "Authorization", at, trace, fold_case=True) if headers else []:
+            for parts in values.strings(value, value_at, trace) if value is not None else []:
                 match = _TOKEN_SCHEME.match(parts[0]) if parts and isinstance(parts[0], str) else None
                 if match:
                     return match.group(1).capitalize(), values.parsed(value_at.path).location(value)
