@@ -53,6 +53,7 @@ instead of writing it into `actions`. Rotate any key that was ever committed.
 
 from __future__ import annotations
 
+from auditor.report.paths import relative_path
 from rules.base import Rule, entry_point_ids
 
 
@@ -65,11 +66,10 @@ def check(facts):
         written = secret.literal != secret.sink
         elsewhere = written and (secret.literal.path, secret.literal.region.start_line) != \
             (secret.sink.path, secret.sink.region.start_line)
-        message = f"hard-coded secret {secret.preview} is {secret.what}"
+        notes = [f"written at {_place(facts, secret.literal)}"] if elsewhere else []
         if secret.also_read:
-            message += " (the value can also be one read at run time: the literal is a fallback or another caller's)"
-        if elsewhere:
-            message += f" (written at {_place(facts, secret.literal)})"
+            notes.append("the value can also be one read at run time: the literal is a fallback or another caller's")
+        message = f"hard-coded secret {secret.preview} is {secret.what}" + (f" ({'; '.join(notes)})" if notes else "")
         message += "; " + (MANIFEST_FIX if facts.manifest is not None and secret.sink.path == facts.manifest.path
                            else CODE_FIX)
         flows = [[secret.literal.with_message(f"literal {secret.preview}"),
@@ -84,10 +84,7 @@ def check(facts):
 
 
 def _place(facts, location) -> str:
-    try:
-        path = location.path.resolve().relative_to(facts.app.root.resolve()).as_posix()
-    except ValueError:
-        path = location.path.as_posix()
+    path = relative_path(location.path, facts.app.root) or location.path.name
     return f"{path}:{location.region.start_line}" if location.region else path
 
 
