@@ -57,6 +57,19 @@ def test_a_plain_template_keeps_the_known_parts_of_a_substitution_a_route_does_n
                     "const value = route`/rest/api/3/issue/${id}`;") == [["/rest/api/3/issue/", HOLE]]
 
 
+def test_properties_assigned_after_the_literal() -> None:
+    code = """
+        const dict = {};
+        dict.secret = 'assigned';
+        const cfg = { key: 'initial' };
+        cfg['key'] = 'replaced';
+        function other() { const dict = {}; dict.secret = 'another variable'; }
+    """
+    assert value_of(code + "const value = dict.secret;") == [["assigned"]]
+    assert value_of(code + "const value = cfg.key;") == [["initial"], ["replaced"]]
+    assert value_of(code + "const value = dict.missing;") == [[HOLE]]
+
+
 def test_property_values_with_any_spelling_of_the_key() -> None:
     parsed, values = parse_app({"index.js": """
         const base = { authorization: 'Bearer abc' };

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -391,6 +392,8 @@ class Values:
                 return None
             if value.type == "object":
                 values = self._property(value, key, at, trace)
+                assigned = self._assigned_property(value, key, at)
+                values = (values or []) + assigned if assigned else values
             elif value.type in _CLASSES:
                 values = self._class_member(value, key, at.path, static=True)
             elif value.type == "new_expression":
@@ -404,6 +407,31 @@ class Values:
             if values is None:
                 return None
             found += values
+        return found
+
+    def _assigned_property(self, literal: tree_sitter.Node, key: str, where: Where) -> list[Source]:
+        """Values ``name.key = v`` / ``name['key'] = v`` give the property, where ``name`` is the variable
+        the object literal initializes (no flow order: every value it is ever given, as for class fields)."""
+        declarator = literal.parent
+        name = declarator.child_by_field_name("name") if declarator is not None and \
+            declarator.type == "variable_declarator" else None
+        if name is None or name.type != "identifier":
+            return []
+        bindings = self.bindings(where.path)
+        found: list[Source] = []
+        for occurrence in self.parsed(where.path).occurrences(re.escape(key))[:MAX_OCCURRENCES]:
+            member = occurrence.parent.parent if occurrence.type == "string_fragment" else occurrence.parent
+            if member is None or not (member.type == "member_expression" and occurrence.type == "property_identifier"
+                                      or member.type == "subscript_expression" and occurrence.type == "string_fragment"):
+                continue
+            assignment, obj = member.parent, member.child_by_field_name("object")
+            if assignment is None or assignment.type != "assignment_expression" or \
+                    not same(assignment.child_by_field_name("left"), member) or \
+                    obj is None or obj.type != "identifier" or text(obj) != text(name):
+                continue
+            decl = bindings.declaration(obj)
+            if decl is not None and same(decl.node, name):
+                found.append((assignment.child_by_field_name("right"), where))
         return found
 
     def _property(self, obj: tree_sitter.Node, key: str, where: Where, trace: Trace,
