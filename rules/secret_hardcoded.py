@@ -3,7 +3,8 @@ secrets in the manifest's OAuth providers.
 
 ## What it does
 Follows constants (through variables, object properties, also those assigned after the object
-(`cfg.key = 'k'`), module constants, imports, concatenation and templates, `Buffer.from(s).toString('base64')`, `btoa(s)`, `new TextEncoder().encode(s)`) into:
+(`cfg.key = 'k'`), module constants, imports, concatenation and templates,
+`Buffer.from(s).toString('base64')`, `btoa(s)`, `new TextEncoder().encode(s)`) into:
 
 * the key argument of a signing, MAC, cipher or key-derivation function: `jsonwebtoken`
   `sign`/`verify`; `jwt-simple` `encode`/`decode`; `atlassian-jwt`
