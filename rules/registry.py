@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rules import (
+    auth_api_token,
     consent_scope_change,
     csp_unsafe_inline,
     egress_insecure_http,
@@ -14,6 +15,7 @@ from rules import (
     scope_privileged,
     scope_unknown,
     scope_unused,
+    secret_hardcoded,
     suppressions,
     tenant_global_state,
 )
@@ -32,6 +34,8 @@ ALL_RULES: tuple[Rule, ...] = (
     csp_unsafe_inline.RULE,
     runtime_deprecated.RULE,
     consent_scope_change.RULE,
+    secret_hardcoded.RULE,
+    auth_api_token.RULE,
     suppressions.UNUSED,
     suppressions.INVALID,
 )
