@@ -25,7 +25,7 @@ from auditor.engine import NoAppsFound, scan
 from auditor.model import LEVEL_RANK
 from auditor.report.paths import display_path, source_root_for
 from auditor.report.terminal import printable
-from rules import ALL_RULES, RULES_BY_ID
+from rules.registry import ALL_RULES, RULES_BY_ID
 
 if TYPE_CHECKING:
     from auditor.baseline import Baseline

@@ -26,7 +26,7 @@ import yaml
 from auditor.loader import DEFAULT_EXCLUDES, DEFAULT_MAX_FILE_SIZE, LoadOptions
 from auditor.model import LEVEL_RANK
 from auditor.safe_read import Unreadable, read_file
-from rules import RULES_BY_ID
+from rules.registry import RULES_BY_ID
 
 CONFIG_NAME = ".forge-audit.yml"
 MAX_CONFIG_SIZE = 1024 * 1024

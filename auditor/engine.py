@@ -18,7 +18,7 @@ from auditor.config import Config
 from auditor.facts import AppFacts, build_facts
 from auditor.loader import App, discover_apps, load_app, scanned_path
 from auditor.model import UNCHANGED, Finding, Location, Notification, Region
-from rules import ALL_RULES, RULES_BY_ID
+from rules.registry import ALL_RULES, RULES_BY_ID
 from rules import consent_scope_change as consent
 from rules.base import Rule
 from rules.manifest_invalid import RULE as INVALID_MANIFEST

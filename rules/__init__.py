@@ -1,50 +1,5 @@
-"""The rule pack: one module per check, each exposing ``RULE``; data under ``data/``."""
+"""The rule pack: one module per check, each exposing ``RULE`` (listed in ``registry``); data under ``data/``.
 
-from __future__ import annotations
-
-from rules import (
-    authz_as_app_unchecked,
-    code_eval,
-    code_prototype_pollution,
-    consent_scope_change,
-    csp_unsafe_inline,
-    egress_insecure_http,
-    egress_undeclared,
-    egress_wildcard,
-    manifest_invalid,
-    route_unsafe,
-    runtime_deprecated,
-    scope_missing,
-    scope_privileged,
-    scope_unknown,
-    scope_unused,
-    storage_client_key,
-    suppressions,
-    webtrigger_unauthenticated,
-    tenant_global_state,
-)
-from rules.base import Rule
-
-ALL_RULES: tuple[Rule, ...] = (
-    tenant_global_state.RULE,
-    manifest_invalid.RULE,
-    scope_unknown.RULE,
-    scope_missing.RULE,
-    scope_unused.RULE,
-    scope_privileged.RULE,
-    egress_wildcard.RULE,
-    egress_insecure_http.RULE,
-    egress_undeclared.RULE,
-    csp_unsafe_inline.RULE,
-    runtime_deprecated.RULE,
-    consent_scope_change.RULE,
-    authz_as_app_unchecked.RULE,
-    code_eval.RULE,
-    code_prototype_pollution.RULE,
-    route_unsafe.RULE,
-    storage_client_key.RULE,
-    webtrigger_unauthenticated.RULE,
-    suppressions.UNUSED,
-    suppressions.INVALID,
-)
-RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in ALL_RULES}
+Importing a module of the pack (``rules.catalog``, which the facts read) loads only that module: the
+registry, which imports every rule, is ``rules.registry``.
+"""

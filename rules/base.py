@@ -50,3 +50,14 @@ class Rule:
         text = re.sub(r"^#+\s*", "", self.help.strip(), flags=re.MULTILINE)
         return text.replace("```yaml\n", "").replace("```js\n", "").replace("```", "").replace("`", "")
 
+
+
+def entry_point_ids(facts: "AppFacts", node, path, functions: tuple[str, ...] = ()) -> list[str]:
+    """The ids of the entry points whose invocation can run ``node``, or that belong to one of the
+    manifest's ``functions`` (empty when entries were not computed: the tenant rule is off, or the
+    manifest names none)."""
+    if functions:
+        return sorted({entry.id for entry in facts.entries.entries if entry.function_key in functions})
+    if node is None or not facts.entries.entries or facts.graph is None or path not in facts.graph.modules:
+        return []
+    return sorted({entry.id for entry in facts.entries.reaching(node, path, facts.graph)})

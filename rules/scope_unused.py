@@ -43,8 +43,7 @@ forge-audit cannot follow, suppress with a reason:
 
 from __future__ import annotations
 
-# the module, not its names: auditor.facts reads rules.catalog, so this import may meet it half-loaded
-from auditor.facts import scope_needs
+from auditor.facts.scope_needs import Bypass, describe_set, is_classic, scope_use
 from auditor.report.paths import relative_path
 from rules import catalog
 from rules.base import Rule
@@ -71,7 +70,7 @@ MAX_RELATED = 5  # needs (and unresolved calls) given as related locations
 def check(facts):
     if facts.manifest is None:
         return
-    use = scope_needs.scope_use(facts.needs, facts.declared_scopes)
+    use = scope_use(facts.needs, facts.declared_scopes)
     by_product: dict[str, list] = {}  # grouped once: not unresolved calls x declared scopes
     for call in facts.unresolved:
         by_product.setdefault(call.product, []).append(call)
@@ -103,7 +102,7 @@ def check(facts):
 
 def _satisfied_elsewhere(facts, bypasses) -> str:
     """"GET /x (src/a.ts:12) is satisfied by the classic read:jira-work", for the first distinct needs."""
-    first: dict[str, scope_needs.Bypass] = {}  # the first call of each need, in order
+    first: dict[str, Bypass] = {}  # the first call of each need, in order
     for bypass in bypasses:
         first.setdefault(bypass.need.what, bypass)
     named = []
@@ -117,7 +116,7 @@ def _satisfied_elsewhere(facts, bypasses) -> str:
 
 
 def _set_phrase(scopes: frozenset[str]) -> str:
-    return ("the classic " if scope_needs.is_classic(scopes) else "the declared ") + scope_needs.describe_set(scopes)
+    return ("the classic " if is_classic(scopes) else "the declared ") + describe_set(scopes)
 
 
 RULE = Rule(

@@ -7,8 +7,9 @@ path, key, body or value derive from the request, when no verification
 guards them on every path. Verification is a comparison of a request value
 (a header, a query parameter, the body) with a secret from `process.env` or
 secret storage (`storage.getSecret`, `kvs.getSecret`) — `===`/`!==`, or
-`crypto.timingSafeEqual` over an HMAC made with `crypto.createHmac(…, secret)`
-— in an `if` that returns or throws when it fails, before the call (or an
+`crypto.timingSafeEqual` over an HMAC made with `crypto.createHmac` (a
+hard-coded HMAC key is `secret/hardcoded`'s finding) — in an `if` that returns
+or throws when it fails, before the call (or an
 `if` whose branch holds it; a helper that throws counts where it is called).
 Reading a secret without comparing it with the request is not verification.
 
@@ -105,7 +106,14 @@ def _verifies(flow, node, path) -> str | None:
         args = node.child_by_field_name("arguments")
         if any(o.kind in SECRETS for arg in args.named_children for o in flow.origins(arg, path)):
             return "timingSafeEqual() with a secret"
+        if any(flow.derives(arg, path, _hmac) for arg in args.named_children):
+            return "timingSafeEqual() with an HMAC"  # where its key comes from is secret/hardcoded's question
     return None
+
+
+def _hmac(node, path) -> str | None:
+    return "createHmac()" if node.type == "call_expression" and \
+        callee_name(node.child_by_field_name("function")) == "createHmac" else None
 
 
 RULE = Rule(

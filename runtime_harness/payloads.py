@@ -6,8 +6,9 @@ The payload fields an entry point reads are taken from its syntax tree
 Identifier-like fields (keys and ids) get the same value for both tenants, so
 both ask for `PROJ-1`; a field the code compares with string literals
 (`switch (payload.action) { case 'sync': ... }`, `if (mode === 'full')`) gets one
-of them, the same for both tenants: variant ``i`` of a payload takes the i-th
-(`variants()` says how many there are). Every other field carries the tenant's
+of them, the same for both tenants: variant ``i`` of a payload takes the i-th, variant None
+none (`if (entryPoint === 'edit') return` guards the code worth replaying; `variants()` lists
+them). Every other field carries the tenant's
 canary, so data that came from tenant A is recognisable wherever it turns up.
 """
 
@@ -41,6 +42,12 @@ PER_INVOCATION = re.compile(r"(job|request|invocation|trace|span|correlation|ses
                             r"[_-]?ids?$|uuid$|guid$|nonce$", re.I)
 
 
+# A storage key naming product objects (`board:PROJ`, `tracked-boards`, `sprint-ids`) holds their ids, which
+# are per-site counters or keys: both tenants store the same ones (board 1 exists on every site).
+STORED_IDS = re.compile(r"^(?:[a-z]+[-_])*(issue|project|page|space|board|sprint|filter|component|version)"
+                        r"(?:s|[-_]?ids?)?$", re.I)
+
+
 def is_keyish(name: str) -> bool:
     return bool(KEYISH.search(name) or KEYISH_CASED.search(name)) and not PER_INVOCATION.search(name)
 
@@ -48,7 +55,8 @@ def is_keyish(name: str) -> bool:
 def js_rules() -> dict:
     """The same naming rules for the sandbox, which makes up fields the code reads at run time."""
     return {"shared": [[pattern.pattern, value] for pattern, value in SHARED_VALUES],
-            "keyish": KEYISH.pattern, "keyishCased": KEYISH_CASED.pattern, "perInvocation": PER_INVOCATION.pattern}
+            "keyish": KEYISH.pattern, "keyishCased": KEYISH_CASED.pattern, "perInvocation": PER_INVOCATION.pattern,
+            "storedIds": STORED_IDS.pattern}
 
 
 def shared_value(name: str) -> str:
@@ -106,6 +114,9 @@ def _reads(nodes: list[tree_sitter.Node], root: str, depth: int = 0) -> list[lis
                 top = parent
             elif parent.type in ("member_expression", "subscript_expression") and \
                     parent.child_by_field_name("object") == top and _step(parent) is not None:
+                if parent.parent is not None and parent.parent.type == "call_expression" and \
+                        parent.parent.child_by_field_name("function") == parent:
+                    break  # `items.find(…)`: a method of the value read so far, not a field of it
                 path.append(_step(parent))
                 top = parent
             elif parent.type == "arguments" and parent.parent is not None and \
@@ -126,6 +137,14 @@ def _reads(nodes: list[tree_sitter.Node], root: str, depth: int = 0) -> list[lis
         elif target is not None and target.type == "identifier" and depth < _ALIAS_DEPTH and text(target) != root:
             found += [path + p for p in _reads(nodes, text(target), depth + 1)]
     return found
+
+
+def _root_reads(nodes: list[tree_sitter.Node], root: str) -> list[list[str]]:
+    """`_reads` for a root that may be a member chain (`req.payload`): the paths read below it, through
+    `req.payload.x`, `const { payload: { x } } = req` and `const p = req.payload; p.x` alike."""
+    name, *steps = root.split(".")
+    return [path[len(steps):] for path in _reads(nodes, name)
+            if path[:len(steps)] == steps and len(path) > len(steps)]
 
 
 def _pattern_paths(pattern: tree_sitter.Node, nodes: list[tree_sitter.Node], depth: int) -> list[list[str]]:
@@ -162,27 +181,30 @@ def _aliases(nodes: list[tree_sitter.Node]) -> dict[str, str]:
             and p.child_by_field_name("value").type == "identifier"}
 
 
-def _compared(nodes: list[tree_sitter.Node]) -> dict[str, list[str]]:
-    """Field name -> the literals the code compares it with (through a destructuring alias too)."""
-    literals = compared_literals(nodes)
+def _compared(nodes: list[tree_sitter.Node], constants: dict[str, str]) -> dict[str, list[str]]:
+    """Field name -> the literals the code compares it with (through a destructuring alias too);
+    ``constants``: what compared names stand for (`TriageAction.Refresh` -> 'refresh')."""
+    literals = compared_literals(nodes, lambda node: constants.get(text(node)))
     for local, field in _aliases(nodes).items():
         if local in literals:
             literals.setdefault(field, literals[local])
     return literals
 
 
-def variants(source: str, params: list[str]) -> int:
-    """How many payload variants `payload_for` can make for this entry: the most literals one of the
-    fields it reads is compared with (1 when none is)."""
+def variants(source: str, params: list[str], context_params: list[str] = (),
+             constants: dict | None = None) -> list[int | None]:
+    """The input variants `payload_for` and `context` can make for this entry, in the order worth
+    trying: one per literal (up to the most literals one of the fields it reads is compared with),
+    then None, with no compared field set to a literal."""
     nodes = _nodes(source)
-    literals = _compared(nodes)
-    roots = [p for p in params if p] or ["payload"]
-    fields = {part for root in roots for path in _reads(nodes, root) for part in path}
-    return max([len(literals[f]) for f in fields if f in literals], default=1)
+    literals = _compared(nodes, constants or {})
+    roots = ([p for p in params if p] or ["payload"]) + list(context_params)
+    fields = {part for root in roots for path in _root_reads(nodes, root) for part in path}
+    return [*range(max([len(literals[f]) for f in fields if f in literals], default=0)), None]
 
 
 def _build(paths: list[list[str]], canary: str, values: bool = False, literals: dict | None = None,
-           variant: int = 0) -> dict:
+           variant: int | None = 0) -> dict:
     """Nested objects along the paths the code reads, with shared values at identifier-like leaves and
     at leaves compared with literals (the ``variant``-th literal). Other leaves are left out (the sandbox
     makes them up, shaped as the code uses them) unless ``values`` asks for canary strings (for JSON
@@ -193,7 +215,7 @@ def _build(paths: list[list[str]], canary: str, values: bool = False, literals: 
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if last:
-                choices = (literals or {}).get(part)
+                choices = (literals or {}).get(part) if variant is not None else None
                 value = choices[variant % len(choices)] if choices else leaf(part, canary, ".".join(parts[-2:]))
                 if values or not (isinstance(value, str) and value.startswith(canary)):
                     node.setdefault(part, value)
@@ -213,9 +235,17 @@ def _merge(base: dict, extra: dict) -> dict:
     return base
 
 
-def context(tenant: dict) -> dict:
+_TENANT_IDS = ("cloudId", "installContext", "workspaceId", "installation", "installationId")
+
+
+def context(tenant: dict, source: str = "", params: list[str] = (), variant: int | None = 0,
+            constants: dict | None = None) -> dict:
+    """The context an entry receives (its second argument, a resolver's `req.context`): the installation's
+    ids, and the fields the entry's code (``source``) reads from the names in ``params``
+    (`context.extension.gadgetConfiguration.boardId`, `const { extension: { type } } = req.context`), with
+    compared literals (`extension.type === 'jira:issuePanel'`) as in `payload_for`."""
     cloud = tenant["cloudId"]
-    return {
+    base = {
         "cloudId": cloud, "installContext": f"ari:cloud:jira::site/{cloud}", "workspaceId": f"ws-{cloud}",
         "installation": {"ari": {"installationId": tenant["installation"]}, "contexts": [{"cloudId": cloud}]},
         "accountId": "5b10ac8d82e05b22cc7d4ef5", "accountType": "licensed", "localId": "local-1",
@@ -228,18 +258,29 @@ def context(tenant: dict) -> dict:
             "board": {"id": "42"}, "sprint": {"id": "7"}, "config": {}, "gadget": {},
         },
     }
+    nodes = _nodes(source) if source and params else ()
+    paths = [path for root in params for path in _root_reads(nodes, root)]
+    if not paths:
+        return base
+    # The installation's own ids stay (a made-up `cloudId` shared by both tenants would make a cache keyed
+    # by it look shared); fields it lacks are added, and a compared field gets its literal.
+    literals = _compared(nodes, constants or {})
+    _merge(base, _build(paths, tenant["canary"]))
+    compared = [path for path in paths if path[-1] in literals and path[0] not in _TENANT_IDS]
+    return _merge(_build(compared, tenant["canary"], literals=literals, variant=variant), base)
 
 
-def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant: int = 0) -> Any:
+def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant: int | None = 0,
+                constants: dict | None = None) -> Any:
     """The first argument an entry receives. ``kind``: resolver, webtrigger, trigger, consumer,
-    scheduledTrigger or function; ``source`` is the entry function's code; ``params`` its
+    scheduledTrigger, jira:jqlFunction or function; ``source`` is the entry function's code; ``params`` its
     parameter names (for resolvers: the names bound to `payload`); ``variant`` picks which literal
     a compared field gets (see `variants`)."""
     canary = tenant["canary"]
     roots = [p for p in params if p] or ["payload"]
     nodes = _nodes(source)
-    literals = _compared(nodes)
-    paths = [path for root in roots for path in _reads(nodes, root)]
+    literals = _compared(nodes, constants or {})
+    paths = [path for root in roots for path in _root_reads(nodes, root)]
     if kind == "webtrigger":
         body_paths = [p[2:] for p in paths if p[:2] == ["body", _JSON_BODY] and len(p) > 2]
         body = _merge(_build(body_paths, canary, True, literals, variant), {f: f"{canary}:{f}" for f in
@@ -250,7 +291,7 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
         # for, so both tenants send the same one; a header is shared only when identifier-like.
         for part, into in (("queryParameters", request["queryParameters"]), ("headers", request["headers"])):
             for name in {p[1] for p in paths if len(p) > 1 and p[0] == part}:
-                choices = literals.get(name)
+                choices = literals.get(name) if variant is not None else None
                 value = choices[variant % len(choices)] if choices else \
                     shared_value(name) if part == "queryParameters" or is_keyish(name) else f"{canary}:{name}"
                 into.setdefault(name, [value])
@@ -263,11 +304,18 @@ def payload_for(kind: str, source: str, params: list[str], tenant: dict, variant
                                   "summary": f"{canary}:summary", "description": f"{canary}:description",
                                   "priority": {"name": "Highest"}, "status": {"name": "Open"},
                                   "project": {"key": "PROJ", "id": "10000"}}},
+                              # an update's changelog; `toString` is a field name here, a string
+                              "changelog": {"id": "10400", "items": [{
+                                  "field": "status", "fieldtype": "jira", "fieldId": "status", "from": "10000",
+                                  "fromString": f"{canary}:fromString", "to": "10001",
+                                  "toString": f"{canary}:toString"}]},
                               "timestamp": "2026-01-01T00:00:00.000Z"})
     if kind == "consumer":
         body = built.pop("body", {}) if isinstance(built.get("body"), dict) else {}
         return _merge(built, {"body": _merge(body, {"issueKey": "PROJ-1", "text": f"{canary}:text"}),
                               "jobId": f"job-{canary}"})
+    if kind == "jira:jqlFunction":  # `issue in linkedTo("PROJ-1")`: what a user typed, the same on both sites
+        return _merge(built, {"clause": {"field": "issue", "operator": "in", "arguments": ["PROJ-1"]}})
     if kind == "scheduledTrigger":
         return _merge(built, {"context": {"cloudId": tenant["cloudId"], "moduleKey": "module"},
                               "contextToken": f"{canary}:token"})

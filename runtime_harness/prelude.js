@@ -376,11 +376,13 @@ let __SHARED = [];
 let __KEYISH = /$^/;
 let __KEYISH_CASED = /$^/;
 let __PER_INVOCATION = /$^/;
+let __STORED_IDS = /$^/;
 function __setSharedRules(rules) {
   __SHARED = rules.shared.map(([pattern, value]) => [new RegExp(pattern, "i"), value]);
   __KEYISH = new RegExp(rules.keyish, "i");
   __KEYISH_CASED = new RegExp(rules.keyishCased);
   __PER_INVOCATION = new RegExp(rules.perInvocation, "i");
+  __STORED_IDS = new RegExp(rules.storedIds, "i");
 }
 // Per-invocation identifiers (job, request, trace ids...) never coincide between tenants.
 function __keyish(name) {
@@ -496,10 +498,18 @@ function __store() {
 }
 // Each installation's storage starts seeded: a key it never wrote reads as a value made up for that
 // tenant (an object, string, number or list as the code uses it, carrying the tenant's canary), so a
-// config loaded from storage into module state is recognisable wherever it turns up.
+// config loaded from storage into module state is recognisable wherever it turns up. A key naming
+// product objects (`board:PROJ`, `tracked-boards`) holds their ids: the same for both tenants, one id
+// or a list of one.
 function __seeded(key) {
   const stored = mapGet(__store(), key);
   if (stored !== undefined || mapHas(__store(), key)) return stored;
+  const name = key.split(":")[0];
+  const ids = __STORED_IDS.exec(name);
+  if (ids) {
+    const id = __sharedValue(ids[1]);
+    return /(s|ids)$/i.test(name) ? [id] : id;
+  }
   return __anything(`storage:${key}`, H.tenant ? H.tenant.canary : "CANARY", __shapes.names);
 }
 const __kvs = {

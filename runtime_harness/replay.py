@@ -27,7 +27,10 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
+import tree_sitter
+
 from auditor.facts.entrypoints import MAX_CALL_DEPTH
+from auditor.facts.values import Values, Where
 from auditor.model import Finding, Location
 from auditor.safe_read import Unreadable, read_file
 from auditor.parsing import text
@@ -36,7 +39,7 @@ from runtime_harness.probes import Probe
 from runtime_harness.session import Session
 from runtime_harness.transform import transform
 
-ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger")
+ENTRY_KINDS = ("webtrigger", "trigger", "consumer", "scheduledTrigger", "jira:jqlFunction")
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024
 _ESM_HINT = (b"import ", b"export ", b"import{", b"export{", b"import(")
 
@@ -68,10 +71,14 @@ class Invocation:
     source: str
     params: list[str]
     location: Location | None
+    context_params: list[str] = field(default_factory=list)  # the names the entry reads its context from
+    constants: dict[str, str] = field(default_factory=dict)   # compared names' values (`TriageAction.Refresh`)
 
-    def step(self, tenant: dict, payload: Any) -> dict:
+    def step(self, tenant: dict, payload: Any, variant: int | None = 0) -> dict:
         return {"tenant": tenant, "file": self.file, "export": self.export, "resolverKey": self.resolver_key,
-                "payload": payload, "context": payloads.context(tenant), "label": self.entry}
+                "payload": payload,
+                "context": payloads.context(tenant, self.source, self.context_params, variant, self.constants),
+                "label": self.entry}
 
 
 @dataclass
@@ -81,6 +88,9 @@ class Plan:
     reader: Invocation
     tenants: tuple[dict, dict]
     payloads: dict[str, Any] = field(default_factory=dict)
+    variant: int | None = 0   # see payloads.variants
+    # Invocations of tenant A before its writer: entries that fill other state the write depends on
+    warmup: tuple[Invocation, ...] = ()
 
 
 def tenant(name: str) -> dict:
@@ -100,16 +110,18 @@ def sandbox_path(facts, path: Path) -> str:
 
 # -- what the sandbox loads -------------------------------------------------------------
 
-def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+def prepare_files(facts, state_probes: list[Probe] = ()
+                  ) -> tuple[dict[str, str], dict[str, str], dict[str, str], list[str]]:
     """CommonJS source of every backend module (with the probes of the judged states), the reason a
     module could not be prepared, and where the grammar could not parse a module (said when V8 does
-    not compile it either); all keyed by sandbox path. A module that could not be prepared still
-    exists: loading it throws its reason, so whatever imports it fails naming the module."""
+    not compile it either); all keyed by sandbox path; and what the transform left out ("m.ts:
+    decorators of the anonymous class at line 4 were ignored"). A module that could not be prepared
+    still exists: loading it throws its reason, so whatever imports it fails naming the module."""
     edits: dict[Path, list] = {}
     for probe in state_probes:
         if probe.path is not None:
             edits.setdefault(probe.path, []).extend(probe.edits)
-    files, problems, hints = {}, {}, {}
+    files, problems, hints, notes = {}, {}, {}, []
     for path, info in facts.graph.modules.items():
         data = probes.apply(info.parsed.data, edits.get(path, []))
         needs = path.suffix in (".ts", ".tsx", ".mts", ".cts") or any(h in data for h in _ESM_HINT)
@@ -126,8 +138,9 @@ def prepare_files(facts, state_probes: list[Probe] = ()) -> tuple[dict[str, str]
         files[name] = result.code
         if result.problems:
             hints[name] = result.problems[0]
+        notes += [f"{name}: {note}" for note in result.notes]
     _add_json_modules(facts, files)
-    return files, problems, hints
+    return files, problems, hints, notes
 
 
 _JSON_SPECIFIER = re.compile(rb"""(?:from\s*|require\(\s*)['"](\.{1,2}/[^'"\n]+?\.json)['"]""")
@@ -207,17 +220,19 @@ def _entry_candidates(target: PurePosixPath) -> list[str]:
     return [normal, normal + ".js", f"{normal}/index.js", normal.removesuffix(".js") + ".js"]
 
 
-def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str]]:
-    files, problems, hints = prepare_files(facts, state_probes)
+def _header(facts, limits: Limits, state_probes: list[Probe] = ()) -> tuple[dict, dict[str, str], list[str]]:
+    files, problems, hints, notes = prepare_files(facts, state_probes)
     packages = prepare_packages(facts, files)
     return ({"files": files, "hints": hints, "packages": packages, "shapes": stub_data.sandbox_data(facts),
-             "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}}, problems)
+             "limits": {"memory_bytes": limits.memory_bytes, "call_timeout": limits.call_timeout}},
+            problems, notes)
 
 
 # -- planning -------------------------------------------------------------------------
 
-def invocation(facts, entry_id: str, bundle: str | None = None) -> Invocation | str:
-    """How to invoke entry ``entry_id`` (of handler file ``bundle``, app-relative, when given)."""
+def invocation(facts, entry_id: str, bundle: str | None = None, values: Values | None = None) -> Invocation | str:
+    """How to invoke entry ``entry_id`` (of handler file ``bundle``, app-relative, when given); ``values``
+    answers what the names the entry compares its input with stand for."""
     entry = next((e for e in facts.entries.entries if e.id == entry_id and
                   (bundle is None or e.bundle is not None and sandbox_path(facts, e.bundle) == "/" + bundle)), None)
     if entry is None:
@@ -228,35 +243,93 @@ def invocation(facts, entry_id: str, bundle: str | None = None) -> Invocation | 
     export = function.handler.rsplit(".", 1)[1]
     resolver_key = entry_id.split(":", 1)[1] if entry_id.startswith("resolver:") else None
     kind = "resolver" if resolver_key else next((k for k in ENTRY_KINDS if k in entry.invoked_by), "function")
-    source, params, location = "", [], None
+    source, params, context_params, constants, location = "", [], [], {}, None
     if entry.node is not None:
         source = text(entry.node)
         params = _payload_names(entry.node, resolver=resolver_key is not None)
+        context_params = _context_names(entry.node, resolver=resolver_key is not None)
+        constants = _compared_constants(entry.node, entry.file, values or Values(
+            [info.parsed for info in facts.graph.modules.values()], facts.graph))
         location = facts.graph.modules[entry.file].parsed.location(entry.node)
     elif entry.site is not None and entry.site_file is not None:  # a wrapped handler: where it is registered
         location = facts.graph.modules[entry.site_file].parsed.location(entry.site)
     return Invocation(entry_id, sandbox_path(facts, Path(str(function.handler_file))), export, resolver_key, kind,
-                      source, params, location)
-def _payload_names(fn, resolver: bool) -> list[str]:
+                      source, params, location, context_params, constants)
+
+
+def _compared_constants(fn: tree_sitter.Node, path: Path, values: Values) -> dict[str, str]:
+    """What the names an entry compares with stand for (`case TriageAction.Refresh:` with an enum or a
+    constant of another file), by their text: the payload builder reads the entry's code as text."""
+    found: dict[str, str] = {}
+    stack = [fn]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        operands = []
+        if node.type == "switch_case":
+            operands = [node.child_by_field_name("value")]
+        elif node.type == "binary_expression" and text(node.child_by_field_name("operator")) in stub_data.EQUALITY:
+            operands = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+        for operand in operands:
+            if operand is not None and operand.type in ("identifier", "member_expression") and \
+                    text(operand) not in found:
+                value = values.string(operand, Where(path))
+                if value is not None:
+                    found[text(operand)] = value
+    return found
+
+
+def _parameter(fn, index: int):
+    """The binding of ``fn``'s ``index``-th parameter (its pattern, without type or default)."""
     params = fn.child_by_field_name("parameters")
-    first = params.named_children[0] if params is not None and params.named_children else \
-        fn.child_by_field_name("parameter")
+    found = params.named_children if params is not None else \
+        [p for p in [fn.child_by_field_name("parameter")] if p is not None]
+    found = [p for p in found if p.type not in ("comment", "this")]
+    if len(found) <= index:
+        return None
+    node = found[index].child_by_field_name("pattern") or found[index]
+    return node.child_by_field_name("left") if node.type == "assignment_pattern" else node
+
+
+def _request_field(fn, name: str) -> list[str]:
+    """The names a resolver's request field (`payload`, `context`) is read through: `req.payload`,
+    `{ payload }`, `{ payload: p }`."""
+    first = _parameter(fn, 0)
     if first is None:
         return []
-    first = first.child_by_field_name("pattern") or first
     if first.type == "identifier":
-        return [f"{text(first)}.payload"] if resolver else [text(first)]
+        return [f"{text(first)}.{name}"]
     if first.type == "object_pattern":
         for prop in first.named_children:
-            if prop.type == "shorthand_property_identifier_pattern" and text(prop) == "payload":
-                return ["payload"]
-            if prop.type == "pair_pattern" and text(prop.child_by_field_name("key")) == "payload":
+            if prop.type == "shorthand_property_identifier_pattern" and text(prop) == name:
+                return [name]
+            if prop.type == "pair_pattern" and text(prop.child_by_field_name("key")) == name:
                 value = prop.child_by_field_name("value")
                 return [text(value)] if value is not None and value.type == "identifier" else []
     return []
 
 
+def _payload_names(fn, resolver: bool) -> list[str]:
+    """Where an entry reads its payload: a resolver's `req.payload`, a function's first parameter
+    (`{ payload }` of one too: a function wrapped into a resolver-style handler)."""
+    first = _parameter(fn, 0)
+    if resolver or first is not None and first.type == "object_pattern":
+        return _request_field(fn, "payload")
+    return [text(first)] if first is not None and first.type == "identifier" else []
+
+
+def _context_names(fn, resolver: bool) -> list[str]:
+    """Where an entry reads its context: a resolver's `req.context`, a function's second parameter."""
+    first = _parameter(fn, 0)
+    if resolver or first is not None and first.type == "object_pattern":
+        return _request_field(fn, "context")
+    second = _parameter(fn, 1)
+    return [text(second)] if second is not None and second.type == "identifier" else []
+
+
 MAX_PAIRS = 40  # a hard cap per finding; the finding's share of --replay-budget usually ends it first
+MAX_WARMUP = 5        # other writers tenant A runs before its writer, in the last tries
+MAX_WARMUP_PAIRS = 3  # pairs that ran tried again that way
 
 
 def directness(facts, finding: Finding) -> dict[str, int]:
@@ -312,12 +385,13 @@ def _bundle(finding: Finding, writer: str, reader: str) -> str | None | bool:
     return next((bundle for bundle, ids in shared.items() if writer in ids and reader in ids), False)
 
 
-def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int = 0) -> Plan:
+def make_plan(finding: Finding, writer: Invocation, reader: Invocation, variant: int | None = 0,
+              warmup: tuple[Invocation, ...] = ()) -> Plan:
     a, b = tenant("A"), tenant("B")
-    planned = Plan(finding, writer, reader, (a, b))
+    planned = Plan(finding, writer, reader, (a, b), variant=variant, warmup=warmup)
     planned.payloads = {
-        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant),
-        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant),
+        "A": payloads.payload_for(writer.kind, writer.source, writer.params, a, variant, writer.constants),
+        "B": payloads.payload_for(reader.kind, reader.source, reader.params, b, variant, reader.constants),
     }
     return planned
 
@@ -353,8 +427,10 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
     threw: set[str] = set()  # entries whose replay failed, for every finding of the app
     firsts = {(f.location, f.properties.get("state")): f for f in reversed(targets)}  # one probe per state
     states = {key: probes.probe_for(f, n, facts.graph.modules) for n, (key, f) in enumerate(firsts.items())}
-    header, problems = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
+    header, problems, notes = _header(facts, limits, [p for p in states.values() if isinstance(p, Probe)])
     known: dict[tuple[str, str | None], Invocation | str] = {}
+    values = Values([info.parsed for info in facts.graph.modules.values()], facts.graph)
+    writers = list(dict.fromkeys(w for f in targets for w in f.properties.get("writerEntryPoints") or []))
     with Session(header) as session:
         for index, finding in enumerate(targets):
             probe = states[(finding.location, finding.properties.get("state"))]
@@ -362,21 +438,32 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
                 _unconfirmed(finding, f"the replay cannot observe the state: {probe}", "not-run")
                 continue
             share = budget.left() / (len(targets) - index)
-            _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share)
+            _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share, values,
+                         writers)
+    for finding in targets if notes else ():  # the replayed code is not quite the app's: say where
+        finding.properties["confirmation"]["transformNotes"] = notes
 
 
 def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, problems: dict[str, str],
-                 known: dict[tuple[str, str | None], Invocation | str], threw: set[str], deadline: float) -> None:
+                 known: dict[tuple[str, str | None], Invocation | str], threw: set[str], deadline: float,
+                 values: Values, writers: list[str]) -> None:
     """Try pairs, best first, until one confirms, MAX_PAIRS are tried or the finding's share of the
-    budget is gone; record the best outcome (the earliest pair's among equals) and every attempt."""
+    budget is gone; record the best outcome (the earliest pair's among equals) and every attempt.
+    When every pair ran but B received nothing, the best pair runs once more after tenant A's other
+    writers (``writers``: the entries writing any judged state of the app), in case the write needs
+    state they fill first (a sprint cached by a refresh trigger before a status request caches its issues)."""
     attempts: list[dict] = []
     best: Verdict | None = None
+
+    def prepared(entry: str, bundle: str | None) -> Invocation | str:
+        if (entry, bundle) not in known:
+            known[(entry, bundle)] = invocation(facts, entry, bundle, values)
+        return known[(entry, bundle)]
+
+    ran: list[tuple[Invocation, Invocation, str | None]] = []
     for writer_id, reader_id in pairs(finding, directness(facts, finding), threw):
         bundle = _bundle(finding, writer_id, reader_id) or None
-        for entry in (writer_id, reader_id):
-            if (entry, bundle) not in known:
-                known[(entry, bundle)] = invocation(facts, entry, bundle)
-        writer, reader = known[(writer_id, bundle)], known[(reader_id, bundle)]
+        writer, reader = prepared(writer_id, bundle), prepared(reader_id, bundle)
         unusable = next((x for x in (writer, reader) if isinstance(x, str)), None) or \
             problems.get(writer.file) or problems.get(reader.file)
         out_of_time = deadline <= time.monotonic()
@@ -386,16 +473,36 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
             threw.update(i for i, x in ((writer_id, writer), (reader_id, reader))
                          if isinstance(x, str) or problems.get(x.file))
         else:
-            for variant in range(payloads.variants(writer.source, writer.params)):  # one per compared literal
-                verdict = attempt(session, make_plan(finding, writer, reader, variant), probe, deadline)
-                if verdict.confirmed or deadline <= time.monotonic():
+            verdict, failed = None, None
+            for variant in payloads.variants(writer.source, writer.params, writer.context_params, writer.constants):
+                tried = attempt(session, make_plan(finding, writer, reader, variant), probe, deadline)
+                if verdict is None or OUTCOMES.index(tried.outcome) < OUTCOMES.index(verdict.outcome):
+                    verdict = tried
+                # an entry threw only if it threw in every variant (one rejects `action: 'forget'`, another runs)
+                failed = set(tried.threw) if failed is None else failed & set(tried.threw)
+                if tried.confirmed or deadline <= time.monotonic():
                     break
-            threw.update(verdict.threw)  # the last variant's: an earlier one may throw where a later one runs
+            threw.update(failed)
+            if not failed:
+                ran.append((writer, reader, bundle))
         attempts.append({"writer": writer_id, "reader": reader_id, "confirmed": verdict.confirmed,
                          "outcome": verdict.outcome, "reason": verdict.reason})
         if best is None or OUTCOMES.index(verdict.outcome) < OUTCOMES.index(best.outcome):
             best = verdict
         if verdict.confirmed or out_of_time:
+            break
+    for writer, reader, bundle in ran[:MAX_WARMUP_PAIRS] if best is not None and best.outcome == "not-confirmed" else ():
+        others = [prepared(w, bundle) for w in writers if w != writer.entry]
+        # only entries of the writer's handler file share its module state
+        warmup = tuple(x for x in others if isinstance(x, Invocation) and x.file == writer.file)[:MAX_WARMUP]
+        if not warmup or deadline <= time.monotonic():
+            continue
+        verdict = attempt(session, make_plan(finding, writer, reader, None, warmup), probe, deadline)
+        attempts.append({"writer": writer.entry, "reader": reader.entry, "after": [w.entry for w in warmup],
+                         "confirmed": verdict.confirmed, "outcome": verdict.outcome, "reason": verdict.reason})
+        if OUTCOMES.index(verdict.outcome) < OUTCOMES.index(best.outcome):
+            best = verdict
+        if verdict.confirmed:
             break
     if best is None:
         _unconfirmed(finding, "no entry point was found that writes the state", "not-run")
@@ -410,24 +517,30 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
 def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verdict:
     """Replay one (writer, reader) pair: shared isolate, fresh isolates, and the named state reset."""
     a, b = plan.tenants
-    steps = [plan.writer.step(a, plan.payloads["A"]), plan.reader.step(b, plan.payloads["B"])]
+    steps = [w.step(a, payloads.payload_for(w.kind, w.source, w.params, a, None, w.constants), None)
+             for w in plan.warmup]
+    k = len(steps)  # the writer's step
+    steps += [plan.writer.step(a, plan.payloads["A"], plan.variant), plan.reader.step(b, plan.payloads["B"], plan.variant)]
     left = lambda: deadline - time.monotonic()  # noqa: E731
     shared = session.run({"id": "shared", "steps": steps,
-                          "inspect": {"after": 0, "state": probe.id, "canary": a["canary"]}}, left())
+                          "inspect": {"after": k, "state": probe.id, "canary": a["canary"]}}, left())
     failure = _failure(plan, shared)
     if failure:
         return Verdict("not-confirmed", failure, threw=tuple(
-            invocation.entry for invocation, step in zip((plan.writer, plan.reader), shared["steps"] + [None])
+            invocation.entry for invocation, step in zip((*plan.warmup, plan.writer, plan.reader),
+                                                         shared["steps"] + [None] * len(steps))
             if step is None or not step["ok"]))
-    write_step, read_step = shared["steps"]
+    write_step, read_step = shared["steps"][k:]
     excerpt = _seen(read_step, a["canary"])
-    # With a fresh isolate per invocation A's step cannot touch B's: B runs alone, as the second invocation.
-    fresh = session.run({"id": "fresh", "fresh": True, "steps": [dict(steps[1], step=1)]}, left())
+    # With a fresh isolate per invocation A's step cannot touch B's: B runs alone, at the same place in the
+    # sequence (the clock and random numbers follow it).
+    fresh = session.run({"id": "fresh", "fresh": True, "steps": [dict(steps[-1], step=k + 1)]}, left())
     fresh_read = fresh["steps"][0] if len(fresh["steps"]) == 1 and fresh["steps"][0]["ok"] else None
     fresh_leak = _seen(fresh_read, a["canary"]) is not None if fresh_read else None
     details = {
         "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)",
         "writer": plan.writer.entry, "reader": plan.reader.entry, "state": plan.finding.properties.get("state"),
+        **({"afterTenantARan": [w.entry for w in plan.warmup]} if plan.warmup else {}),
         "payloads": plan.payloads, "canary": a["canary"], "tenants": {"A": a["cloudId"], "B": b["cloudId"]},
         "sharedValues": _shared_values(plan, shared["steps"]),
         "observed": excerpt, "freshIsolatePerInvocationLeaks": fresh_leak,
@@ -470,7 +583,7 @@ def _influence(session: Session, plan: Plan, steps: list[dict], probe: Probe, fr
     again, unreset = _reset_run(session, plan, steps, probe, seconds)
     if unreset:
         return False, {"method": "reset", "detail": f"'{name}' could not be reset to tell what caused it ({unreset})"}
-    if _observable(again["steps"][1]) != _observable(fresh_read):
+    if _observable(again["steps"][-1]) != _observable(fresh_read):
         return False, {"method": "reset", "detail": f"with '{name}' reset before B's step the output still "
                                                     "differed: something else carried the change"}
     return True, {"method": "reset", "detail": f"with '{name}' reset to a freshly initialised value before B's "
@@ -485,12 +598,12 @@ def _through_state(session: Session, plan: Plan, steps: list[dict], probe: Probe
     alone can too (data kept in a closure or a private field): either is evidence, neither is proof
     of the opposite."""
     canary, name = plan.tenants[0]["canary"], plan.finding.properties.get("state")
-    shared_read, inspected = shared["steps"][1], shared.get("inspected") or {}
+    shared_read, inspected = shared["steps"][-1], shared.get("inspected") or {}
     again, unreset = _reset_run(session, plan, steps, probe, seconds)
     clean = unreset is None
     # Each datum the stubs hand out is distinct (canary-<n>, canary:<field>), and A's step runs the same
     # in both runs: what B lost with the state reset is what the state carried.
-    lost = _tokens(shared_read, canary) - _tokens(again["steps"][1], canary) if clean else set()
+    lost = _tokens(shared_read, canary) - _tokens(again["steps"][-1], canary) if clean else set()
     if lost:
         return True, {"method": "reset", "detail": f"with '{name}' reset to a freshly initialised value "
                                                    f"before tenant B's step, B no longer received "
@@ -512,19 +625,23 @@ def _reset_run(session: Session, plan: Plan, steps: list[dict], probe: Probe,
                seconds: float) -> tuple[dict, str | None]:
     """A and B again, with the named state reset to a freshly initialised value between their steps;
     and why that did not work, if it did not."""
-    again = session.run({"id": "reset", "steps": steps, "reset": {"after": 0, "state": probe.id}}, seconds)
+    again = session.run({"id": "reset", "steps": steps, "reset": {"after": len(steps) - 2, "state": probe.id}},
+                        seconds)
     reset = again.get("reset") or {}
-    if reset.get("reset") and len(again["steps"]) == 2 and all(s["ok"] for s in again["steps"]):
+    if reset.get("reset") and len(again["steps"]) == len(steps) and all(s["ok"] for s in again["steps"]):
         return again, None
     return again, reset.get("error") or _failure(plan, again) or "no answer"
 
 
 def _failure(plan: Plan, shared: dict) -> str | None:
     steps = shared["steps"]
+    roles = [("tenant A's earlier", w.entry) for w in plan.warmup] + \
+        [("writer", plan.writer.entry), ("reader", plan.reader.entry)]
     failed = next((step for step in steps if not step["ok"]), None)
-    if failed is None and len(steps) == 2:
+    if failed is None and len(steps) == len(roles):
         return None
-    role, entry = ("reader", plan.reader.entry) if steps and steps[0]["ok"] else ("writer", plan.writer.entry)
+    ran = next((i for i, step in enumerate(steps) if not step["ok"]), len(steps))
+    role, entry = roles[min(ran, len(roles) - 1)]
     problems = "; ".join(shared["problems"]) if shared["problems"] else "did not run"
     return f"{role} {entry} failed: {failed['error'] if failed else problems}"
 
@@ -579,10 +696,12 @@ def _record_confirmation(finding: Finding, plan: Plan, details: dict) -> None:
     finding.properties["confirmation"] = dict(details, outcome="confirmed")
     legacy = "with a fresh isolate per invocation it did not" if details["freshIsolatePerInvocationLeaks"] is False \
         else "the fresh-isolate comparison did not complete"
-    finding.message += (f"; confirmed by replay: after tenant A ran {plan.writer.entry}, tenant B's "
+    ran = ", then ".join([w.entry for w in plan.warmup] + [plan.writer.entry])
+    finding.message += (f"; confirmed by replay: after tenant A ran {ran}, tenant B's "
                         f"{plan.reader.entry} returned or sent A's data ({a['canary']}) through "
                         f"'{details['state']}' ({details['throughState']['detail']}); {legacy}.")
-    flow = []
+    flow = [w.location.with_message(f"replay: tenant A runs {w.entry} first") for w in plan.warmup
+            if w.location is not None]
     if plan.writer.location is not None:
         flow.append(plan.writer.location.with_message(f"replay: tenant A runs {plan.writer.entry} (writes)"))
     if plan.reader.location is not None:
@@ -613,7 +732,7 @@ def trace(facts, entry_id: str, payload: Any, limits: Limits = Limits()) -> str:
     target = invocation(facts, entry_id)
     if isinstance(target, str):
         raise ValueError(target)
-    header, problems = _header(facts, limits)
+    header, problems, _ = _header(facts, limits)
     if target.file in problems:
         raise ValueError(problems[target.file])
     a, b = tenant("A"), tenant("B")

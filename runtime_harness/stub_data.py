@@ -23,7 +23,7 @@ from auditor.parsing import text
 
 MAX_LITERALS = 6     # literals kept per compared name (one array element each)
 MAX_NAMES = 48       # property names a seeded storage value lists
-_EQUALITY = ("===", "==", "!==", "!=")
+EQUALITY = ("===", "==", "!==", "!=")
 # Names every object or array has, or that make a value look like a promise: never listed.
 _BUILTIN = frozenset({"length", "then", "catch", "finally", "constructor", "prototype", "toString", "valueOf",
                       "toJSON", "map", "filter", "find", "forEach", "reduce", "some", "every", "includes",
@@ -102,13 +102,13 @@ def vocabulary(parsed_files, values: Values) -> tuple[dict[str, list[str]], list
 def compared_literals(nodes, constant=lambda node: None) -> dict[str, list[str]]:
     """name -> the string literals it is compared with, in order, among ``nodes`` (binary expressions
     and switch statements; others are ignored): `x.name === 'A'`, `'A' != name`, `case 'A':`.
-    ``constant`` gives the string an identifier stands for, if it is a constant."""
+    ``constant`` gives the string a name (`ACTION`, `Action.Refresh`) stands for, if it is a constant."""
     literals: dict[str, list[str]] = {}
 
     def compared(subject: tree_sitter.Node | None, literal: tree_sitter.Node | None) -> None:
         name = compared_name(subject)
         value = string_literal(literal)
-        if name and value is None and literal is not None and literal.type == "identifier":
+        if name and value is None and literal is not None and literal.type in ("identifier", "member_expression"):
             value = constant(literal)
         if name and value is not None:
             found = literals.setdefault(name, [])
@@ -118,7 +118,7 @@ def compared_literals(nodes, constant=lambda node: None) -> dict[str, list[str]]
     for node in sorted(nodes, key=lambda n: n.start_byte):
         if node.type == "binary_expression":
             operator = node.child_by_field_name("operator")
-            if operator is None or text(operator) not in _EQUALITY:
+            if operator is None or text(operator) not in EQUALITY:
                 continue
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             compared(left, right)

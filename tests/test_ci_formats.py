@@ -10,7 +10,7 @@ from pathlib import Path
 from auditor.config import Config
 from auditor.engine import scan
 from auditor.report import github, junit
-from rules import ALL_RULES
+from rules.registry import ALL_RULES
 from tests.test_cli import MISSING, NOTE_ONLY, invoke
 
 # -- GitHub workflow commands ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from auditor.cli import main
-from rules import ALL_RULES
+from rules.registry import ALL_RULES
 from tests.conftest import GOOD_CODE
 
 MISSING = GOOD_CODE.format(suffix="/comment", options=", { method: 'POST' }")

@@ -22,7 +22,7 @@ import pytest
 
 from auditor.config import Config
 from auditor.engine import scan
-from rules import ALL_RULES
+from rules.registry import ALL_RULES
 from tests.annotations import FIXTURES, code_annotations, fixture_apps, manifest_expectations, relative
 
 

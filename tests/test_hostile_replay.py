@@ -274,9 +274,14 @@ def test_replay_budget_is_shared_by_the_whole_scan_and_plans_are_lazy(tmp_path: 
 def test_sandbox_children_get_an_empty_environment_and_working_directory(tmp_path: Path) -> None:
     child = session.Child({"files": {}, "packages": {}, "limits": {"memory_bytes": 1 << 26, "call_timeout": 1}})
     try:
+        # Read once the child runs the sandbox (its own command line): between fork and exec /proc shows
+        # the forking process, which made this test flaky on a busy machine.
+        deadline = time.monotonic() + 10
+        while b"-I" not in (cmdline := Path(f"/proc/{child.proc.pid}/cmdline").read_bytes().split(b"\0")) \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
         environ = Path(f"/proc/{child.proc.pid}/environ").read_bytes().split(b"\0")
         cwd = os.readlink(f"/proc/{child.proc.pid}/cwd")
-        cmdline = Path(f"/proc/{child.proc.pid}/cmdline").read_bytes().split(b"\0")
     finally:
         child.close()
     assert [e for e in environ if e] == [f"PATH={os.defpath}".encode()]

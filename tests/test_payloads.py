@@ -27,11 +27,33 @@ def test_fields_read_through_destructuring_aliases_and_optional_chains() -> None
 
 
 def test_a_field_compared_with_literals_gets_one_per_variant() -> None:
-    assert payloads.variants(RESOLVER, ["payload"]) == 2
+    assert payloads.variants(RESOLVER, ["payload"]) == [0, 1, None]
     first, second = (payloads.payload_for("resolver", RESOLVER, ["payload"], A, v) for v in (0, 1))
     assert (first["action"], second["action"]) == ("sync", "status")  # through the `action: kind` rename
     assert first["options"] == second["options"] == {"mode": "full"}
-    assert payloads.variants("async (event) => event.issue.key", ["event"]) == 1
+    assert payloads.variants("async (event) => event.issue.key", ["event"]) == [None]
+    # variant None sets no compared field: the code past `if (mode === 'full') return` is reached too
+    unset = payloads.payload_for("resolver", RESOLVER, ["payload"], A, None)
+    assert unset["options"]["mode"] != "full" and unset["action"] not in ("sync", "status")
+
+
+def test_a_resolver_reading_req_payload_and_req_context() -> None:
+    source = """async (req) => {
+      const { issueKey } = req.payload;
+      const ctx = req.context;
+      const board = ctx.extension.gadgetConfiguration?.boardId;
+      if (req.context.cloudId === 'cloud-of-the-demo') return null;
+      switch (ctx.extension.type) { case 'jira:dashboardGadget': return board; case 'jira:issuePanel': return issueKey; }
+    }"""
+    assert payloads.payload_for("resolver", source, ["req.payload"], A) == {"issueKey": "PROJ-1"}
+    assert payloads.variants(source, ["req.payload"], ["req.context"]) == [0, 1, None]
+    first, second = (payloads.context(A, source, ["req.context"], v) for v in (0, 1))
+    assert (first["extension"]["type"], second["extension"]["type"]) == ("jira:dashboardGadget", "jira:issuePanel")
+    assert first["extension"]["gadgetConfiguration"] == {"boardId": "42"}
+    assert first["extension"]["issue"]["key"] == "PROJ-1"  # what the base context has stays
+    # A tenant's own ids are never replaced, not even by a literal the code compares them with: a cache
+    # keyed by the cloud id must not look shared.
+    assert first["cloudId"] == A["cloudId"] and payloads.context(B, source, ["req.context"])["cloudId"] == B["cloudId"]
 
 
 def test_web_trigger_query_parameters_headers_and_json_body() -> None:
@@ -62,9 +84,11 @@ def test_schema_shaped_responses_seeded_literals_and_seeded_storage() -> None:
         "  const search = await (await api.asApp().requestJira(route`/rest/api/3/search/jql`, { method: 'POST' })).json();\n"
         "  const config = { colour: 'red', ...(await kvs.get('config')) };\n"
         "  const { results } = await kvs.query().getMany();\n"
+        "  const board = await kvs.get('board:PROJ'), tracked = await kvs.get('tracked-boards');\n"
+        "  const summary = await kvs.get('issue-summary:PROJ-1');\n"
         "  return { points: fields.find((f) => f.name === 'Story Points'), count: fields.length,\n"
         "    summary: search.issues[1].fields.summary, isLast: search.isLast, colour: String(config.colour),\n"
-        "    theme: String(config.theme), listed: results.length };\n"
+        "    theme: String(config.theme), listed: results.length, board, tracked, stored: String(summary) };\n"
         "};\n")}
     from runtime_harness import stub_data
 
@@ -84,6 +108,8 @@ def test_schema_shaped_responses_seeded_literals_and_seeded_storage() -> None:
     assert out["summary"].startswith(A["canary"]) and out["isLast"] is True
     assert out["colour"].startswith(A["canary"]) and out["theme"].startswith(A["canary"])  # storage seeded
     assert out["listed"] == 1
+    # keys naming product objects hold their ids, alike for every site; other keys hold the site's data
+    assert (out["board"], out["tracked"]) == ("42", ["42"]) and out["stored"].startswith(A["canary"])
 
 
 def test_a_field_a_helper_compares_is_made_up_as_that_literal(make_app) -> None:
@@ -135,3 +161,14 @@ permissions:
   scopes:
     - read:jira-work
 """
+
+
+def test_a_method_called_on_a_field_is_not_a_field_and_events_carry_a_changelog() -> None:
+    source = """async (event) => {
+      const change = event.changelog?.items.find((item) => item.field === 'status');
+      return [event.issue.key.trim(), change?.toString];
+    }"""
+    made = payloads.payload_for("trigger", source, ["event"], A)
+    assert made["issue"]["key"] == "PROJ-1"  # `.trim()` is called on the key, it is not a field of it
+    (item,) = made["changelog"]["items"]     # the event's list, not an object with a `find` field
+    assert item["field"] == "status" and isinstance(item["toString"], str)

@@ -327,7 +327,7 @@ module.exports = { LRUCache };
     assert finding.properties["confirmed"] is True, details
     assert not any("lru-cache" in note for note in details["sandboxNotes"])
     facts = build_facts(load_app(app.resolve(), LoadOptions()))
-    files, _, _ = replay.prepare_files(facts)
+    files, _, _, _ = replay.prepare_files(facts)
     packages = replay.prepare_packages(facts, files)
     assert packages == {"lru-cache": "/node_modules/lru-cache/dist/index.js"}  # app-relative: no host path
     assert "globalThis.__realLru = true" in files["/node_modules/lru-cache/dist/index.js"]
@@ -469,3 +469,33 @@ export const handler = resolver.getDefinitions();
     assert out.exit_code == 0, out.output
     assert '"count":1,"first":{"name":"Review"}' in out.output, out.output
     assert '\\"name\\":\\"Review\\"' in out.output, out.output  # what was written back holds it
+
+
+def test_what_the_transform_left_out_is_said_on_the_finding(make_app) -> None:
+    """A decorated anonymous class has no name to apply its decorators to: the replay runs it
+    undecorated, and the finding says so."""
+    app = make_app({"manifest.yml": RESOLVER_MANIFEST, "src/index.js": None, "src/index.ts": """\
+import Resolver from '@forge/resolver';
+import api, { route } from '@forge/api';
+
+const sealed = (target: any) => target;
+const Audit = @sealed class {
+  seen(key: string) { return key; }
+};
+const audit = new Audit();
+const issues = new Map<string, unknown>();
+
+const resolver = new Resolver();
+resolver.define('getIssue', async ({ payload }) => {
+  if (!issues.has(audit.seen(payload.issueKey))) {
+    const res = await api.asApp().requestJira(route`/rest/api/3/issue/${payload.issueKey}`);
+    issues.set(payload.issueKey, await res.json());
+  }
+  return issues.get(payload.issueKey);
+});
+
+export const handler = resolver.getDefinitions();
+"""})
+    (finding,) = confirmed_findings(app).values()
+    assert finding.properties["confirmation"]["transformNotes"] == [
+        "/src/index.ts: decorators of the anonymous class at line 5 were ignored"]

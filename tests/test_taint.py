@@ -12,7 +12,7 @@ from auditor.cli import main
 from auditor.config import Config
 from auditor.facts import build_facts
 from auditor.loader import load_app
-from rules import RULES_BY_ID
+from rules.registry import RULES_BY_ID
 
 PANEL = """\
 app:

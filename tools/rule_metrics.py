@@ -66,7 +66,7 @@ def report(rule: str) -> bool:
 
 
 def main() -> int:
-    from rules import ALL_RULES
+    from rules.registry import ALL_RULES
 
     wanted = sys.argv[1:] or [rule.id for rule in ALL_RULES if rule.check is not None]
     failed = [rule for rule in wanted if not report(rule)]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from auditor.facts import sdk_calls
 from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
+from auditor.facts.credentials import LiteralSecret, TokenHeader, literal_secrets, manifest_secrets, token_headers
 from auditor.facts.completeness import deployed_files, mark_blocking, reached_files
 from auditor.facts.entrypoints import Entries, find_entries
 from auditor.facts.manifest import ManifestFacts, read_manifest
@@ -43,6 +44,8 @@ class AppFacts:
     entries: Entries = field(default_factory=Entries)
     state: list[StateFact] = field(default_factory=list)
     flow: Flow | None = None    # origins and guards over backend code, with the entry points (module_state)
+    literal_secrets: list[LiteralSecret] = field(default_factory=list)  # in code and in the manifest
+    token_headers: list[TokenHeader] = field(default_factory=list)
 
     @property
     def declared_scopes(self) -> set[str]:
@@ -91,9 +94,14 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         facts.fetch_calls += code.fetch_calls
         facts.storage_uses += code.storage_uses
         facts.unresolved += [lost_route_need(lost) for lost in code.lost_routes]
+        facts.literal_secrets += literal_secrets(parsed, values[parsed.source.frontend])
         helpers = sdk_calls.extract(parsed)
         facts.needs += helpers.needs
         facts.unresolved += helpers.unresolved
+    facts.token_headers = token_headers(facts.api_calls, facts.fetch_calls, files,
+                                        lambda parsed: values[parsed.source.frontend])
+    if app.manifest is not None:
+        facts.literal_secrets += manifest_secrets(app.manifest, app.manifest_path)
     seen = set()
     for call in facts.api_calls:
         for need in call_needs(call):
@@ -110,7 +118,7 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
         # Without a resolvable entry (broken manifest), every backend module may run.
         reachable = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
-        facts.state = find_state(facts.graph, reachable)
+        facts.state = find_state(facts.graph, reachable, values[False])
         facts.flow = Flow(values[False], facts.entries, facts.graph)
     if facts.storage_uses:
         use = facts.storage_uses[0]

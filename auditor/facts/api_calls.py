@@ -52,6 +52,7 @@ class ApiCall:
     # The same request seen from each call site of the function its path or method is a parameter
     # of; asked only when this call alone cannot be resolved (a bundle has thousands of wrappers).
     call_sites: Callable[[], list[ApiCall]] | None = field(default=None, repr=False, compare=False)
+    node: tree_sitter.Node | None = field(default=None, repr=False, compare=False)  # the request call
 
 
 @dataclass
@@ -59,6 +60,7 @@ class FetchCall:
     parts: list             # evaluated URL
     location: Location
     frontend: bool
+    node: tree_sitter.Node | None = field(default=None, repr=False, compare=False)  # the fetch call
 
     @property
     def url(self) -> str | None:
@@ -106,7 +108,7 @@ def extract(parsed: ParsedFile, values: Values) -> CodeFacts:
         if name == "fetch":
             if _is_fetch(bindings, fn):
                 first = args.named_children[0] if args.named_children else None
-                facts.fetch_calls += [FetchCall(parts, parsed.location(call), frontend)
+                facts.fetch_calls += [FetchCall(parts, parsed.location(call), frontend, call)
                                       for parts in values.strings(first, where)]
             continue
         vias = _vias(values, where, name, fn)
@@ -132,7 +134,8 @@ def _api_calls(values: Values, request: Request, where: Where, location: Locatio
     call_sites = functools.partial(_at_call_sites, values, request, where, trace) if trace.unbound else None
     return [ApiCall(product=request.product, function=request.function, via=via, method=method, parts=parts,
                     location=location, frontend=request.frontend,
-                    request=request.location if wrapper else None, wrapper=wrapper, call_sites=call_sites)
+                    request=request.location if wrapper else None, wrapper=wrapper, call_sites=call_sites,
+                    node=request.node)
             for via in request.vias for parts in paths for method in methods]
 
 

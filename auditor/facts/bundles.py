@@ -1,11 +1,9 @@
-"""Exports of modules inside a bundle: what a pre-built handler file (``dist/index.js``) exports by name.
+"""Exports of modules inside a webpack bundle: what a pre-built handler file (``dist/index.js``) exports by name.
 
-* webpack: each module is a factory in ``__webpack_modules__`` keyed by its id (``"./src/calc.js"``), exporting
-  through a getter table ``__webpack_require__.d(__webpack_exports__, { name: () => (value) })``; the bundle
-  exports the module it loads as ``var __webpack_exports__ = __webpack_require__("./src/index.js")``;
-* esbuild (``--format=cjs``): ``__export(ns, { name: () => value })`` with ``module.exports = __toCommonJS(ns)``.
-
-Found by byte search, like every name lookup: a bundle is too big to walk.
+Each module is a factory in ``__webpack_modules__`` keyed by its id (``"./src/calc.js"``), exporting through a
+getter table ``__webpack_require__.d(__webpack_exports__, { name: () => (value) })``; the bundle exports the
+module it loads as ``var __webpack_exports__ = __webpack_require__("./src/index.js")``. (esbuild's export
+namespace is read by entrypoints.py.) Found by byte search, like every name lookup: a bundle is too big to walk.
 """
 
 from __future__ import annotations
@@ -52,8 +50,8 @@ def required_id(node: tree_sitter.Node | None) -> str | None:
     return string_value(args[0]) if len(args) == 1 and args[0].type == "string" else None
 
 
-def bundle_export(parsed: ParsedFile, key: str) -> tree_sitter.Node | None:
-    """The function or value the bundle exports as ``key`` (its declaration when it names one), or None."""
+def webpack_bundle_export(parsed: ParsedFile, key: str) -> tree_sitter.Node | None:
+    """The function or value a webpack bundle exports as ``key`` (its declaration when it names one), or None."""
     for occurrence in parsed.occurrences("__webpack_exports__"):
         declarator = occurrence.parent
         if declarator is None or declarator.type != "variable_declarator":
@@ -62,23 +60,6 @@ def bundle_export(parsed: ParsedFile, key: str) -> tree_sitter.Node | None:
         factory = webpack_factory(parsed, module_id) if module_id is not None else None
         value = webpack_export(parsed, factory, key) if factory is not None else None
         return _declared(factory.child_by_field_name("body"), value) if value is not None else None
-    for occurrence in parsed.occurrences("__toCommonJS"):
-        call = occurrence.parent
-        args = call.child_by_field_name("arguments") if call is not None and call.type == "call_expression" else None
-        assignment = call.parent if call is not None else None
-        if args is None or not args.named_children or assignment is None or \
-                assignment.type != "assignment_expression" or text(assignment.child_by_field_name("left")) != \
-                "module.exports":
-            continue
-        namespace = text(args.named_children[0])
-        for export in parsed.occurrences("__export"):
-            table_call = export.parent
-            table_args = table_call.child_by_field_name("arguments") if table_call is not None and \
-                table_call.type == "call_expression" else None
-            named = table_args.named_children if table_args is not None else []
-            if len(named) == 2 and text(named[0]) == namespace and named[1].type == "object":
-                value = _getter(named[1], key)
-                return _declared(parsed.tree.root_node, value) if value is not None else None
     return None
 
 

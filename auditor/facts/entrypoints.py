@@ -20,8 +20,8 @@ from pathlib import Path
 
 import tree_sitter
 
-from auditor.facts.bindings import module_source, string_value, unwrap
-from auditor.facts.bundles import bundle_export
+from auditor.facts.bindings import string_value, unwrap
+from auditor.facts.bundles import webpack_bundle_export
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph
 from auditor.facts.scopes import FUNCTIONS, declaration_of, declaring, enclosing_function
@@ -231,7 +231,19 @@ def _callers(fn: tree_sitter.Node, path: Path, graph: ModuleGraph,
     name = text(name_node)
     if fn.type == "method_definition" or name_node.type != "identifier":
         return _member_references(name, graph, members)
-    return _name_references(fn, name, path, graph)
+    named = _name_references(fn, name, path, graph)
+    if named is not None and _namespace_member(fn):  # `PageCache.put(…)` outside the namespace
+        named += _member_references(name, graph, members)
+    return named
+
+
+def _namespace_member(fn: tree_sitter.Node) -> bool:
+    """Is ``fn`` declared in a TypeScript namespace's body (where code outside calls it as a member)?"""
+    block = fn.parent
+    while block is not None and block.type in ("export_statement", "variable_declarator", "lexical_declaration"):
+        block = block.parent
+    return block is not None and block.type == "statement_block" and block.parent is not None and \
+        block.parent.type in ("internal_module", "module")
 
 
 def _function_name(fn: tree_sitter.Node) -> tree_sitter.Node | str | None:
@@ -361,24 +373,54 @@ def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
                 if found is not None:
                     info.exports.setdefault(name, found)
     found = info.exports.get(export)
-    if found is not None:
-        return _follow_local(info.parsed, path, found, graph, depth)
-    bundled = bundle_export(info.parsed, export)  # a pre-built webpack or esbuild bundle
-    if bundled is not None:
-        return path, bundled
-    whole = _required_whole(info.parsed)  # module.exports = require('../dist/index.js')
-    target = graph.resolve(whole, path) if whole is not None else None
-    return _export_value(graph, target, export, depth + 1) if target is not None else None
+    if found is None:
+        found = _whole_module_export(info.parsed, path, export, graph)
+    if found is None:  # a webpack bundle: its entry module's export table
+        bundled = webpack_bundle_export(info.parsed, export)
+        return (path, bundled) if bundled is not None else None
+    return _follow_local(info.parsed, path, found, graph, depth)
 
 
-def _required_whole(parsed: ParsedFile) -> str | None:
-    """The module a file re-exports whole: ``module.exports = require('…')``."""
+def _whole_module_export(parsed: ParsedFile, path: Path, export: str, graph: ModuleGraph):
+    """``export`` of a module that hands over a whole object as its exports: another module
+    (`module.exports = require('../dist/index.js')`, a bundle loaded by its handler file) or esbuild's
+    export namespace (`module.exports = __toCommonJS(main_exports)` with
+    `__export(main_exports, { refresh: () => refresh })`)."""
     for statement in parsed.tree.root_node.named_children:
         expr = statement.named_children[0] if statement.type == "expression_statement" and \
             statement.named_children else None
-        if expr is not None and expr.type == "assignment_expression" and \
-                text(expr.child_by_field_name("left")) == "module.exports":
-            return module_source(unwrap(expr.child_by_field_name("right")))
+        if expr is None or expr.type != "assignment_expression" or \
+                text(expr.child_by_field_name("left")) != "module.exports":
+            continue
+        right = unwrap(expr.child_by_field_name("right"))
+        callee = right.child_by_field_name("function") if right is not None and right.type == "call_expression" \
+            else None
+        args = right.child_by_field_name("arguments") if callee is not None else None
+        first = args.named_children[0] if args is not None and args.named_children else None
+        if callee is None or first is None:
+            continue
+        if text(callee) == "require" and first.type == "string":
+            target = graph.resolve(string_value(first), path)
+            return ("reexport", target, export) if target is not None else None
+        if callee.type == "identifier" and text(callee).endswith("toCommonJS") and first.type == "identifier":
+            return _esbuild_export(parsed, text(first), export)
+    return None
+
+
+def _esbuild_export(parsed: ParsedFile, namespace: str, export: str):
+    """The function esbuild's `__export(namespace, { export: () => fn })` names."""
+    for node in parsed.occurrences(re.escape(namespace)):
+        args = node.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is None or call.type != "call_expression" or not text(call.child_by_field_name("function")).endswith(
+                "__export") or args.named_children[0] != node or len(args.named_children) < 2:
+            continue
+        for pair in args.named_children[1].named_children:
+            key, getter = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+            if pair.type == "pair" and key is not None and text(key).strip("'\"") == export and \
+                    getter is not None and getter.type == "arrow_function":
+                body = getter.child_by_field_name("body")
+                return body if body is not None and body.type == "identifier" else None
     return None
 
 
@@ -416,7 +458,8 @@ def _statement_export_names(statement: tree_sitter.Node) -> list[str]:
 def _esm_export(statement, export, graph, path):
     declaration = statement.child_by_field_name("declaration")
     if declaration is not None:
-        if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration"):
+        if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration",
+                                "enum_declaration"):
             name = declaration.child_by_field_name("name")
             return declaration if name is not None and text(name) == export else None
         for declarator in declaration.named_children:

@@ -237,6 +237,7 @@ def load_time_bodies(parsed: ParsedFile) -> list[tree_sitter.Node]:
     while index < len(bodies):
         for statement in _statements(bodies[index]):
             bodies.extend(_iife_bodies(statement))
+            bodies.extend(_namespace_bodies(statement))
         index += 1
     if _BUNDLER_MARKERS.search(parsed.data):
         bodies.extend(_bundler_factories(parsed, bodies))
@@ -245,6 +246,18 @@ def load_time_bodies(parsed: ParsedFile) -> list[tree_sitter.Node]:
 
 def _statements(body: tree_sitter.Node) -> list[tree_sitter.Node]:
     return body.named_children
+
+
+def _namespace_bodies(statement: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The body of a TypeScript `namespace X { ... }` / `module X { ... }` (not `declare`d): it runs
+    when the module loads, and what it declares lives as long."""
+    if statement.type in ("export_statement", "expression_statement"):
+        statement = statement.child_by_field_name("declaration") or \
+            (statement.named_children[0] if statement.named_children else None)
+    if statement is None or statement.type not in ("internal_module", "module"):
+        return []
+    body = statement.child_by_field_name("body")
+    return [body] if body is not None and body.type == "statement_block" else []
 
 
 def _iife_bodies(statement: tree_sitter.Node) -> list[tree_sitter.Node]:

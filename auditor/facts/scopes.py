@@ -27,7 +27,7 @@ PARAMETER_WRAPPERS = {"required_parameter", "optional_parameter"}
 class Declaration:
     name: str
     node: tree_sitter.Node          # the identifier (or shorthand pattern) that declares
-    kind: str                       # const | let | var | param | function | class | import | catch
+    kind: str                       # const | let | var | param | function | class | enum | import | catch
     scope: tree_sitter.Node         # the node whose subtree the declaration governs
     declarator: tree_sitter.Node | None = None  # variable_declarator, for initializers
 
@@ -87,6 +87,8 @@ def declaration_of(node: tree_sitter.Node) -> Declaration | None:
             current == parent.child_by_field_name("name"):
         scope = _nearest(parent, BLOCKS | FUNCTIONS)
         return Declaration(name, node, "class" if kind == "class_declaration" else "function", scope)
+    if kind == "enum_declaration" and current == parent.child_by_field_name("name"):
+        return Declaration(name, node, "enum", _nearest(parent, BLOCKS | FUNCTIONS))
     if kind in ("function_expression", "function", "class") and current == parent.child_by_field_name("name"):
         return Declaration(name, node, "function", parent)
     if kind == "catch_clause":

@@ -30,6 +30,7 @@ from auditor.facts.bindings import callee_name, string_value, unwrap
 from auditor.facts.modules import ModuleGraph, ModuleInfo
 from auditor.facts.scopes import (
     FUNCTIONS, Declaration, Declarations, declaration_of, declaring, enclosing_function, resolve)
+from auditor.facts.values import Trace, Values, Where, function_name
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
@@ -102,12 +103,13 @@ class _Candidate:
         return f"default export of {self.parsed.path.name}" if self.name == "default" else self.name
 
 
-def find_state(graph: ModuleGraph, paths: set[Path]) -> list[StateFact]:
+def find_state(graph: ModuleGraph, paths: set[Path], values: Values) -> list[StateFact]:
     facts: list[StateFact] = []
     classes = _app_classes(graph, paths)
+    decorators = _decorator_names(graph, paths)
     for path in sorted(paths):
         info = graph.modules[path]
-        analyzer = _ModuleAnalyzer(info, graph, classes)
+        analyzer = _ModuleAnalyzer(info, graph, classes, values, decorators)
         facts += analyzer.run()
     return facts
 
@@ -127,9 +129,31 @@ def _app_classes(graph: ModuleGraph, paths: set[Path]) -> dict[str, tuple[tree_s
     return found
 
 
+def _decorator_names(graph: ModuleGraph, paths: set[Path]) -> frozenset[str]:
+    """Names the app applies as decorators (`@Injectable('pages')`, `@sealed`): they run when a class is
+    defined, at load time, and so do the functions they return."""
+    found = set()
+    for path in paths:
+        parsed = graph.modules[path].parsed
+        if b"@" not in parsed.data:
+            continue
+        for node in parsed.captures(_DECORATOR_QUERY).get("name", []):
+            found.add(text(node))
+    return frozenset(found)
+
+
+_DECORATOR_QUERY = """
+(decorator (identifier) @name)
+(decorator (call_expression function: (identifier) @name))
+"""
+
+
 class _ModuleAnalyzer:
-    def __init__(self, info: ModuleInfo, graph: ModuleGraph, classes: dict[str, tree_sitter.Node]):
+    def __init__(self, info: ModuleInfo, graph: ModuleGraph, classes: dict[str, tree_sitter.Node], values: Values,
+                 decorators: frozenset[str]):
         self.info = info
+        self.values = values
+        self.decorators = decorators
         self.parsed = info.parsed
         self.graph = graph
         self.classes = classes
@@ -370,7 +394,22 @@ class _ModuleAnalyzer:
         body = fn.child_by_field_name("body")
         if body is not None and (body.start_byte, body.end_byte) in self.load_bodies:
             return None
+        if self.decorators and self._decorator(fn):
+            return None
         return fn
+
+    def _decorator(self, fn: tree_sitter.Node) -> bool:
+        """Is ``fn`` a decorator, or the decorator a decorator factory returns (`return (target) => …`)?"""
+        name, _ = function_name(fn)
+        if name is not None and text(name) in self.decorators:
+            return True
+        returned = fn.parent
+        if returned is not None and returned.type == "return_statement":
+            returned = enclosing_function(returned)
+        elif returned is None or returned.type not in FUNCTIONS:
+            return False
+        name, _ = function_name(returned) if returned is not None else (None, False)
+        return name is not None and text(name) in self.decorators
 
     def _binding_accesses(self, cand: _Candidate, parsed: ParsedFile, decl: Declaration | None,
                           local_name: str | None = None, depth: int = 0) -> list[Access]:
@@ -432,12 +471,51 @@ class _ModuleAnalyzer:
         extra = [Access("read", access.location, top, fn, how)] if how.endswith(tuple(f".{m}()" for m in DRAINING)) \
             else []
         if kind == "write":
-            access.key_origin = _origin(keys[0], parsed, self) if keys else ""
-            access.tenant_keyed = any(Taint(parsed, self).tenant_key(k) for k in keys)
-            source = Taint(parsed, self).source(value) if value is not None else None
-            if source is not None:
-                access.tainted, access.taint_what = source
+            self._judge_write(access, keys, value, parsed)
+        if keys:
+            extra += self._element_writes(f"{text(ref)}[…]", keys, top, fn, parsed)
         return [access] + extra
+
+    def _judge_write(self, access: Access, keys: list[tree_sitter.Node], value: tree_sitter.Node | None,
+                     parsed: ParsedFile) -> None:
+        """A write's key origin, whether its key is tenant-scoped, and where its value comes from."""
+        access.key_origin = _origin(keys[0], parsed, self) if keys else ""
+        access.tenant_keyed = any(Taint(parsed, self).tenant_key(k) for k in keys)
+        source = Taint(parsed, self).source(value) if value is not None else None
+        if source is not None:
+            access.tainted, access.taint_what = source
+
+    def _element_writes(self, element: str, keys: list[tree_sitter.Node], top: tree_sitter.Node,
+                        fn: tree_sitter.Node, parsed: ParsedFile) -> list[Access]:
+        """Writes into one element of the state through a local that holds it:
+        `const list = (cache[key] ??= []); list.push(item)`, `let b = byKey.get(k); ...; b.add(x)`.
+        Each is a write of the state (its ``element``, e.g. `cache[…]`) under the element's key."""
+        holder = top
+        while holder.parent is not None and (holder.parent.type in ("parenthesized_expression", "await_expression",
+                                                                    "non_null_expression", "as_expression") or
+                                             holder.parent.type == "binary_expression" and
+                                             text(holder.parent.child_by_field_name("operator")) in ("||", "??")):
+            holder = holder.parent
+        declarator = holder.parent
+        name = declarator.child_by_field_name("name") if declarator is not None and \
+            declarator.type == "variable_declarator" and declarator.child_by_field_name("value") == holder else None
+        decl = declaration_of(name) if name is not None and name.type == "identifier" else None
+        if decl is None:
+            return []
+        found = []
+        for ref in self._references(decl.name, parsed, decl):
+            if ref == decl.node or not (fn.start_byte <= ref.start_byte < fn.end_byte):
+                continue
+            classified = _classify_access(ref, parsed)
+            # `list.push(x)`, `entry.count = n` change the element; `url = url.replace(…)` only the local
+            if classified is None or classified[0] != "write" or classified[1] in _REBINDINGS:
+                continue
+            _, how, _, value, write_top = classified
+            write = Access("write", parsed.location(write_top), write_top, fn,
+                           how.replace("STATE", decl.name) + f" (into {element})", [text(k) for k in keys])
+            self._judge_write(write, keys, value, parsed)
+            found.append(write)
+        return found
 
     def _memo_call(self, cand, ref, fn, parsed) -> list[Access]:
         call = ref.parent
@@ -706,6 +784,9 @@ def _property_of(node: tree_sitter.Node) -> str | None:
     return None
 
 
+_REBINDINGS = ("STATE = …", "STATE++", "delete STATE")  # writes of a name itself, not of what it holds
+
+
 def _classify_access(ref: tree_sitter.Node, parsed: ParsedFile):
     """(write|read, how, key nodes, written value, top node) for one reference to state."""
     node, keys, how = ref, [], "STATE"
@@ -800,11 +881,21 @@ def _method_summary(class_node, method: str, parsed: ParsedFile, analyzer) -> _M
             key_params = [params.index(text(k).split(".")[0]) for k in keys if text(k).split(".")[0] in params]
             value_params = [params.index(p) for p in _identifiers(value) if p in params] if value is not None else []
             source = taint._source(value, 0, params=False) if value is not None else None
-            returns = bool(re.search(r"\breturn\b[^;]*\bthis\.", text(member)))
+            returns = _returns_state(member)
             return _MethodSummary(prop, True, [text(k) for k in keys], key_params, value_params,
                                   any(taint.tenant_key(k) for k in keys), source, returns)
         return _MethodSummary("", False, [], [], [], False, None, False)
     return None
+
+
+def _returns_state(method: tree_sitter.Node) -> bool:
+    """Does a method hand its instance's state back: `return this.x…`, or a local read from it
+    (`const hit = this.cache.get(k); if (hit) return hit;`)?"""
+    code = text(method)
+    if re.search(r"\breturn\b[^;]*\bthis\.", code):
+        return True
+    locals_from_state = re.findall(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=;]+)?=\s*(?:await\s+)?this\.", code)
+    return any(re.search(rf"\breturn\s+(?:\{{[^;}}]*\.\.\.)?{re.escape(name)}\b", code) for name in locals_from_state)
 
 
 def _param_names(fn: tree_sitter.Node) -> list[str]:
@@ -833,10 +924,10 @@ def _identifiers(node: tree_sitter.Node) -> list[str]:
 class Taint:
     """Is an expression tenant data, or a tenant identifier? Local, depth-bounded propagation."""
 
-    def __init__(self, parsed: ParsedFile, analyzer):
+    def __init__(self, parsed: ParsedFile, analyzer, visiting: set | None = None):
         self.parsed = parsed
         self.analyzer = analyzer
-        self._visiting: set = set()
+        self._visiting: set = set() if visiting is None else visiting
 
     def _walk(self, node: tree_sitter.Node, limit: int = 400):
         stack, seen = [node], 0
@@ -861,14 +952,27 @@ class Taint:
                     return self.parsed.location(current), "fetch() response (the request carries tenant data)"
                 if name in STORAGE_READS and fn is not None and re.search(r"\b(storage|kvs)\b", text(fn)):
                     return self.parsed.location(current), f"{text(fn)}() value"
-                helper = self._local_function(fn)
-                if helper is not None and helper not in self._visiting:
+                for helper, parsed in self._called_functions(fn):
+                    if helper in self._visiting:
+                        continue
                     self._visiting.add(helper)
-                    inner = self.api_source(helper)
+                    inner = Taint(parsed, self.analyzer, self._visiting).api_source(helper)
                     self._visiting.discard(helper)
                     if inner is not None:
                         return self.parsed.location(current), f"{name}() result ({inner[1]})"
         return None
+
+    def _called_functions(self, fn: tree_sitter.Node | None) -> list[tuple[tree_sitter.Node, ParsedFile]]:
+        """The app functions a call may run, for one level of return-value taint: a same-file function
+        called by name, or a method of an app object (`this.jira.issue()`, `client.search()`: an
+        injected service, a singleton imported from another file) found by the value-flow layer."""
+        local = self._local_function(fn)
+        if local is not None:
+            return [(local, self.parsed)]
+        if fn is None or fn.type != "member_expression":
+            return []
+        found = self.analyzer.values.functions(fn, Where(self.parsed.path), Trace(open=True))
+        return [(function, self.analyzer.values.parsed(at.path)) for function, at in found]
 
     def _fetch_is_tenant_specific(self, call: tree_sitter.Node) -> bool:
         """A third-party response is tenant data when the request carries any (ids, credentials,

@@ -15,8 +15,10 @@ look at the function's call sites (``call_sites``) and read again with a frame f
 
 from __future__ import annotations
 
+import base64
 import functools
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,6 +226,24 @@ class Values:
                 found.append(other)
         return found
 
+    def sources(self, node: tree_sitter.Node | None, where: Where, trace: Trace | None = None) -> list[Source]:
+        """The expressions the value may come from (None: a value that cannot be read statically)."""
+        return self._sources(node, where, trace or Trace(), 0)
+
+    def property(self, node: tree_sitter.Node | None, key: str, where: Where, trace: Trace | None = None,
+                 *, fold_case: bool = False) -> list[Source]:
+        """Where the values of property ``key`` of the objects ``node`` may be come from; ``fold_case``: any
+        spelling of the key (HTTP header names). Empty when no object has it; None entries: unknown."""
+        trace = trace or Trace()
+        found: list[Source] = []
+        for obj, at in self._sources(node, where, trace, 0):
+            if obj is None or obj.type != "object":
+                found.append((None, at))
+                continue
+            for value, value_at in self._property(obj, key, at, trace, fold_case) or []:
+                found += self._sources(value, value_at, trace, 1) if value is not None else [(None, value_at)]
+        return found
+
     def functions(self, callee: tree_sitter.Node, where: Where, trace: Trace) -> list[tuple[tree_sitter.Node, Where]]:
         """The app functions a callee expression can name."""
         return [(value, at) for value, at in self._sources(callee, where, trace, 0)
@@ -275,7 +295,7 @@ class Values:
             return self._parameter(decl, where, trace)
         if decl.kind == "import":
             return self._imported(decl.name, where.path)
-        if decl.kind in ("function", "class"):
+        if decl.kind in ("function", "class", "enum"):
             return [(decl.node.parent, where)]
         declarator = decl.declarator
         if decl.kind not in ("const", "let", "var") or declarator is None or declarator.type != "variable_declarator":
@@ -377,14 +397,18 @@ class Values:
                 return None
             if value.type == "object":
                 values = self._property(value, key, at, trace)
+                assigned = self._assigned_property(value, key, at)
+                values = (values or []) + assigned if assigned else values
             elif value.type in _CLASSES:
                 values = self._class_member(value, key, at.path, static=True)
+            elif value.type == "enum_declaration":
+                values = _enum_member(value, key, at)
             elif value.type == "new_expression":
-                classes = [c for c, _ in self._sources(value.child_by_field_name("constructor"), at, trace, depth + 1)
-                           if c is not None and c.type in _CLASSES]
+                classes = [(c, c_at) for c, c_at in self._sources(value.child_by_field_name("constructor"), at, trace,
+                                                                  depth + 1) if c is not None and c.type in _CLASSES]
                 values = None
-                for cls in classes:
-                    values = (values or []) + (self._class_member(cls, key, at.path, static=False) or [])
+                for cls, c_at in classes:  # read in the class's own file
+                    values = (values or []) + (self._class_member(cls, key, c_at.path, static=False) or [])
             else:
                 return None
             if values is None:
@@ -403,10 +427,39 @@ class Values:
         value = webpack_export(self.parsed(where.path), factory, key) if factory is not None else None
         return [(value, where)] if value is not None else None
 
-    def _property(self, obj: tree_sitter.Node, key: str, where: Where, trace: Trace) -> list[Source] | None:
+    def _assigned_property(self, literal: tree_sitter.Node, key: str, where: Where) -> list[Source]:
+        """Values ``name.key = v`` / ``name['key'] = v`` give the property, where ``name`` is the variable
+        the object literal initializes (no flow order: every value it is ever given, as for class fields)."""
+        declarator = literal.parent
+        name = declarator.child_by_field_name("name") if declarator is not None and \
+            declarator.type == "variable_declarator" else None
+        if name is None or name.type != "identifier":
+            return []
+        bindings = self.bindings(where.path)
+        found: list[Source] = []
+        for occurrence in self.parsed(where.path).occurrences(re.escape(key))[:MAX_OCCURRENCES]:
+            member = occurrence.parent.parent if occurrence.type == "string_fragment" else occurrence.parent
+            if member is None or not (member.type == "member_expression" and occurrence.type == "property_identifier"
+                                      or member.type == "subscript_expression" and occurrence.type == "string_fragment"):
+                continue
+            assignment, obj = member.parent, member.child_by_field_name("object")
+            if assignment is None or assignment.type != "assignment_expression" or \
+                    not same(assignment.child_by_field_name("left"), member) or \
+                    obj is None or obj.type != "identifier" or text(obj) != text(name):
+                continue
+            decl = bindings.declaration(obj)
+            if decl is not None and same(decl.node, name):
+                found.append((assignment.child_by_field_name("right"), where))
+        return found
+
+    def _property(self, obj: tree_sitter.Node, key: str, where: Where, trace: Trace,
+                  fold_case: bool = False) -> list[Source] | None:
         """The values ``key`` can have in an object literal (later properties and spreads win, as in
         JavaScript); None when the literal plainly has no such key."""
         found: list[Source] | None = None
+
+        def named(name: str | None) -> bool:
+            return name == key or fold_case and name is not None and name.lower() == key.lower()
         for prop in obj.named_children:
             if prop.type == "spread_element":
                 inner = prop.named_children[0] if prop.named_children else None
@@ -415,19 +468,19 @@ class Values:
                     if value is None or value.type != "object":
                         spread.append((None, at))
                     else:
-                        spread += self._property(value, key, at, trace) or []
+                        spread += self._property(value, key, at, trace, fold_case) or []
                 if spread:
                     found = spread
             elif prop.type == "pair":
                 k = prop.child_by_field_name("key")
                 name = string_value(k) if k is not None and k.type == "string" else text(k) if k is not None else None
-                if name == key:
+                if named(name):
                     found = [(prop.child_by_field_name("value"), where)]
-            elif prop.type == "shorthand_property_identifier" and text(prop) == key:
+            elif prop.type == "shorthand_property_identifier" and named(text(prop)):
                 found = [(prop, where)]
             elif prop.type == "method_definition":
                 name_node = prop.child_by_field_name("name")
-                if name_node is not None and text(name_node) == key:
+                if name_node is not None and named(text(name_node)):
                     found = [(prop, where)]
         return found
 
@@ -535,12 +588,38 @@ class Values:
             fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
             if fn is not None and args is not None and callee_name(fn) in ROUTE_CALLS:
                 if args.type == "template_string":
-                    return self._template(args, where, trace, depth)
+                    return self._template(args, where, trace, depth, escaped=True)
                 first = args.named_children[0] if args.named_children else None
                 return self._strings(first, where, trace, depth + 1)
+            if fn is not None and args is not None:
+                return self._base64(unwrap(fn), args, where, trace, depth)
         return None
 
-    def _template(self, node: tree_sitter.Node, where: Where, trace: Trace, depth: int) -> list[list]:
+    def _base64(self, fn: tree_sitter.Node, args: tree_sitter.Node, where: Where, trace: Trace,
+                depth: int) -> list[list] | None:
+        """``btoa(s)`` and ``Buffer.from(s).toString('base64')`` (how Basic credentials are built): the
+        encoding of each constant ``s``, unknown for the rest; None for any other call."""
+        if fn.type == "identifier" and text(fn) == "btoa":
+            encoded = args
+        elif fn.type == "member_expression" and text(fn.child_by_field_name("property")) == "toString" \
+                and [string_value(a) if a.type == "string" else None for a in args.named_children] == ["base64"]:
+            buffer = unwrap(fn.child_by_field_name("object"))
+            callee = buffer.child_by_field_name("function") if buffer.type == "call_expression" else None
+            if callee is None or text(callee) != "Buffer.from":
+                return None
+            encoded = buffer.child_by_field_name("arguments")
+        else:
+            return None
+        given = [a for a in encoded.named_children if a.type != "comment"] if encoded is not None else []
+        if not given or len(given) > 2 or len(given) == 2 and self.string(given[1], where) not in ("utf8", "utf-8"):
+            return [[HOLE]]
+        return [[base64.b64encode(v[0].encode()).decode()] if len(v) == 1 and isinstance(v[0], str) else [HOLE]
+                for v in self._strings(given[0], where, trace, depth + 1)]
+
+    def _template(self, node: tree_sitter.Node, where: Where, trace: Trace, depth: int,
+                  escaped: bool = False) -> list[list]:
+        """``escaped``: a route template, which encodes each substitution whole (its known parts, a
+        '/' among them, say nothing about the path); a plain template keeps them (`${BASE}/users`)."""
         pieces: list[list[list]] = []
         for child in node.named_children:
             if child.type == "string_fragment":
@@ -550,7 +629,7 @@ class Values:
             elif child.type == "template_substitution":
                 inner = child.named_children[0] if child.named_children else None
                 values = self._strings(inner, where, trace, depth + 1)
-                pieces.append([v if HOLE not in v else [HOLE] for v in values])
+                pieces.append([[HOLE] if escaped and HOLE in v else v for v in values])
         return _product(pieces) if pieces else [[""]]
 
     def _context_call(self, node: tree_sitter.Node, where: Where) -> str | None:
@@ -666,6 +745,17 @@ def _parameter_slot(decl: Declaration) -> tuple[int, str | None, tree_sitter.Nod
     for index, param in enumerate(params):
         if same(param, current):
             return index, key, default
+    return None
+
+
+def _enum_member(enum: tree_sitter.Node, key: str, where: Where) -> list[Source] | None:
+    """A TypeScript enum member's initializer (`Refresh = 'refresh'`); an auto-numbered member has no
+    expression to read (unknown)."""
+    body = enum.child_by_field_name("body")
+    for member in body.named_children if body is not None else []:
+        name = member.child_by_field_name("name") if member.type == "enum_assignment" else member
+        if name is not None and (string_value(name) if name.type == "string" else text(name)) == key:
+            return [(member.child_by_field_name("value"), where) if member.type == "enum_assignment" else (None, where)]
     return None
 
 
