@@ -82,7 +82,7 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> 
     for root in roots:
         try:
             app = load_app(root, options, other_roots=set(roots) - {root}, scanned=scanned_path(root, paths))
-            facts = build_facts(app, module_state=config.rule_enabled("tenant/global-state"))
+            facts = build_facts(app, module_state=any(rule.invocations for rule in rules))
         except Exception as exc:  # one app's surprise must not cost the other apps their findings
             result.notifications.append(_internal_error("internal error while analysing this app, its findings "
                                                         "are missing", exc, root))

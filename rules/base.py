@@ -24,6 +24,7 @@ class Rule:
     precision: str             # very-high | high | medium | low (GitHub code scanning)
     security_severity: float   # 0.0-10.0, drives GitHub's severity label
     check: Check | None        # None: emitted by the engine itself (suppression bookkeeping)
+    invocations: bool = False  # the check reads entry points, module state or flow (facts built with module_state)
 
     def finding(self, message: str, location: "Location", *, level: str | None = None, **extra) -> "Finding":
         from auditor.model import Finding

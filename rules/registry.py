@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from rules import (
     auth_api_token,
+    authz_as_app_unchecked,
+    code_eval,
+    code_prototype_pollution,
     consent_scope_change,
     csp_unsafe_inline,
     egress_insecure_http,
     egress_undeclared,
     egress_wildcard,
     manifest_invalid,
+    route_unsafe,
     runtime_deprecated,
     scope_missing,
     scope_privileged,
     scope_unknown,
     scope_unused,
     secret_hardcoded,
+    storage_client_key,
     suppressions,
     tenant_global_state,
+    webtrigger_unauthenticated,
 )
 from rules.base import Rule
 
@@ -36,6 +42,12 @@ ALL_RULES: tuple[Rule, ...] = (
     consent_scope_change.RULE,
     secret_hardcoded.RULE,
     auth_api_token.RULE,
+    authz_as_app_unchecked.RULE,
+    webtrigger_unauthenticated.RULE,
+    route_unsafe.RULE,
+    storage_client_key.RULE,
+    code_eval.RULE,
+    code_prototype_pollution.RULE,
     suppressions.UNUSED,
     suppressions.INVALID,
 )

@@ -75,7 +75,7 @@ const projectCache = new Map();
 resolver.define('getProject', async ({ context }) => {
   const projectKey = context.extension.project.key;
   if (!projectCache.has(projectKey)) {
-    const res = await api.asApp().requestJira(route`/rest/api/3/project/${projectKey}`);
+    const res = await api.asUser().requestJira(route`/rest/api/3/project/${projectKey}`);
     projectCache.set(projectKey, await res.json());
   }
   return { project: projectCache.get(projectKey), fields: FIELDS };

@@ -19,6 +19,7 @@ from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.state import StateFact, find_state
 from auditor.facts.scope_needs import Requirement, ScopeNeed, Unresolved, call_needs, lost_route_need
 from auditor.facts.suppressions import js_suppressions, yaml_suppressions
+from auditor.facts.taint import Flow
 from auditor.facts.values import Values
 from auditor.loader import App
 from auditor.model import Notification, Suppression
@@ -42,6 +43,7 @@ class AppFacts:
     not_deployed: list[Path] = field(default_factory=list)
     entries: Entries = field(default_factory=Entries)
     state: list[StateFact] = field(default_factory=list)
+    flow: Flow | None = None    # origins and guards over backend code, with the entry points (module_state)
     literal_secrets: list[LiteralSecret] = field(default_factory=list)  # in code and in the manifest
     token_headers: list[TokenHeader] = field(default_factory=list)
 
@@ -51,8 +53,8 @@ class AppFacts:
 
 
 def build_facts(app: App, module_state: bool = True) -> AppFacts:
-    """Facts about ``app``; ``module_state`` False skips entry points and state (only tenant/global-state
-    and the replay use them). The module graph is always built: it decides which gaps block a CI gate."""
+    """Facts about ``app``; ``module_state`` False skips entry points, state and flow (only the rules that
+    follow invocation data, and the replay, use them). The module graph is always built: it decides which gaps block a CI gate."""
     manifest = read_manifest(app.manifest, app.manifest_path, app.root) if app.manifest else None
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
     if app.manifest is not None:
@@ -117,6 +119,7 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         # Without a resolvable entry (broken manifest), every backend module may run.
         reachable = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
         facts.state = find_state(facts.graph, reachable, values[False])
+        facts.flow = Flow(values[False], facts.entries, facts.graph)
     if facts.storage_uses:
         use = facts.storage_uses[0]
         facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",

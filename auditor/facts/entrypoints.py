@@ -21,9 +21,10 @@ from pathlib import Path
 import tree_sitter
 
 from auditor.facts.bindings import string_value, unwrap
+from auditor.facts.bundles import webpack_bundle_export
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph
-from auditor.facts.scopes import FUNCTIONS, declaration_of, enclosing_function
+from auditor.facts.scopes import FUNCTIONS, declaration_of, declaring, enclosing_function
 from auditor.parsing import ParsedFile, text
 
 _RESOLVER = re.compile(r"resolver", re.IGNORECASE)
@@ -374,7 +375,10 @@ def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
     found = info.exports.get(export)
     if found is None:
         found = _whole_module_export(info.parsed, path, export, graph)
-    return _follow_local(info.parsed, path, found, graph, depth) if found is not None else None
+    if found is None:  # a webpack bundle: its entry module's export table
+        bundled = webpack_bundle_export(info.parsed, export)
+        return (path, bundled) if bundled is not None else None
+    return _follow_local(info.parsed, path, found, graph, depth)
 
 
 def _whole_module_export(parsed: ParsedFile, path: Path, export: str, graph: ModuleGraph):
@@ -518,22 +522,11 @@ def _follow_local(parsed: ParsedFile, path: Path, found, graph: ModuleGraph, dep
             specifier, imported = info.imported_names[name]
             target = graph.resolve(specifier, path)
             return _export_value(graph, target, imported, depth + 1) if target is not None else None
-        for statement in parsed.tree.root_node.named_children:
-            declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" \
-                else statement
-            if declaration is None:
-                continue
-            if declaration.type in ("function_declaration", "generator_function_declaration"):
-                fn_name = declaration.child_by_field_name("name")
-                if fn_name is not None and text(fn_name) == name:
-                    return path, declaration
-            if declaration.type in ("lexical_declaration", "variable_declaration"):
-                for declarator in declaration.named_children:
-                    decl_name = declarator.child_by_field_name("name")
-                    if decl_name is not None and text(decl_name) == name:
-                        value = declarator.child_by_field_name("value")
-                        return (path, unwrap(value)) if value is not None else None
-        return None
+        declared = declaring(parsed.tree.root_node, name)
+        if declared is None or declared.type != "variable_declarator":
+            return (path, declared) if declared is not None else None
+        value = declared.child_by_field_name("value")
+        return (path, unwrap(value)) if value is not None else None
     return path, node
 
 

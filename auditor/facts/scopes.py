@@ -134,3 +134,23 @@ def resolve(reference: tree_sitter.Node, declarations: list[Declaration]) -> Dec
             best = decl
     return best
 
+
+def declaring(scope: tree_sitter.Node, name: str) -> tree_sitter.Node | None:
+    """The function declaration or variable declarator by which a statement directly in ``scope`` (a program,
+    a function body; exported or not) declares ``name``."""
+    for statement in scope.named_children:
+        declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" \
+            else statement
+        if declaration is None:
+            continue
+        if declaration.type in ("function_declaration", "generator_function_declaration"):
+            fn_name = declaration.child_by_field_name("name")
+            if fn_name is not None and text(fn_name) == name:
+                return declaration
+        if declaration.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in declaration.named_children:
+                decl_name = declarator.child_by_field_name("name")
+                if decl_name is not None and text(decl_name) == name:
+                    return declarator
+    return None
+

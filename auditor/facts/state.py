@@ -28,7 +28,8 @@ import tree_sitter
 
 from auditor.facts.bindings import callee_name, string_value, unwrap
 from auditor.facts.modules import ModuleGraph, ModuleInfo
-from auditor.facts.scopes import FUNCTIONS, Declaration, Declarations, declaration_of, enclosing_function, resolve
+from auditor.facts.scopes import (
+    FUNCTIONS, Declaration, Declarations, declaration_of, declaring, enclosing_function, resolve)
 from auditor.facts.values import Trace, Values, Where, function_name
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
@@ -311,23 +312,11 @@ class _ModuleAnalyzer:
             if target is None:
                 return None
             parsed = self.graph.modules[target].parsed
-        for statement in parsed.tree.root_node.named_children:
-            declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" \
-                else statement
-            if declaration is None:
-                continue
-            if declaration.type == "function_declaration":
-                fn_name = declaration.child_by_field_name("name")
-                if fn_name is not None and text(fn_name) == wanted:
-                    return declaration
-            elif declaration.type in ("lexical_declaration", "variable_declaration"):
-                for declarator in declaration.named_children:
-                    decl_name = declarator.child_by_field_name("name")
-                    value = declarator.child_by_field_name("value")
-                    if decl_name is not None and text(decl_name) == wanted and value is not None and \
-                            unwrap(value).type in FUNCTIONS:
-                        return unwrap(value)
-        return None
+        declared = declaring(parsed.tree.root_node, wanted)
+        if declared is None or declared.type != "variable_declarator":
+            return declared if declared is not None and declared.type == "function_declaration" else None
+        value = declared.child_by_field_name("value")
+        return unwrap(value) if value is not None and unwrap(value).type in FUNCTIONS else None
 
     def _from_package(self, name: str, packages: set[str]) -> bool:
         imported = self.info.imported_names.get(name.split(".")[0])

@@ -26,6 +26,7 @@ import tree_sitter
 
 from auditor.facts.bindings import (
     HOLE, FileBindings, call_of_callee, callee_name, decode_escape, module_source, same, string_value, unwrap)
+from auditor.facts.bundles import required_id, webpack_export, webpack_factory
 from auditor.facts.modules import ModuleGraph, build_module_graph
 from auditor.facts.scopes import FUNCTIONS, Declaration, enclosing_function
 from auditor.parsing import ParsedFile, language, text
@@ -377,6 +378,10 @@ class Values:
         if obj.type == "this":
             cls = _class_of_this(obj)
             return self._class_member(cls, key, where.path, static=False) if cls is not None else None
+        if obj.type == "identifier" and "__WEBPACK_IMPORTED_MODULE_" in text(obj):
+            bundled = self._bundled_export(obj, key, where)
+            if bundled is not None:
+                return bundled
         if obj.type == "identifier":
             info = self.graph.modules.get(where.path)
             imported = info.imported_names.get(text(obj)) if info is not None else None
@@ -410,6 +415,17 @@ class Values:
                 return None
             found += values
         return found
+
+    def _bundled_export(self, obj: tree_sitter.Node, key: str, where: Where) -> list[Source] | None:
+        """``_calc__WEBPACK_IMPORTED_MODULE_2__.key`` in a webpack bundle, where the name holds
+        ``__webpack_require__("./src/calc.js")``: the value that module factory exports as ``key``."""
+        decl = self.bindings(where.path).declaration(obj)
+        declarator = decl.declarator if decl is not None else None
+        module_id = required_id(declarator.child_by_field_name("value")) if declarator is not None and \
+            declarator.type == "variable_declarator" else None
+        factory = webpack_factory(self.parsed(where.path), module_id) if module_id is not None else None
+        value = webpack_export(self.parsed(where.path), factory, key) if factory is not None else None
+        return [(value, where)] if value is not None else None
 
     def _assigned_property(self, literal: tree_sitter.Node, key: str, where: Where) -> list[Source]:
         """Values ``name.key = v`` / ``name['key'] = v`` give the property, where ``name`` is the variable
@@ -519,11 +535,11 @@ class Values:
         found: list[Source] = []
         for fn, at in functions:
             inner = where.entering(fn, at.path, node)
-            returned = self._returned(fn, at.path)
+            returned = self.returned(fn, at.path)
             found += [(r, inner) for r in returned] if returned else [(None, inner)]
         return found
 
-    def _returned(self, fn: tree_sitter.Node, path: Path) -> list[tree_sitter.Node]:
+    def returned(self, fn: tree_sitter.Node, path: Path) -> list[tree_sitter.Node]:
         """The expressions ``fn`` returns (an arrow's expression body, or its own return statements)."""
         key = _key(fn)
         if key not in self._returns:

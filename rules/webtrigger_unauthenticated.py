@@ -1,0 +1,123 @@
+"""Reports web triggers that act on a request without verifying it against a secret.
+
+## What it does
+In code a web trigger runs, finds `asApp()` product calls and Forge storage
+writes (`set`, `delete`, `setSecret`, `deleteSecret`, entity writes) whose
+path, key, body or value derive from the request, when no verification
+guards them on every path. Verification is a comparison of a request value
+(a header, a query parameter, the body) with a secret from `process.env` or
+secret storage (`storage.getSecret`, `kvs.getSecret`) — `===`/`!==`, or
+`crypto.timingSafeEqual` over an HMAC made with `crypto.createHmac` (a
+hard-coded HMAC key is `secret/hardcoded`'s finding) — in an `if` that returns
+or throws when it fails, before the call (or an
+`if` whose branch holds it; a helper that throws counts where it is called).
+Reading a secret without comparing it with the request is not verification.
+
+## Why is this bad?
+A web trigger URL is public and Forge does not authenticate its callers.
+Whoever learns the URL (from a log, a browser history, a shared webhook
+configuration) can send requests that the app acts on with its own
+identity: comments and transitions in any project the app can reach,
+writes into the installation's storage (CWE-306).
+
+## Example
+```js
+export async function onBuild(request) {
+  const build = JSON.parse(request.body);
+  await api.asApp().requestJira(route`/rest/api/3/issue/${build.issueKey}/comment`, {
+    method: 'POST', body: JSON.stringify(comment(build)) });
+  return { statusCode: 204 };
+}
+```
+
+## How to fix
+Have the sender sign each request with a shared secret kept in an
+environment variable (`forge variables set --encrypt`) or secret storage,
+and reject requests whose signature does not match before doing anything:
+`if (!timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) return { statusCode: 401 };`.
+"""
+
+from __future__ import annotations
+
+from auditor.facts.bindings import callee_name, unwrap
+from auditor.facts.taint import arguments, web_triggered
+from auditor.facts.values import Where
+from rules.base import Rule
+from rules.invocation_data import flow_finding, listed, shown
+
+REQUESTS = ("requestJira", "requestConfluence", "requestBitbucket")
+STORAGE_WRITES = ("set", "delete", "setSecret", "deleteSecret")
+EQUALITY = ("===", "!==", "==", "!=")
+SECRETS = ("env", "secret")
+
+
+def check(facts):
+    flow = facts.flow
+    if flow is None or not flow.invoked(web_triggered):
+        return
+    for call, path in flow.calls(REQUESTS + STORAGE_WRITES):
+        what = _sink(flow, call, path)
+        if what is None:
+            continue
+        entries = {e for e in flow.reaching(call, path) if web_triggered(e)}
+        if not entries:
+            continue
+        named = arguments(call)
+        origins = [o for arg in named[:2] for o in flow.origins(arg, path) if o.kind == "request"]
+        if not origins or flow.guarded(call, path, _verification(flow)) is not None:
+            continue
+        entry = min(entries, key=lambda e: e.id)
+        missing = flow.location(entry.node, entry.file, "the web trigger: no check of the request against a secret") \
+            if entry.node is not None else None
+        yield flow_finding(
+            RULE, flow, call, path, origins[0],
+            f"{shown(call)} {what} from the web trigger's request ({origins[0].what}), and nothing verifies the "
+            f"request against a secret first: anyone who knows the URL of {listed(entries)} can make the app do it; "
+            "compare a signature or token from the request with a secret from process.env or secret storage and "
+            "return early when it does not match", entries, missing=missing)
+
+
+def _sink(flow, call, path) -> str | None:
+    """What the call does for the app, when it is a sink: an asApp() request or a storage write."""
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn.type != "member_expression":
+        return None
+    name, receiver = callee_name(fn), fn.child_by_field_name("object")
+    if name in REQUESTS and "asApp" in flow.values.clients(receiver, Where(path)):
+        return "acts with the app's identity on a target"
+    if name in STORAGE_WRITES and flow.is_storage(receiver, path):
+        return "writes storage with data"
+    return None
+
+
+def _verification(flow):
+    def is_check(condition, path):
+        return flow.derives(condition, path, lambda node, at: _verifies(flow, node, at))
+    return is_check
+
+
+def _verifies(flow, node, path) -> str | None:
+    """A comparison of request data with a secret, or timingSafeEqual over a secret's HMAC."""
+    if node.type == "binary_expression" and node.child_by_field_name("operator").type in EQUALITY:
+        sides = [{o.kind for o in flow.origins(node.child_by_field_name(side), path)} for side in ("left", "right")]
+        if any("request" in a and b & set(SECRETS) for a, b in (sides, sides[::-1])):
+            return "comparison with a secret"
+    if node.type == "call_expression" and callee_name(node.child_by_field_name("function")) == "timingSafeEqual":
+        args = node.child_by_field_name("arguments")
+        if any(o.kind in SECRETS for arg in args.named_children for o in flow.origins(arg, path)):
+            return "timingSafeEqual() with a secret"
+        if any(flow.derives(arg, path, _hmac) for arg in args.named_children):
+            return "timingSafeEqual() with an HMAC"  # where its key comes from is secret/hardcoded's question
+    return None
+
+
+def _hmac(node, path) -> str | None:
+    return "createHmac()" if node.type == "call_expression" and \
+        callee_name(node.child_by_field_name("function")) == "createHmac" else None
+
+
+RULE = Rule(
+    id="webtrigger/unauthenticated", name="UnauthenticatedWebTrigger", level="error",
+    summary="Web trigger acts on a request it does not verify against a secret",
+    doc=__doc__, cwe=(306,), precision="high", security_severity=8.6, check=check, invocations=True,
+)
