@@ -1,9 +1,10 @@
-"""Exports of modules inside a webpack bundle: what a pre-built handler file (``dist/index.js``) exports by name.
+"""Exports of modules inside a bundle: what a pre-built handler file (``dist/index.js``) exports by name.
 
-Each module is a factory in ``__webpack_modules__`` keyed by its id (``"./src/calc.js"``), exporting through a
-getter table ``__webpack_require__.d(__webpack_exports__, { name: () => (value) })``; the bundle exports the
-module it loads as ``var __webpack_exports__ = __webpack_require__("./src/index.js")``. (esbuild's export
-namespace is read by entrypoints.py.) Found by byte search, like every name lookup: a bundle is too big to walk.
+webpack: each module is a factory in ``__webpack_modules__`` keyed by its id (``"./src/calc.js"``), exporting
+through a getter table ``__webpack_require__.d(__webpack_exports__, { name: () => (value) })``; the bundle
+exports the module it loads as ``var __webpack_exports__ = __webpack_require__("./src/index.js")``. esbuild:
+``module.exports = __toCommonJS(main_exports)`` with the getter table ``__export(main_exports, { name: () =>
+value })``. Found by byte search, like every name lookup: a bundle is too big to walk.
 """
 
 from __future__ import annotations
@@ -60,6 +61,20 @@ def webpack_bundle_export(parsed: ParsedFile, key: str) -> tree_sitter.Node | No
         factory = webpack_factory(parsed, module_id) if module_id is not None else None
         value = webpack_export(parsed, factory, key) if factory is not None else None
         return _declared(factory.child_by_field_name("body"), value) if value is not None else None
+    return None
+
+
+def esbuild_export(parsed: ParsedFile, namespace: str, key: str) -> tree_sitter.Node | None:
+    """What esbuild's getter table for the export namespace ``namespace`` returns for ``key``."""
+    for node in parsed.occurrences(re.escape(namespace)):
+        args = node.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is None or call.type != "call_expression" or \
+                not text(call.child_by_field_name("function")).endswith("__export"):
+            continue
+        named = [a for a in args.named_children if a.type != "comment"]
+        if len(named) == 2 and named[0] == node and named[1].type == "object":
+            return _getter(named[1], key)
     return None
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import tree_sitter
 
 from auditor.facts.bindings import string_value, unwrap
-from auditor.facts.bundles import webpack_bundle_export
+from auditor.facts.bundles import esbuild_export, webpack_bundle_export
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.modules import ModuleGraph
 from auditor.facts.scopes import FUNCTIONS, declaration_of, declaring, enclosing_function
@@ -403,24 +403,7 @@ def _whole_module_export(parsed: ParsedFile, path: Path, export: str, graph: Mod
             target = graph.resolve(string_value(first), path)
             return ("reexport", target, export) if target is not None else None
         if callee.type == "identifier" and text(callee).endswith("toCommonJS") and first.type == "identifier":
-            return _esbuild_export(parsed, text(first), export)
-    return None
-
-
-def _esbuild_export(parsed: ParsedFile, namespace: str, export: str):
-    """The function esbuild's `__export(namespace, { export: () => fn })` names."""
-    for node in parsed.occurrences(re.escape(namespace)):
-        args = node.parent
-        call = args.parent if args is not None and args.type == "arguments" else None
-        if call is None or call.type != "call_expression" or not text(call.child_by_field_name("function")).endswith(
-                "__export") or args.named_children[0] != node or len(args.named_children) < 2:
-            continue
-        for pair in args.named_children[1].named_children:
-            key, getter = pair.child_by_field_name("key"), pair.child_by_field_name("value")
-            if pair.type == "pair" and key is not None and text(key).strip("'\"") == export and \
-                    getter is not None and getter.type == "arrow_function":
-                body = getter.child_by_field_name("body")
-                return body if body is not None and body.type == "identifier" else None
+            return esbuild_export(parsed, text(first), export)
     return None
 
 
