@@ -101,6 +101,9 @@ _PER_TENANT = re.compile(r"cloudId|installContext|installation|workspaceId|siteI
 def check(facts):
     guards = equality_guards(facts.state, _per_tenant)
     keys = {id(guard.key) for guard in guards.values()}
+    # States read through the same functions have equal entry sets (thousands each in a big app):
+    # list and group each distinct set once, not per state.
+    memo: dict = {}
     for state in facts.state:
         if id(state) in keys and only_compared(state):
             continue  # the key of a one-entry cache: only compared, its value never flows out
@@ -111,9 +114,9 @@ def check(facts):
         writers = set().union(*(reaching[id(a)] for a in leaking or state.writes))
         readers = set().union(*(reaching[id(a)] for a in state.reads))
         entries = {
-            "entryPoints": _ids(set().union(*reaching.values())),
-            "writerEntryPoints": _ids(writers),
-            "readerEntryPoints": _ids(readers),
+            "entryPoints": _ids(set().union(*reaching.values()), memo),
+            "writerEntryPoints": _ids(writers, memo),
+            "readerEntryPoints": _ids(readers, memo),
         }
         if not leaking:
             yield _finding(state, "note", state.writes, entries,
@@ -136,7 +139,7 @@ def check(facts):
         message = (f"module-level {_what(state)} keeps tenant data across invocations and tenants: "
                    f"{write.how} stores the {write.taint_what} {_key_reason(write)}")
         bundles_known = bool(facts.entries.entries and writers)
-        shared = _shared(facts, writers, readers) if bundles_known else {}
+        shared = _shared(facts, writers, readers, memo) if bundles_known else {}
         if bundles_known and readers and not shared:
             continue  # every read is in another handler file's bundle, which has its own copy: no leak
         if readers or state.reads and not bundles_known:
@@ -153,7 +156,10 @@ def check(facts):
             entries["sharedBy"] = shared
             message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids)}"
                                         for bundle, ids in shared.items())
-            sharing = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
+            key = ("sharing", frozenset(readers), tuple(shared))
+            if key not in memo:
+                memo[key] = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
+            sharing = memo[key]
             reset = _reset_first(state, reaching, sharing)
             if reset is not None:
                 level = "note"
@@ -172,8 +178,11 @@ def _per_tenant(guard) -> bool:
     return bool(_PER_TENANT.search(guard.compared) or _PER_TENANT.search(guard.origin))
 
 
-def _ids(entries) -> list[str]:
-    return sorted({e.id for e in entries})
+def _ids(entries, memo: dict) -> list[str]:
+    key = ("ids", frozenset(entries))
+    if key not in memo:
+        memo[key] = sorted({e.id for e in entries})
+    return list(memo[key])
 
 
 def _relative(facts, path) -> str:
@@ -188,15 +197,26 @@ def _relative_to(path, root) -> str:
         return path.as_posix()
 
 
-def _shared(facts, writers, readers) -> dict[str, list[str]]:
+def _shared(facts, writers, readers, memo: dict) -> dict[str, list[str]]:
     """Handler file -> its entries that write or read the state, for each handler-file bundle where
     an entry writes tenant data and an entry reads: each bundle loads its own copy of every module."""
-    by_bundle: dict[str, tuple[list, list]] = {}
-    for role, group in ((0, writers), (1, readers)):
-        for e in sorted(group, key=lambda e: e.id):
+    written, read = _by_bundle(facts, writers, memo), _by_bundle(facts, readers, memo)
+    return {bundle: list(dict.fromkeys(written[bundle] + read[bundle])) for bundle in sorted(written.keys() & read.keys())}
+
+
+def _by_bundle(facts, entries, memo: dict) -> dict[str, list[str]]:
+    """Handler file (relative) -> the ids of ``entries`` bundled from it, sorted."""
+    key = ("by bundle", frozenset(entries))
+    if key not in memo:
+        ids: dict = {}
+        for e in entries:
             if e.bundle is not None:
-                by_bundle.setdefault(_relative(facts, e.bundle), ([], []))[role].append(e.id)
-    return {bundle: list(dict.fromkeys(w + r)) for bundle, (w, r) in sorted(by_bundle.items()) if w and r}
+                ids.setdefault(e.bundle, []).append(e.id)
+        grouped: dict[str, list[str]] = {}
+        for bundle, found in ids.items():
+            grouped.setdefault(_relative(facts, bundle), []).extend(found)
+        memo[key] = {bundle: sorted(found) for bundle, found in grouped.items()}
+    return memo[key]
 
 
 def _listed(items, limit: int = 8) -> str:

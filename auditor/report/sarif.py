@@ -7,6 +7,7 @@ security-severity, and ``partialFingerprints`` so alerts survive code moving.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -31,22 +32,32 @@ _ALWAYS = {"level"}
 
 def to_dict(obj: Any) -> Any:
     """Serialize sarif-om objects to SARIF JSON names, leaving out unset fields."""
-    if attr.has(type(obj)):
+    fields = _fields(type(obj))
+    if fields is not None:
         out = {}
-        for f in attr.fields(type(obj)):
-            value = getattr(obj, f.name)
+        for name, json_name, default in fields:
+            value = getattr(obj, name)
             if value is None:
                 continue
-            default = f.default.factory() if isinstance(f.default, attr.Factory) else f.default
-            if default is not attr.NOTHING and value == default and f.name not in _ALWAYS:
+            if default is not attr.NOTHING and value == default and name not in _ALWAYS:
                 continue
-            out[f.metadata.get("schema_property_name", f.name)] = to_dict(value)
+            out[json_name] = to_dict(value)
         return out
     if isinstance(obj, dict):
         return {k: to_dict(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_dict(v) for v in obj]
     return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(cls: type) -> tuple | None:
+    """(attribute, SARIF name, default) of each field of an attrs class; None for other types."""
+    if not attr.has(cls):
+        return None
+    return tuple((f.name, f.metadata.get("schema_property_name", f.name),
+                  f.default.factory() if isinstance(f.default, attr.Factory) else f.default)
+                 for f in attr.fields(cls))
 
 
 def _descriptor(rule: Rule) -> om.ReportingDescriptor:
@@ -71,9 +82,12 @@ class _Builder:
         self.result = result
         self.root = result.source_root
         self.fingerprints = Fingerprints(result.contents)
+        self.uris: dict = {}  # path -> (uri, base): resolving folders per location cost seconds on big reports
 
     def location(self, loc: Location, index: int | None = None) -> om.Location:
-        uri, base = uri_for(loc.path, self.root)
+        if loc.path not in self.uris:
+            self.uris[loc.path] = uri_for(loc.path, self.root)
+        uri, base = self.uris[loc.path]
         region = None
         if loc.region is not None:
             r = loc.region
@@ -156,5 +170,7 @@ class _Builder:
 
 
 def render(result: ScanResult, show_suppressed: bool = False) -> str:
+    """The SARIF log, compact: indenting tripled the size of large reports (GitHub caps uploads) and
+    the time to write them."""
     log = to_dict(_Builder(result).build(show_suppressed))
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(log, ensure_ascii=False, separators=(",", ":")) + "\n"
