@@ -15,6 +15,7 @@ the default replay budget; time near-linear in entry points and in declared scop
 from __future__ import annotations
 
 import argparse
+import compileall
 import functools
 import os
 import shutil
@@ -296,6 +297,10 @@ def main() -> None:
                         help="run only the cases whose name contains NAME (repeatable); 'confirm' for the replays")
     args = parser.parse_args()
     exe = shutil.which("forge-audit") or str(Path(sys.executable).with_name("forge-audit"))
+    # bytecode as an installation has it: with PYTHONDONTWRITEBYTECODE set, every run would compile the sources
+    package = Path(__file__).resolve().parent.parent
+    compileall.compile_dir(package / "auditor", quiet=1)
+    compileall.compile_dir(package / "rules", quiet=1)
     base = args.keep or Path(tempfile.mkdtemp(prefix="forge-audit-bench-"))
     report = base / "report.sarif"
     wanted = (lambda name: any(w in name for w in args.only)) if args.only else (lambda name: True)
