@@ -154,7 +154,7 @@ def check(facts):
             message += "; no read was found, but the data outlives the invocation"
         if shared:
             entries["sharedBy"] = shared
-            message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids)}"
+            message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids, unique=True)}"
                                         for bundle, ids in shared.items())
             key = ("sharing", frozenset(readers), tuple(shared))
             if key not in memo:
@@ -166,7 +166,8 @@ def check(facts):
                 message = (f"module-level {_what(state)} holds invocation data ({write.taint_what}), but every "
                            f"invocation that reads it ({_listed(e.id for e in sharing)}) first assigns it whole "
                            f"({reset.how}), before any read, so it carries nothing from one invocation to the next; "
-                           + "; ".join(f"shared by the invocations of {b}: {_listed(ids)}" for b, ids in shared.items()))
+                           + "; ".join(f"shared by the invocations of {b}: {_listed(ids, unique=True)}"
+                                       for b, ids in shared.items()))
         yield _finding(state, level, leaking, entries, message)
 
 
@@ -198,14 +199,16 @@ def _relative_to(path, root) -> str:
 
 
 def _shared(facts, writers, readers, memo: dict) -> dict[str, list[str]]:
-    """Handler file -> its entries that write or read the state, for each handler-file bundle where
-    an entry writes tenant data and an entry reads: each bundle loads its own copy of every module."""
+    """Handler file -> its entries that write or read the state (writers first, each id once), for each
+    handler-file bundle where an entry writes tenant data and an entry reads: each bundle loads its own
+    copy of every module."""
     written, read = _by_bundle(facts, writers, memo), _by_bundle(facts, readers, memo)
-    return {bundle: list(dict.fromkeys(written[bundle] + read[bundle])) for bundle in sorted(written.keys() & read.keys())}
+    return {bundle: _merged(written[bundle][0], *read[bundle]) for bundle in sorted(written.keys() & read.keys())}
 
 
-def _by_bundle(facts, entries, memo: dict) -> dict[str, list[str]]:
-    """Handler file (relative) -> the ids of ``entries`` bundled from it, sorted."""
+def _by_bundle(facts, entries, memo: dict) -> dict[str, tuple[list[str], dict[str, int]]]:
+    """Handler file (relative) -> the ids of ``entries`` bundled from it, sorted, each once, and the
+    position of each id in that list."""
     key = ("by bundle", frozenset(entries))
     if key not in memo:
         ids: dict = {}
@@ -215,12 +218,26 @@ def _by_bundle(facts, entries, memo: dict) -> dict[str, list[str]]:
         grouped: dict[str, list[str]] = {}
         for bundle, found in ids.items():
             grouped.setdefault(_relative(facts, bundle), []).extend(found)
-        memo[key] = {bundle: sorted(found) for bundle, found in grouped.items()}
+        memo[key] = {}
+        for bundle, found in grouped.items():
+            unique = list(dict.fromkeys(sorted(found)))
+            memo[key][bundle] = (unique, {entry: i for i, entry in enumerate(unique)})
     return memo[key]
 
 
-def _listed(items, limit: int = 8) -> str:
-    items = list(dict.fromkeys(items))
+def _merged(first: list[str], second: list[str], position: dict[str, int]) -> list[str]:
+    """``first`` then ``second``, each id once; ``second`` holds no repeats and ``position`` indexes it.
+    Slices of ``second`` around the ids ``first`` has: a state's readers can be thousands, its writers few."""
+    merged, start = list(dict.fromkeys(first)), 0
+    for at in sorted(position[entry] for entry in merged if entry in position):
+        merged += second[start:at]
+        start = at + 1
+    return merged + second[start:]
+
+
+def _listed(items, limit: int = 8, unique: bool = False) -> str:
+    """The first ``limit`` items and how many more; ``unique``: ``items`` is a list with no repeats."""
+    items = items if unique else list(dict.fromkeys(items))
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
 
