@@ -101,8 +101,8 @@ _PER_TENANT = re.compile(r"cloudId|installContext|installation|workspaceId|siteI
 def check(facts):
     guards = equality_guards(facts.state, _per_tenant)
     keys = {id(guard.key) for guard in guards.values()}
-    # States read through the same functions have equal entry sets (thousands each in a big app):
-    # list and group each distinct set once, not per state.
+    # States read through the same functions have equal entry sets (thousands each in a big app): each
+    # distinct union of the (immutable, cached) per-function sets is made, listed and grouped once.
     memo: dict = {}
     for state in facts.state:
         if id(state) in keys and only_compared(state):
@@ -111,10 +111,10 @@ def check(facts):
         if state.writes and all(w.tenant_keyed for w in state.writes):
             continue  # partitioned by tenant
         reaching = {id(a): _entries(facts, a) for a in state.writes + state.reads}
-        writers = set().union(*(reaching[id(a)] for a in leaking or state.writes))
-        readers = set().union(*(reaching[id(a)] for a in state.reads))
+        writers = _union([reaching[id(a)] for a in leaking or state.writes], memo)
+        readers = _union([reaching[id(a)] for a in state.reads], memo)
         entries = {
-            "entryPoints": _ids(set().union(*reaching.values()), memo),
+            "entryPoints": _ids(_union(list(reaching.values()), memo), memo),
             "writerEntryPoints": _ids(writers, memo),
             "readerEntryPoints": _ids(readers, memo),
         }
@@ -156,7 +156,7 @@ def check(facts):
             entries["sharedBy"] = shared
             message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids, unique=True)}"
                                         for bundle, ids in shared.items())
-            key = ("sharing", frozenset(readers), tuple(shared))
+            key = ("sharing", readers, tuple(shared))
             if key not in memo:
                 memo[key] = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
             sharing = memo[key]
@@ -179,8 +179,16 @@ def _per_tenant(guard) -> bool:
     return bool(_PER_TENANT.search(guard.compared) or _PER_TENANT.search(guard.origin))
 
 
-def _ids(entries, memo: dict) -> list[str]:
-    key = ("ids", frozenset(entries))
+def _union(sets: list[frozenset], memo: dict) -> frozenset:
+    """The union of ``sets``, one object per distinct union: its hash is computed once."""
+    key = ("union", frozenset(sets))
+    if key not in memo:
+        memo[key] = frozenset().union(*sets)
+    return memo[key]
+
+
+def _ids(entries: frozenset, memo: dict) -> list[str]:
+    key = ("ids", entries)
     if key not in memo:
         memo[key] = sorted({e.id for e in entries})
     return list(memo[key])
@@ -209,7 +217,7 @@ def _shared(facts, writers, readers, memo: dict) -> dict[str, list[str]]:
 def _by_bundle(facts, entries, memo: dict) -> dict[str, tuple[list[str], dict[str, int]]]:
     """Handler file (relative) -> the ids of ``entries`` bundled from it, sorted, each once, and the
     position of each id in that list."""
-    key = ("by bundle", frozenset(entries))
+    key = ("by bundle", entries)
     if key not in memo:
         ids: dict = {}
         for e in entries:
@@ -322,9 +330,9 @@ def _key_reason(write) -> str:
     return f"keyed by {shown}, which contains no tenant identifier (cloudId, installContext, installation id)"
 
 
-def _entries(facts, access) -> set[str]:
+def _entries(facts, access) -> frozenset:
     if access.function is None or facts.graph is None:
-        return set()
+        return frozenset()
     return facts.entries.reaching(access.node, access.location.path, facts.graph)
 
 
