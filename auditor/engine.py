@@ -84,8 +84,7 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None, job
     roots = discover_apps(paths, options)
     if not roots:
         raise NoAppsFound("no manifest.yml found under " + ", ".join(str(p) for p in paths))
-    rules = [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
-    result = ScanResult(source_root=source_root, apps=roots, rules=rules)
+    result = ScanResult(source_root=source_root, apps=roots, rules=_enabled_rules(config))
     if confirm is None and jobs > 1 and len(roots) >= MIN_APPS_PER_POOL:
         scans = _scan_in_workers(roots, paths, config, jobs)
     else:
@@ -105,6 +104,10 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None, job
             result.permissions[root] = app_scan.permissions
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _enabled_rules(config: Config) -> list[Rule]:
+    return [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
 
 
 @dataclass
@@ -136,8 +139,7 @@ def _scan_app(root: Path, roots: list[Path], paths: list[Path], config: Config, 
     out.frontend_sources = app.frontend_sources
     if facts.manifest is not None and app.manifest is not None:
         out.permissions = consent.permissions(facts.manifest, app.manifest)
-    rules = [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
-    out.findings = _apply_suppressions(facts, _run_rules(facts, rules, out.notifications), config)
+    out.findings = _apply_suppressions(facts, _run_rules(facts, _enabled_rules(config), out.notifications), config)
     if confirm is not None:  # suppressed findings are not worth a replay
         budget = _confirm(facts, [f for f in out.findings if f.suppression is None], confirm, budget,
                           out.notifications)
