@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,36 +71,104 @@ class ScanResult:
         return [f for f in self.reported() if f.baseline_state != UNCHANGED]
 
 
-def scan(paths: list[Path], config: Config, source_root: Path, confirm=None) -> ScanResult:
-    """``confirm``: replay limits (runtime_harness.replay.Limits) to confirm tenant findings, or None."""
+# Fewer apps than this are analysed in the scanning process: starting workers would cost more than it saves.
+MIN_APPS_PER_POOL = 4
+
+
+def scan(paths: list[Path], config: Config, source_root: Path, confirm=None, jobs: int = 1) -> ScanResult:
+    """``confirm``: replay limits (runtime_harness.replay.Limits) to confirm tenant findings, or None.
+    ``jobs``: processes analysing apps at once when the paths hold many apps (tree-sitter holds the
+    GIL: threads would not help); the result is the same as with one. A replay needs each app's facts
+    in this process: with ``confirm`` the apps are analysed here, one after the other."""
     options = config.load_options()
     roots = discover_apps(paths, options)
     if not roots:
         raise NoAppsFound("no manifest.yml found under " + ", ".join(str(p) for p in paths))
-    rules = [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
-    result = ScanResult(source_root=source_root, apps=roots, rules=rules)
-    budget = None  # the replay budget (--replay-budget) is one for the whole scan
-    for root in roots:
-        try:
-            app = load_app(root, options, other_roots=set(roots) - {root}, scanned=scanned_path(root, paths))
-            facts = build_facts(app, module_state=any(rule.invocations for rule in rules))
-        except Exception as exc:  # one app's surprise must not cost the other apps their findings
-            result.notifications.append(_internal_error("internal error while analysing this app, its findings "
-                                                        "are missing", exc, root))
-            continue
-        result.notifications += facts.notifications
-        result.not_deployed[root] = facts.not_deployed
-        result.frontend_sources[root] = app.frontend_sources
-        if facts.manifest is not None and app.manifest is not None:
-            result.permissions[root] = consent.permissions(facts.manifest, app.manifest)
-        findings = _apply_suppressions(facts, _run_rules(facts, rules, result.notifications), config)
-        if confirm is not None:  # suppressed findings are not worth a replay
-            budget = _confirm(facts, [f for f in findings if f.suppression is None], confirm, budget,
-                              result.notifications)
-        result.findings += findings
-        result.contents.update(_contents(app, findings))
+    result = ScanResult(source_root=source_root, apps=roots, rules=_enabled_rules(config))
+    if confirm is None and jobs > 1 and len(roots) >= MIN_APPS_PER_POOL:
+        scans = _scan_in_workers(roots, paths, config, jobs)
+    else:
+        budget = None  # the replay budget (--replay-budget) is one for the whole scan
+        scans = []
+        for root in roots:
+            app_scan, budget = _scan_app(root, roots, paths, config, confirm, budget)
+            scans.append(app_scan)
+    for root, app_scan in zip(roots, scans):
+        result.notifications += app_scan.notifications
+        result.findings += app_scan.findings
+        result.contents.update(app_scan.contents)
+        if app_scan.analysed:
+            result.not_deployed[root] = app_scan.not_deployed
+            result.frontend_sources[root] = app_scan.frontend_sources
+        if app_scan.permissions is not None:
+            result.permissions[root] = app_scan.permissions
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _enabled_rules(config: Config) -> list[Rule]:
+    return [rule for rule in ALL_RULES if config.rule_enabled(rule.id)]
+
+
+@dataclass
+class _AppScan:
+    """One app's part of a scan result (what a worker process sends back)."""
+    notifications: list[Notification] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    contents: dict[Path, bytes] = field(default_factory=dict)
+    analysed: bool = False  # False when loading or building its facts failed
+    not_deployed: list[Path] = field(default_factory=list)
+    frontend_sources: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    permissions: list[Permission] | None = None
+
+
+def _scan_app(root: Path, roots: list[Path], paths: list[Path], config: Config, confirm, budget):
+    """(the app's scan, what is left of the replay budget)."""
+    out = _AppScan()
+    rules = _enabled_rules(config)
+    try:
+        app = load_app(root, config.load_options(), other_roots=set(roots) - {root},
+                       scanned=scanned_path(root, paths))
+        facts = build_facts(app, module_state=any(rule.invocations for rule in rules))
+    except Exception as exc:  # one app's surprise must not cost the other apps their findings
+        out.notifications.append(_internal_error("internal error while analysing this app, its findings "
+                                                 "are missing", exc, root))
+        return out, budget
+    out.analysed = True
+    out.notifications += facts.notifications
+    out.not_deployed = facts.not_deployed
+    out.frontend_sources = app.frontend_sources
+    if facts.manifest is not None and app.manifest is not None:
+        out.permissions = consent.permissions(facts.manifest, app.manifest)
+    out.findings = _apply_suppressions(facts, _run_rules(facts, rules, out.notifications), config)
+    if confirm is not None:  # suppressed findings are not worth a replay
+        budget = _confirm(facts, [f for f in out.findings if f.suppression is None], confirm, budget,
+                          out.notifications)
+    out.contents = _contents(app, out.findings)
+    return out, budget
+
+
+def _scan_in_workers(roots: list[Path], paths: list[Path], config: Config, jobs: int) -> list[_AppScan]:
+    """Each app's scan, ``jobs`` apps at a time in worker processes, in the order of ``roots``. An app
+    whose worker fails (its result cannot be sent back, the worker died) is scanned here."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # fork: the workers start with everything imported (spawn would import it all again per worker)
+    context = get_context("fork") if sys.platform == "linux" else None
+    with ProcessPoolExecutor(max_workers=min(jobs, len(roots)), mp_context=context) as pool:
+        futures = [pool.submit(_scan_app_in_worker, root, roots, paths, config) for root in roots]
+        scans = []
+        for root, future in zip(roots, futures):
+            try:
+                scans.append(future.result())
+            except Exception:
+                scans.append(_scan_app(root, roots, paths, config, None, None)[0])
+    return scans
+
+
+def _scan_app_in_worker(root: Path, roots: list[Path], paths: list[Path], config: Config) -> _AppScan:
+    return _scan_app(root, roots, paths, config, None, None)[0]
 
 
 def _internal_error(what: str, exc: Exception, root: Path) -> Notification:

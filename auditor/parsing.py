@@ -73,7 +73,7 @@ class ParsedFile:
         nodes = []
         # No word-boundary assertions: requiring the node to span exactly the
         # match already rejects partial identifiers, strings and comments.
-        for match in re.finditer(pattern.encode(), self.data):
+        for match in _word_pattern(pattern).finditer(self.data):
             node = root.named_descendant_for_byte_range(match.start(), match.end())
             if node is not None and (node.start_byte, node.end_byte) == match.span():
                 nodes.append(node)
@@ -94,6 +94,11 @@ class ParsedFile:
 
     def location(self, node: tree_sitter.Node, message: str | None = None) -> Location:
         return Location(self.path, self.region(node), message)
+
+
+@functools.lru_cache(maxsize=4096)  # names are asked of every file: more than `re`'s own cache holds
+def _word_pattern(pattern: str) -> re.Pattern[bytes]:
+    return re.compile(pattern.encode())
 
 
 def text(node: tree_sitter.Node) -> str:

@@ -1,16 +1,22 @@
-"""Time `forge-audit scan` on generated apps and a 5 MB bundle; report medians and peak memory.
-Then time `scan --confirm` over the tenant fixtures: seconds per replayed finding.
+"""Time `forge-audit scan` on generated apps and bundles; report medians, peak memory and report size.
+Then time `scan --confirm` on 100 generated service files and over the tenant fixtures.
 
-Run by hand (never in CI):  python bench/bench.py [--runs 5] [--keep DIR]
+Run by hand (never in CI):  python bench/bench.py [--runs 5] [--keep DIR] [--only NAME ...]
 
-Targets: a typical app (< 50 files, < 300 KB) <= 0.5 s wall including start-up;
-a 5 MB bundle <= 3 s; peak memory <= 300 MB; <= 0.5 s per replayed finding;
-time near-linear in entry points and in declared scopes.
+Wall time is noisy on a shared machine: the CPU column (user + system time of the scan process) is the
+one to compare between changes.
+
+Targets (issue 12, medians of 5 runs): a typical app (< 50 files, < 300 KB) <= 0.15 s wall including
+start-up; the 1 MB TypeScript app <= 1 s; 1,000 service files <= 10 s, <= 400 MB and a report <= 5 MB;
+time(1,000 files) / time(100 files) <= 12; a 5 MB bundle <= 1 s; `--confirm` on 100 service files within
+the default replay budget; time near-linear in entry points and in declared scopes.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import functools
 import os
 import shutil
 import statistics
@@ -18,7 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 MANIFEST = """\
 app:
@@ -49,34 +57,6 @@ permissions:
         - api.example.com
 """
 
-MODULE = """\
-import api, {{ route }} from '@forge/api';
-import {{ kvs }} from '@forge/kvs';
-import {{ helper{prev} }} from './module{prev}';
-
-const BASE_{n} = '/rest/api/3';
-const LIMIT_{n} = {n};
-
-export async function helper{n}(issueKey, payload) {{
-  const res = await api.asUser().requestJira(route`${{BASE_{n}}}/issue/${{issueKey}}?fields=summary`);
-  const issue = await res.json();
-  const comments = [];
-  for (let i = 0; i < LIMIT_{n}; i += 1) {{
-    comments.push({{ index: i, text: `${{issue.fields.summary}} #${{i}}`, author: payload.accountId }});
-  }}
-  if (payload.post) {{
-    await api.asApp().requestJira(route`/rest/api/3/issue/${{issueKey}}/comment`, {{
-      method: 'POST',
-      headers: {{ 'Content-Type': 'application/json' }},
-      body: JSON.stringify({{ body: comments.map((c) => c.text).join('\\n') }}),
-    }});
-  }}
-  await kvs.set(`last-${{issueKey}}`, {{ at: Date.now(), count: comments.length }});
-  const remote = await api.fetch('https://api.example.com/v1/issues/' + issueKey);
-  return {{ issue, comments, remote: await remote.json(), previous: helper{prev} }};
-}}
-"""
-
 BUNDLE_MODULE = """\
 /***/ "./src/module{n}.js":
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {{
@@ -97,17 +77,6 @@ async function helper{n}(issueKey, payload) {{
 }}
 /***/ }}),
 """
-
-
-def make_app(root: Path, files: int) -> Path:
-    (root / "src").mkdir(parents=True)
-    (root / "manifest.yml").write_text(MANIFEST)
-    for n in range(files):
-        (root / "src" / f"module{n}.js").write_text(MODULE.format(n=n, prev=max(n - 1, 0)))
-    (root / "src" / "index.js").write_text("import Resolver from '@forge/resolver';\n"
-                                           "const resolver = new Resolver();\n"
-                                           "export const handler = resolver.getDefinitions();\n")
-    return root
 
 
 def make_bundle_app(root: Path, size: int) -> Path:
@@ -180,6 +149,94 @@ def make_entry_points_app(root: Path, entries: int) -> Path:
     return root
 
 
+SERVICE = """\
+import api, {{ route }} from '@forge/api';
+import resolver from '../resolver';
+{imports}
+interface CacheEntry {{
+  value: unknown;
+  at: number;
+}}
+
+const TTL_{n} = 60_000;
+const issueCache: Record<string, CacheEntry> = {{}};
+const views = new Map<string, number>();
+
+export function lookup{n}(key: string): unknown {{
+  const entry = issueCache[key];
+  return entry && Date.now() - entry.at < TTL_{n} ? entry.value : undefined;
+}}
+
+async function load{n}(key: string): Promise<unknown> {{
+  const res = await api.asUser().requestJira(route`/rest/api/3/issue/${{key}}?fields=summary,status`);
+  if (!res.ok) {{
+    throw new Error(`issue ${{key}}: ${{res.status}}`);
+  }}
+  return res.json();
+}}
+{helpers}
+resolver.define('service{n}-issue', async ({{ payload }}) => {{
+  const key = String(payload.issueKey);
+  const cached = lookup{n}(key);
+  if (cached !== undefined) return cached;
+  const value = await load{n}(key);
+  issueCache[key] = {{ value, at: Date.now() }};
+  return value;
+}});
+
+resolver.define('service{n}-views', async ({{ payload }}) => {{
+  const key = String(payload.issueKey);
+  views.set(key, (views.get(key) ?? 0) + 1);
+  return {{ views: views.get(key) }};
+}});
+
+resolver.define('service{n}-related', async ({{ payload }}) => {{
+  const key = String(payload.issueKey);
+  return {{ own: lookup{n}(key), related: [{related}] }};
+}});
+"""
+
+SERVICE_HELPER = """
+function format{n}_{h}(fields: Record<string, unknown>, width = {width}): string {{
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {{
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    parts.push(`${{name.padEnd(12)}} ${{text.length > width ? text.slice(0, width - 1) + '…' : text}}`);
+  }}
+  return parts.sort().join('\\n');
+}}
+
+resolver.define('service{n}-format-{h}', async ({{ payload }}) => {{
+  const issue = (await load{n}(String(payload.issueKey))) as {{ fields: Record<string, unknown> }};
+  return format{n}_{h}(issue.fields);
+}});
+"""
+
+
+def make_services_app(root: Path, files: int, helpers: int = 0) -> Path:
+    """``files`` TypeScript services under src/services, each registering its definitions on the one
+    `Resolver` exported by src/resolver.ts and keeping module-level caches (tenant findings). Services
+    import each other in groups of 10 (each imports every other of its group) and as a chain (each
+    imports the one before); ``helpers`` adds that many formatting definitions per service (bulk)."""
+    (root / "src" / "services").mkdir(parents=True)
+    (root / "manifest.yml").write_text(MANIFEST)
+    (root / "src" / "resolver.ts").write_text("import Resolver from '@forge/resolver';\n\n"
+                                              "const resolver = new Resolver();\n\nexport default resolver;\n")
+    for n in range(files):
+        group = range(n - n % 10, min(n - n % 10 + 10, files))
+        others = sorted({m for m in group if m != n} | ({n - 1} if n else set()))
+        imports = "".join(f"import {{ lookup{m} }} from './service{m}';\n" for m in others)
+        helper_code = "".join(SERVICE_HELPER.format(n=n, h=h, width=40 + h) for h in range(helpers))
+        related = ", ".join(f"lookup{m}(key)" for m in others)
+        (root / "src" / "services" / f"service{n}.ts").write_text(
+            SERVICE.format(n=n, imports=imports, helpers=helper_code, related=related))
+    (root / "src" / "index.ts").write_text(
+        "import resolver from './resolver';\n"
+        + "".join(f"import './services/service{n}';\n" for n in range(files))
+        + "\nexport const handler = resolver.getDefinitions();\n")
+    return root
+
+
 def make_unknown_scopes_app(root: Path, scopes: int) -> Path:
     """A manifest declaring ``scopes`` distinct misspelt scopes."""
     root.mkdir(parents=True)
@@ -190,44 +247,106 @@ def make_unknown_scopes_app(root: Path, scopes: int) -> Path:
     return root
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of cmd."""
+@dataclass
+class Run:
+    wall: float    # seconds, wall clock
+    cpu: float     # seconds of user + system time of the scan process and the processes it waited for
+    peak_mb: float
+    report_bytes: int
+
+
+def measure(cmd: list[str], report: Path | None = None) -> Run:
+    """One run of cmd, which writes its report to ``report`` when given."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"scan failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024
+    size = report.stat().st_size if report is not None else 0
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, size)
+
+
+def scan_command(exe: str, app: Path, report: Path, *extra: str) -> list[str]:
+    """A SARIF scan of ``app`` as CI runs it: URIs relative to the app (the source root)."""
+    return [exe, "scan", str(app), "--no-config", "--source-root", str(app), "--format", "sarif",
+            "-o", str(report), *extra]
+
+
+TYPICAL_APP = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "issue-tracker"
+
+
+BIG_FILES = ("--max-file-size", "20MB")  # the 10 MB bundle is over the default limit (5MB): skipped, exit 2
+
+
+def cases(base: Path) -> list[tuple[str, Callable[[], Path], tuple[str, ...]]]:
+    """(name, make the app, extra scan options): an app is generated only when its case runs."""
+    found: list[tuple[str, Callable[[], Path], tuple[str, ...]]] = [("typical app", lambda: TYPICAL_APP, ())]
+    found += [(f"{n:,} files", functools.partial(make_services_app, base / f"services{n}", n), ())
+              for n in (10, 100, 1000)]
+    found.append(("1 MB TS app", functools.partial(make_services_app, base / "services-1mb", 100, helpers=14), ()))
+    found += [(f"{n} MB bundle", functools.partial(make_bundle_app, base / f"bundle{n}", n * 1_000_000), BIG_FILES)
+              for n in (1, 5, 10)]
+    found.append(("2,000 caches", functools.partial(make_repeated_state_app, base / "repeated", 2000), ()))
+    found += [(f"{n:,} entries", functools.partial(make_entry_points_app, base / f"entries{n}", n), ())
+              for n in (500, 2000)]
+    found.append(("20,000 scopes", functools.partial(make_unknown_scopes_app, base / "scopes", 20_000), ()))
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="generate the apps here and keep them")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only the cases whose name contains NAME (repeatable); 'confirm' for the replays")
     args = parser.parse_args()
     exe = shutil.which("forge-audit") or str(Path(sys.executable).with_name("forge-audit"))
+    # bytecode as an installation has it: with PYTHONDONTWRITEBYTECODE set, every run would compile the sources
+    package = Path(__file__).resolve().parent.parent
+    compileall.compile_dir(package / "auditor", quiet=1)
+    compileall.compile_dir(package / "rules", quiet=1)
     base = args.keep or Path(tempfile.mkdtemp(prefix="forge-audit-bench-"))
-    cases = [(f"{n} files", make_app(base / f"app{n}", n)) for n in (10, 100, 1000)]
-    cases.append(("5 MB bundle", make_bundle_app(base / "bundle", 5_000_000)))
-    cases.append(("2,000 caches", make_repeated_state_app(base / "repeated", 2000)))
-    cases += [(f"{n:,} entries", make_entry_points_app(base / f"entries{n}", n)) for n in (500, 2000)]
-    cases.append(("20,000 scopes", make_unknown_scopes_app(base / "scopes", 20_000)))
-    print(f"{'case':<14} {'size':>9} {'median s':>9} {'min s':>7} {'peak MB':>8}")
-    medians = {}
-    for name, app in cases:
+    report = base / "report.sarif"
+    wanted = (lambda name: any(w in name for w in args.only)) if args.only else (lambda name: True)
+    print(f"{'case':<14} {'input':>9} {'wall s':>7} {'min s':>6} {'cpu s':>6} {'peak MB':>8} {'report':>9}"
+          "   (medians; cpu = user + system of the scan process)")
+    walls, cpus = {}, {}
+    for name, make, options in cases(base):
+        if not wanted(name):
+            continue
+        app = make()
         size = sum(p.stat().st_size for p in app.rglob("*") if p.is_file())
-        runs = [measure([exe, "scan", str(app), "--no-config", "--format", "sarif", "-o", os.devnull])
-                for _ in range(args.runs)]
-        walls = [w for w, _ in runs]
-        medians[name] = statistics.median(walls)
-        print(f"{name:<14} {size / 1024:>7.0f}KB {medians[name]:>9.3f} {min(walls):>7.3f} "
-              f"{max(m for _, m in runs):>8.1f}")
-    print(f"2,000 / 500 entry points: {medians['2,000 entries'] / medians['500 entries']:.1f}x "
-          "(4x input; linear analysis stays near 4x, start-up included)")
-    replay_case(exe, args.runs)
+        runs = [measure(scan_command(exe, app, report, *options), report) for _ in range(args.runs)]
+        walls[name] = statistics.median(r.wall for r in runs)
+        cpus[name] = statistics.median(r.cpu for r in runs)
+        print(f"{name:<14} {size / 1024:>7.0f}KB {walls[name]:>7.3f} {min(r.wall for r in runs):>6.3f} "
+              f"{cpus[name]:>6.3f} {max(r.peak_mb for r in runs):>8.1f} {runs[-1].report_bytes / 1024:>7.0f}KB")
+    for high, low, factor in (("1,000 files", "100 files", 10), ("2,000 entries", "500 entries", 4)):
+        if high in walls and low in walls:
+            print(f"{high} / {low}: {walls[high] / walls[low]:.1f}x wall, {cpus[high] / cpus[low]:.1f}x cpu "
+                  f"({factor}x input; start-up included)")
+    if wanted("confirm"):
+        confirm_case(exe, make_services_app(base / "confirm100", 100), base / "confirm.json")
+        replay_case(exe, args.runs)
     if not args.keep:
         shutil.rmtree(base)
+
+
+def confirm_case(exe: str, app: Path, out: Path) -> None:
+    """`scan --confirm` once on 100 service files, with the default replay budget: every finding must
+    get its replay (none 'not-run' for want of budget)."""
+    import json
+
+    run = measure([exe, "scan", str(app), "--no-config", "--enable", "tenant/global-state", "--confirm",
+                   "--format", "json", "-o", str(out)])
+    outcomes: dict[str, int] = {}
+    for finding in json.loads(out.read_text())["findings"]:
+        outcome = finding["properties"].get("confirmation", {}).get("outcome", "no replay")
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    print(f"\n--confirm, 100 service files: {run.wall:.1f} s wall, {run.cpu:.1f} s cpu (with the replay "
+          f"processes), peak {run.peak_mb:.0f} MB (the largest process); outcomes: "
+          + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
 
 
 def replay_case(exe: str, runs: int) -> None:
@@ -236,17 +355,17 @@ def replay_case(exe: str, runs: int) -> None:
 
     fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "tenant"
     base = [measure([exe, "scan", str(fixtures), "--no-config", "--enable", "tenant/global-state",
-                     "--format", "json", "-o", os.devnull])[0] for _ in range(runs)]
+                     "--format", "json", "-o", os.devnull]).wall for _ in range(runs)]
     out = Path(tempfile.mkdtemp()) / "confirm.json"
     confirm = [measure([exe, "scan", str(fixtures), "--no-config", "--enable", "tenant/global-state", "--confirm",
                         "--format", "json", "-o", str(out)]) for _ in range(runs)]
     findings = json.loads(out.read_text())["findings"]
     replayed = [f for f in findings if "confirmation" in f["properties"]]
     confirmed = sum(1 for f in replayed if f["properties"]["confirmed"])
-    extra = statistics.median(w for w, _ in confirm) - statistics.median(base)
+    extra = statistics.median(r.wall for r in confirm) - statistics.median(base)
     print(f"\nreplay: {len(replayed)} findings replayed ({confirmed} confirmed) in "
           f"{extra:.2f} s beyond the static scan: {extra / max(len(replayed), 1):.3f} s per finding; "
-          f"peak {max(m for _, m in confirm):.1f} MB (parent)")
+          f"peak {max(r.peak_mb for r in confirm):.1f} MB (parent)")
 
 
 if __name__ == "__main__":

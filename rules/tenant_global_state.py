@@ -101,6 +101,9 @@ _PER_TENANT = re.compile(r"cloudId|installContext|installation|workspaceId|siteI
 def check(facts):
     guards = equality_guards(facts.state, _per_tenant)
     keys = {id(guard.key) for guard in guards.values()}
+    # States read through the same functions have equal entry sets (thousands each in a big app): each
+    # distinct union of the (immutable, cached) per-function sets is made, listed and grouped once.
+    memo: dict = {}
     for state in facts.state:
         if id(state) in keys and only_compared(state):
             continue  # the key of a one-entry cache: only compared, its value never flows out
@@ -108,12 +111,12 @@ def check(facts):
         if state.writes and all(w.tenant_keyed for w in state.writes):
             continue  # partitioned by tenant
         reaching = {id(a): _entries(facts, a) for a in state.writes + state.reads}
-        writers = set().union(*(reaching[id(a)] for a in leaking or state.writes))
-        readers = set().union(*(reaching[id(a)] for a in state.reads))
+        writers = _union([reaching[id(a)] for a in leaking or state.writes], memo)
+        readers = _union([reaching[id(a)] for a in state.reads], memo)
         entries = {
-            "entryPoints": _ids(set().union(*reaching.values())),
-            "writerEntryPoints": _ids(writers),
-            "readerEntryPoints": _ids(readers),
+            "entryPoints": _ids(_union(list(reaching.values()), memo), memo),
+            "writerEntryPoints": _ids(writers, memo),
+            "readerEntryPoints": _ids(readers, memo),
         }
         if not leaking:
             yield _finding(state, "note", state.writes, entries,
@@ -136,7 +139,7 @@ def check(facts):
         message = (f"module-level {_what(state)} keeps tenant data across invocations and tenants: "
                    f"{write.how} stores the {write.taint_what} {_key_reason(write)}")
         bundles_known = bool(facts.entries.entries and writers)
-        shared = _shared(facts, writers, readers) if bundles_known else {}
+        shared = _shared(facts, writers, readers, memo) if bundles_known else {}
         if bundles_known and readers and not shared:
             continue  # every read is in another handler file's bundle, which has its own copy: no leak
         if readers or state.reads and not bundles_known:
@@ -151,16 +154,20 @@ def check(facts):
             message += "; no read was found, but the data outlives the invocation"
         if shared:
             entries["sharedBy"] = shared
-            message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids)}"
+            message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids, unique=True)}"
                                         for bundle, ids in shared.items())
-            sharing = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
+            key = ("sharing", readers, tuple(shared))
+            if key not in memo:
+                memo[key] = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
+            sharing = memo[key]
             reset = _reset_first(state, reaching, sharing)
             if reset is not None:
                 level = "note"
                 message = (f"module-level {_what(state)} holds invocation data ({write.taint_what}), but every "
                            f"invocation that reads it ({_listed(e.id for e in sharing)}) first assigns it whole "
                            f"({reset.how}), before any read, so it carries nothing from one invocation to the next; "
-                           + "; ".join(f"shared by the invocations of {b}: {_listed(ids)}" for b, ids in shared.items()))
+                           + "; ".join(f"shared by the invocations of {b}: {_listed(ids, unique=True)}"
+                                       for b, ids in shared.items()))
         yield _finding(state, level, leaking, entries, message)
 
 
@@ -172,8 +179,19 @@ def _per_tenant(guard) -> bool:
     return bool(_PER_TENANT.search(guard.compared) or _PER_TENANT.search(guard.origin))
 
 
-def _ids(entries) -> list[str]:
-    return sorted({e.id for e in entries})
+def _union(sets: list[frozenset], memo: dict) -> frozenset:
+    """The union of ``sets``, one object per distinct union: its hash is computed once."""
+    key = ("union", frozenset(sets))
+    if key not in memo:
+        memo[key] = frozenset().union(*sets)
+    return memo[key]
+
+
+def _ids(entries: frozenset, memo: dict) -> list[str]:
+    key = ("ids", entries)
+    if key not in memo:
+        memo[key] = sorted({e.id for e in entries})
+    return list(memo[key])
 
 
 def _relative(facts, path) -> str:
@@ -188,19 +206,46 @@ def _relative_to(path, root) -> str:
         return path.as_posix()
 
 
-def _shared(facts, writers, readers) -> dict[str, list[str]]:
-    """Handler file -> its entries that write or read the state, for each handler-file bundle where
-    an entry writes tenant data and an entry reads: each bundle loads its own copy of every module."""
-    by_bundle: dict[str, tuple[list, list]] = {}
-    for role, group in ((0, writers), (1, readers)):
-        for e in sorted(group, key=lambda e: e.id):
+def _shared(facts, writers, readers, memo: dict) -> dict[str, list[str]]:
+    """Handler file -> its entries that write or read the state (writers first, each id once), for each
+    handler-file bundle where an entry writes tenant data and an entry reads: each bundle loads its own
+    copy of every module."""
+    written, read = _by_bundle(facts, writers, memo), _by_bundle(facts, readers, memo)
+    return {bundle: _merged(written[bundle][0], *read[bundle]) for bundle in sorted(written.keys() & read.keys())}
+
+
+def _by_bundle(facts, entries, memo: dict) -> dict[str, tuple[list[str], dict[str, int]]]:
+    """Handler file (relative) -> the ids of ``entries`` bundled from it, sorted, each once, and the
+    position of each id in that list."""
+    key = ("by bundle", entries)
+    if key not in memo:
+        ids: dict = {}
+        for e in entries:
             if e.bundle is not None:
-                by_bundle.setdefault(_relative(facts, e.bundle), ([], []))[role].append(e.id)
-    return {bundle: list(dict.fromkeys(w + r)) for bundle, (w, r) in sorted(by_bundle.items()) if w and r}
+                ids.setdefault(e.bundle, []).append(e.id)
+        grouped: dict[str, list[str]] = {}
+        for bundle, found in ids.items():
+            grouped.setdefault(_relative(facts, bundle), []).extend(found)
+        memo[key] = {}
+        for bundle, found in grouped.items():
+            unique = list(dict.fromkeys(sorted(found)))
+            memo[key][bundle] = (unique, {entry: i for i, entry in enumerate(unique)})
+    return memo[key]
 
 
-def _listed(items, limit: int = 8) -> str:
-    items = list(dict.fromkeys(items))
+def _merged(first: list[str], second: list[str], position: dict[str, int]) -> list[str]:
+    """``first`` then ``second``, each id once; ``second`` holds no repeats and ``position`` indexes it.
+    Slices of ``second`` around the ids ``first`` has: a state's readers can be thousands, its writers few."""
+    merged, start = list(dict.fromkeys(first)), 0
+    for at in sorted(position[entry] for entry in merged if entry in position):
+        merged += second[start:at]
+        start = at + 1
+    return merged + second[start:]
+
+
+def _listed(items, limit: int = 8, unique: bool = False) -> str:
+    """The first ``limit`` items and how many more; ``unique``: ``items`` is a list with no repeats."""
+    items = items if unique else list(dict.fromkeys(items))
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
 
@@ -285,9 +330,9 @@ def _key_reason(write) -> str:
     return f"keyed by {shown}, which contains no tenant identifier (cloudId, installContext, installation id)"
 
 
-def _entries(facts, access) -> set[str]:
+def _entries(facts, access) -> frozenset:
     if access.function is None or facts.graph is None:
-        return set()
+        return frozenset()
     return facts.entries.reaching(access.node, access.location.path, facts.graph)
 
 

@@ -167,3 +167,23 @@ def test_text_report_written_to_a_file_has_no_colour(make_app, tmp_path: Path) -
                                        "-o", str(out)], color=True)
     assert result.exit_code == 1
     assert "scope/missing" in out.read_text() and "\x1b[" not in out.read_text()
+
+
+def test_quick_exit_flushes_the_report_and_keeps_the_exit_code(make_app, tmp_path: Path) -> None:
+    """run() (the console script) ends the process without tearing the interpreter down: the report on
+    standard output must be whole, and the exit code the command's."""
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", "from auditor.cli import run; run()", *args],
+                              capture_output=True, text=True, timeout=300)
+
+    tenant = Path(__file__).resolve().parent.parent / "fixtures" / "tenant"
+    done = run("scan", str(tenant), "--no-config", "--allow-incomplete", "--format", "json", "--jobs", "1")
+    assert done.returncode == 1, done.stderr
+    assert len(done.stdout) > 64 * 1024  # several pipe buffers' worth, all written before the exit
+    assert len(json.loads(done.stdout)["findings"]) > 50
+    clean = run("scan", str(make_app()), "--no-config")
+    assert clean.returncode == 0 and "0 findings in 1 app" in clean.stdout
+    assert run("scan", str(tmp_path / "missing")).returncode == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.report.fingerprint import LineHasher
+from auditor.report.fingerprint import INDEX_AFTER, LineHasher
 
 MASK = (1 << 64) - 1
 
@@ -93,6 +93,16 @@ def test_identical_windows_are_numbered_in_order() -> None:
     assert first.split(":")[0] == second.split(":")[0]
     assert (first.split(":")[1], second.split(":")[1]) == ("1", "2")
     assert reference_hashes(text)[2] == second
+
+
+def test_a_file_asked_for_many_lines_numbers_them_as_the_reference() -> None:
+    # past INDEX_AFTER lines asked, the repeats are counted from an index of every line's window
+    text = "".join(f"    - read:jira-work-{i % 7}\n" + "x();\n" * (i % 3) for i in range(3 * INDEX_AFTER))
+    expected = reference_hashes(text)
+    hasher = LineHasher(text)
+    assert len(expected) > 2 * INDEX_AFTER
+    assert {line: hasher.line_hash(line) for line in expected} == expected
+    assert hasher._by_window is not None, "the index was used"
 
 
 def test_line_outside_the_file_has_no_hash() -> None:

@@ -36,7 +36,7 @@ class Operation:
 class _Template:
     operation: Operation
     segments: tuple[str, ...]
-    patterns: tuple[re.Pattern | None, ...]  # None for a plain literal segment
+    params: tuple[bool, ...]  # True for a segment with a {parameter}: matched by its _segment_regex
 
 
 @functools.cache
@@ -48,11 +48,11 @@ def _index(product: str) -> dict[int, list[_Template]]:
                        tuple((frozenset(c), frozenset(g)) for c, g in options.get("alternatives", ())),
                        not options.get("unverified", False), options.get("optional", False))
         segments = tuple(path.strip("/").split("/"))
-        patterns = tuple(_segment_regex(s) if "{" in s else None for s in segments)
-        by_length.setdefault(len(segments), []).append(_Template(op, segments, patterns))
+        by_length.setdefault(len(segments), []).append(_Template(op, segments, tuple("{" in s for s in segments)))
     return by_length
 
 
+@functools.cache  # compiled on first use: compiling the catalog's thousand up front was a tenth of a small scan
 def _segment_regex(segment: str) -> re.Pattern:
     out, pos = [], 0
     for m in _PARAM.finditer(segment):
@@ -82,15 +82,15 @@ def _display(raw: str) -> str:
     return raw.replace(_HOLE_CHAR, "{…}")
 
 
-def _score(call_seg: str, template_seg: str, pattern: re.Pattern | None) -> int:
+def _score(call_seg: str, template_seg: str, param: bool) -> int:
     """How well one call segment fits one template segment (0 = not at all)."""
     if not call_seg:
         return 0
     if _HOLE_CHAR not in call_seg:
-        if pattern is None:
+        if not param:
             return 4 if call_seg == template_seg else 0
-        return 3 if pattern.fullmatch(call_seg) else 0
-    if pattern is not None:
+        return 3 if _segment_regex(template_seg).fullmatch(call_seg) else 0
+    if param:
         return 2
     call_pattern = "".join(".+" if piece == _HOLE_CHAR else re.escape(piece)
                            for piece in re.split(f"({_HOLE_CHAR})", call_seg) if piece)
@@ -110,8 +110,8 @@ def _match(product: str, method: str | None, segments: tuple[str, ...]) -> list[
         if method is not None and template.operation.method != method:
             continue
         total = 0
-        for call_seg, t_seg, pattern in zip(segments, template.segments, template.patterns):
-            score = _score(call_seg, t_seg, pattern)
+        for call_seg, t_seg, param in zip(segments, template.segments, template.params):
+            score = _score(call_seg, t_seg, param)
             if score == 0:
                 break
             total += score

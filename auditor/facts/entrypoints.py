@@ -56,12 +56,12 @@ class Entries:
     # entry (and asking the module graph per entry) made a scan quadratic in entry points.
     _by_function: dict[tuple[Path, int, int], list[EntryPoint]] | None = field(default=None, repr=False)
     _by_site: dict[Path, dict[tuple[int, int], list[EntryPoint]]] | None = field(default=None, repr=False)
-    _by_reached_file: dict[Path, set[EntryPoint]] | None = field(default=None, repr=False)
-    _reaching: dict[tuple, set[EntryPoint]] = field(default_factory=dict, repr=False)
+    _by_reached_file: dict[Path, frozenset[EntryPoint]] | None = field(default=None, repr=False)
+    _reaching: dict[tuple, frozenset[EntryPoint]] = field(default_factory=dict, repr=False)
     _members: dict[str, list[tuple[tree_sitter.Node, Path]]] = field(default_factory=dict, repr=False)
     _load_bodies: dict[Path, set[tuple[int, int]]] = field(default_factory=dict, repr=False)
 
-    def reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int = 0) -> set[EntryPoint]:
+    def reaching(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph, depth: int = 0) -> frozenset[EntryPoint]:
         """The entries whose invocation can run ``node``, per function: the entry whose function
         encloses it, or whose registration (`resolver.define(k, wrap(fn))`) holds it; else the entries
         reaching the places that call the enclosing function (its name in its file and in the modules
@@ -70,12 +70,13 @@ class Entries:
         nothing calls is dead code: no entry. Only when a reference cannot be followed (the function
         escapes as a value or under another name, calls too deep)
         does the answer fall back to every entry whose handler file's module graph reaches the file.
-        Computed once per function."""
+        Computed once per function; immutable, so that callers may key their own caches by it (the
+        fallback's is one object for all the files the same handler files reach)."""
         fn = node if node.type in FUNCTIONS else enclosing_function(node)
         where = fn or node
         key = (path, depth, where.start_byte, where.end_byte)
         if key not in self._reaching:
-            self._reaching[key] = self._compute_reaching(node, fn, path, graph, depth)
+            self._reaching[key] = frozenset(self._compute_reaching(node, fn, path, graph, depth))
         return self._reaching[key]
 
     def _compute_reaching(self, node: tree_sitter.Node, fn: tree_sitter.Node | None, path: Path,
@@ -100,7 +101,7 @@ class Entries:
                 continue
             found |= self.reaching(ref, ref_path, graph, depth + 1)
         if callers is None:  # an entry's function handed on as a value: the entry itself is what is known
-            return own or self._reached_by(graph).get(path, set())
+            return own or self._reached_by(graph).get(path, frozenset())
         return found
 
     def hops(self, node: tree_sitter.Node, path: Path, graph: ModuleGraph) -> dict[EntryPoint, int]:
@@ -174,18 +175,23 @@ class Entries:
             current = current.parent
         return found
 
-    def _reached_by(self, graph: ModuleGraph) -> dict[Path, set[EntryPoint]]:
+    def _reached_by(self, graph: ModuleGraph) -> dict[Path, frozenset[EntryPoint]]:
         """File -> the entries whose handler file's module graph reaches it; one graph walk
-        per handler file."""
+        per handler file, one set per combination of handler files."""
         if self._by_reached_file is None:
             by_handler: dict[Path, list[EntryPoint]] = {}
             for e in self.entries:
                 if e.bundle is not None:
                     by_handler.setdefault(e.bundle, []).append(e)
-            self._by_reached_file = {}
-            for handler, entries in by_handler.items():
+            handlers: dict[Path, list[Path]] = {}
+            for handler in by_handler:
                 for reached in graph.reachable([handler]):
-                    self._by_reached_file.setdefault(reached, set()).update(entries)
+                    handlers.setdefault(reached, []).append(handler)
+            combined: dict[tuple[Path, ...], frozenset[EntryPoint]] = {}
+            for group in map(tuple, handlers.values()):
+                if group not in combined:
+                    combined[group] = frozenset(e for handler in group for e in by_handler[handler])
+            self._by_reached_file = {reached: combined[tuple(group)] for reached, group in handlers.items()}
         return self._by_reached_file
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -127,20 +128,21 @@ class ModuleGraph:
 def resolve_specifier(specifier: str, importer: Path, known) -> Path | None:
     if not specifier.startswith((".", "/")):
         return None
-    base = (importer.parent / specifier)
+    return next((c for c in _candidates(importer.parent, specifier) if c in known), None)
+
+
+@functools.lru_cache(maxsize=8192)  # one answer per folder and specifier: asked per import, per lookup
+def _candidates(folder: Path, specifier: str) -> tuple[Path, ...]:
+    """The paths ``specifier`` may name from ``folder``, in resolution order (normalized). String
+    operations: a pathlib operation per candidate cost seconds on a thousand modules."""
+    base = str(folder / specifier)
+    head, name = os.path.split(base)
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 and name[dot:] in (".js", ".jsx", ".mjs", ".cjs") else name
     candidates = [base]
-    stem = base.with_suffix("") if base.suffix in (".js", ".jsx", ".mjs", ".cjs") else base
-    candidates += [stem.with_name(stem.name + s) for s in RESOLVE_SUFFIXES]
-    candidates += [base / f"index{s}" for s in RESOLVE_SUFFIXES]
-    for candidate in candidates:
-        candidate = Path(_normalize(candidate))
-        if candidate in known:
-            return candidate
-    return None
-
-
-def _normalize(path: Path) -> str:
-    return os.path.normpath(str(path))
+    candidates += [os.path.join(head, stem + s) for s in RESOLVE_SUFFIXES] if name else []
+    candidates += [os.path.join(base, f"index{s}") for s in RESOLVE_SUFFIXES]
+    return tuple(Path(os.path.normpath(c)) for c in candidates)
 
 
 def build_module_graph(files: list[ParsedFile]) -> ModuleGraph:

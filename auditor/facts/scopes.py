@@ -120,6 +120,11 @@ class Declarations(list):
 def resolve(reference: tree_sitter.Node, declarations: list[Declaration]) -> Declaration | None:
     """The innermost declaration whose scope contains ``reference``."""
     if isinstance(declarations, Declarations):
+        if not declarations:
+            return None  # a global or an import from elsewhere: no walk up to the root (each `parent` is a descent)
+        if len(declarations) == 1 and reference.child_count == 0 and reference.start_byte < reference.end_byte:
+            # a scope holding a token's bytes is one of the token's ancestors
+            return declarations[0] if declarations[0].contains(reference) else None
         node = reference
         while node is not None:
             found = declarations.by_scope.get((node.start_byte, node.end_byte, node.type))

@@ -15,12 +15,14 @@ scanning in C.
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
 from auditor.model import Location
 
 BLOCK = 100
+INDEX_AFTER = 32  # lines asked of one file before all its windows are indexed
 MASK = (1 << 64) - 1
 _POWERS = [pow(37, BLOCK - 1 - j, 1 << 64) for j in range(BLOCK)]
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -44,6 +46,8 @@ class LineHasher:
         self.stream = text + "\uffff" + "\0" * BLOCK
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._start_set: set[int] | None = None
+        self._asked = 0
+        self._by_window: dict[str, list[int]] | None = None  # window -> the line starts that see it
 
     def line_hash(self, line: int) -> str | None:
         """``"<hex>:<n>"`` for 1-based ``line``, or None past the end of the file."""
@@ -55,6 +59,16 @@ class LineHasher:
         return f"{value:x}:{self._occurrence(window, start)}"
 
     def _occurrence(self, window: str, start: int) -> int:
+        """1 + the earlier lines seeing the same window: searched for in the text before the line, until
+        the file has had INDEX_AFTER lines asked; then every line's window is indexed once (searching
+        per line made a file with thousands of findings quadratic)."""
+        self._asked += 1
+        if self._asked > INDEX_AFTER:
+            if self._by_window is None:
+                self._by_window = {}
+                for line_start in self.starts:
+                    self._by_window.setdefault(self.stream[line_start:line_start + BLOCK], []).append(line_start)
+            return bisect.bisect_left(self._by_window[window], start) + 1
         if self._start_set is None:
             self._start_set = set(self.starts)
         count, pos = 1, self.stream.find(window, 0, start + len(window) - 1)
