@@ -1,7 +1,9 @@
 """Time `forge-audit scan` on generated apps and bundles; report medians, peak memory and report size.
 Then time `scan --confirm` on 100 generated service files and over the tenant fixtures.
 
-Run by hand (never in CI):  python bench/bench.py [--runs 5] [--keep DIR] [--only NAME ...]
+Run by hand (never in CI):  python bench/bench.py [--runs 5] [--keep DIR] [--only NAME ...] [--exe PATH]
+For start-up as users see it, time a regular install: `python -m venv /tmp/v && /tmp/v/bin/pip install .`,
+then `--exe /tmp/v/bin/forge-audit`.
 
 Wall time is noisy on a shared machine: the CPU column (user + system time of the scan process) is the
 one to compare between changes.
@@ -300,8 +302,10 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="generate the apps here and keep them")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only the cases whose name contains NAME (repeatable); 'confirm' for the replays")
+    parser.add_argument("--exe", help="the forge-audit to time (default: this environment's). Start-up as users "
+                                      "see it needs a regular install: an editable one adds its import hook (~10 ms)")
     args = parser.parse_args()
-    exe = shutil.which("forge-audit") or str(Path(sys.executable).with_name("forge-audit"))
+    exe = args.exe or shutil.which("forge-audit") or str(Path(sys.executable).with_name("forge-audit"))
     # bytecode as an installation has it: with PYTHONDONTWRITEBYTECODE set, every run would compile the sources
     package = Path(__file__).resolve().parent.parent
     compileall.compile_dir(package / "auditor", quiet=1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from auditor.facts.bindings import HOLE
 from rules import catalog
@@ -32,9 +33,10 @@ class Operation:
     optional: bool = False  # True: it also works with no scope (its scopes are recommended, not required)
 
 
-@dataclass(frozen=True)
-class _Template:
-    operation: Operation
+class _Template(NamedTuple):  # a tuple: ~1,400 are made for a Jira app's first call
+    product: str
+    row: int  # the catalog row's index: method, path, classic, granular[, options]
+    method: str
     segments: tuple[str, ...]
     params: tuple[bool, ...]  # True for a segment with a {parameter}: matched by its _segment_regex
 
@@ -42,14 +44,20 @@ class _Template:
 @functools.cache
 def _index(product: str) -> dict[int, list[_Template]]:
     by_length: dict[int, list[_Template]] = {}
-    for method, path, classic, granular, *extra in catalog.endpoints().get(product, []):
-        options = extra[0] if extra else {}
-        op = Operation(method, path, frozenset(classic), frozenset(granular),
-                       tuple((frozenset(c), frozenset(g)) for c, g in options.get("alternatives", ())),
-                       not options.get("unverified", False), options.get("optional", False))
+    for i, (method, path, *_) in enumerate(catalog.endpoints().get(product, [])):
         segments = tuple(path.strip("/").split("/"))
-        by_length.setdefault(len(segments), []).append(_Template(op, segments, tuple("{" in s for s in segments)))
+        by_length.setdefault(len(segments), []).append(_Template(product, i, method, segments,
+                                                                 tuple("{" in s for s in segments)))
     return by_length
+
+
+@functools.cache  # built for the rows a call matches: building all ~1,900 up front was a tenth of a small scan
+def _operation(product: str, row: int) -> Operation:
+    method, path, classic, granular, *extra = catalog.endpoints()[product][row]
+    options = extra[0] if extra else {}
+    return Operation(method, path, frozenset(classic), frozenset(granular),
+                     tuple((frozenset(c), frozenset(g)) for c, g in options.get("alternatives", ())),
+                     not options.get("unverified", False), options.get("optional", False))
 
 
 @functools.cache  # compiled on first use: compiling the catalog's thousand up front was a tenth of a small scan
@@ -104,10 +112,10 @@ def match(product: str, method: str | None, segments: list[str]) -> list[Operati
 
 @functools.lru_cache(maxsize=4096)  # bundles repeat the same call shapes thousands of times
 def _match(product: str, method: str | None, segments: tuple[str, ...]) -> list[Operation]:
-    best: list[Operation] = []
+    best: list[_Template] = []
     best_score = 0
     for template in _index(product).get(len(segments), []):
-        if method is not None and template.operation.method != method:
+        if method is not None and template.method != method:
             continue
         total = 0
         for call_seg, t_seg, param in zip(segments, template.segments, template.params):
@@ -117,7 +125,7 @@ def _match(product: str, method: str | None, segments: tuple[str, ...]) -> list[
             total += score
         else:
             if total > best_score:
-                best, best_score = [template.operation], total
+                best, best_score = [template], total
             elif total == best_score:
-                best.append(template.operation)
-    return best
+                best.append(template)
+    return [_operation(template.product, template.row) for template in best]

@@ -131,21 +131,29 @@ def _app_classes(graph: ModuleGraph, paths: set[Path]) -> dict[str, tuple[tree_s
 
 def _decorator_names(graph: ModuleGraph, paths: set[Path]) -> frozenset[str]:
     """Names the app applies as decorators (`@Injectable('pages')`, `@sealed`): they run when a class is
-    defined, at load time, and so do the functions they return."""
+    defined, at load time, and so do the functions they return. Found from an `@name` byte match (a bundle
+    holds many `'@forge/api'` strings and no decorator: no query over its whole tree)."""
     found = set()
     for path in paths:
         parsed = graph.modules[path].parsed
-        if b"@" not in parsed.data:
-            continue
-        for node in parsed.captures(_DECORATOR_QUERY).get("name", []):
-            found.add(text(node))
+        data = parsed.data
+        for match in _DECORATOR.finditer(data):
+            if match.start() and data[match.start() - 1] in _NOT_BEFORE_DECORATOR:
+                continue
+            node = parsed.tree.root_node.named_descendant_for_byte_range(match.start(), match.start() + 1)
+            if node is None or node.type != "decorator":
+                continue
+            value = node.named_children[0] if node.named_children else None
+            callee = value.child_by_field_name("function") if value is not None and \
+                value.type == "call_expression" else value
+            if callee is not None and callee.type == "identifier":
+                found.add(text(callee))
     return frozenset(found)
 
 
-_DECORATOR_QUERY = """
-(decorator (identifier) @name)
-(decorator (call_expression function: (identifier) @name))
-"""
+# `@name` where a decorator can start: not after a quote, a path, an e-mail or a word ('@forge/api')
+_DECORATOR = re.compile(rb"@[A-Za-z_$]")
+_NOT_BEFORE_DECORATOR = frozenset(b"'\"`/.@$_" + bytes(range(48, 58)) + bytes(range(65, 91)) + bytes(range(97, 123)))
 
 
 class _ModuleAnalyzer:
