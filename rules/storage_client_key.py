@@ -31,11 +31,11 @@ from __future__ import annotations
 
 from auditor.facts.bindings import callee_name, unwrap
 from auditor.facts.taint import arguments, user_invoked
+from auditor.facts.values import Trace, Where
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
 
 KEYED = ("get", "set", "delete", "getSecret", "setSecret", "deleteSecret")
-MAX_FOLLOWED = 4
 
 
 def check(facts):
@@ -49,8 +49,10 @@ def check(facts):
         named = arguments(call)
         if not named:
             continue
+        if _namespaced(flow, named[0], path):
+            continue
         entries = {e for e in flow.reaching(call, path) if user_invoked(e)}
-        origins = flow.caller_origins(_leading(flow, named[0], path), path) if entries else []
+        origins = flow.caller_origins(named[0], path, whole=True) if entries else []
         if not origins:
             continue
         origin, name = origins[0], callee_name(fn)
@@ -63,32 +65,11 @@ def check(facts):
         )
 
 
-def _leading(flow, key, path):
-    """The expression the key starts with: the first piece of a template or concatenation, through constants
-    (a constant first piece is a namespace: nothing of the caller's leads)."""
-    for _ in range(MAX_FOLLOWED):
-        key = unwrap(key)
-        if key.type == "template_string":
-            first = next((c for c in key.named_children if c.type != "comment"), None)
-            if first is None or first.type != "template_substitution":
-                return None
-            key = first.named_children[0] if first.named_children else None
-        elif key.type == "binary_expression" and key.child_by_field_name("operator").type == "+":
-            key = key.child_by_field_name("left")
-        elif key.type == "identifier":
-            decl = flow.values.bindings(path).declaration(key)
-            declarator = decl.declarator if decl is not None and decl.kind == "const" else None
-            value = declarator.child_by_field_name("value") if declarator is not None and \
-                declarator.type == "variable_declarator" and declarator.child_by_field_name("name").type == \
-                "identifier" else None
-            if value is None:
-                return key
-            key = value
-        else:
-            return key
-        if key is None:
-            return None
-    return key
+def _namespaced(flow, key, path) -> bool:
+    """Does every value the key can have start with a constant (`job:${id}`, built here, by a helper that
+    returns it, or by the callers of a wrapper taking the key)? Then no caller picks the whole key."""
+    found = flow.values.strings(key, Where(path), Trace(open=True))
+    return bool(found) and all(parts and isinstance(parts[0], str) and parts[0] for parts in found)
 
 
 def _verb(name: str, reach: bool = False) -> str:

@@ -330,3 +330,29 @@ export const handler = resolver.getDefinitions();
     assert kinds(flow, args[("index.js", 4)]) == [("payload", "req.payload.items")]
     assert kinds(flow, args[("index.js", 5)]) == []
     assert kinds(flow, args[("index.js", 6)]) == []
+
+
+def test_whole_values_pass_on_only_the_leading_piece_of_templates_and_concatenations(make_app) -> None:
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+const keyOf = (id) => `job:${id}`;
+resolver.define('a', ({ payload }) => {
+  sink(`job:${payload.id}`);
+  sink(payload.id + ':draft');
+  sink(keyOf(payload.id));
+  sink([`job:${payload.id}`].map((key) => key)[0]);
+  sink(`${payload.space}:${payload.id}`);
+});
+export const handler = resolver.getDefinitions();
+"""})
+    by_line = sink_arguments(flow, "sink")
+
+    def whole(line: int) -> list[str]:
+        node, path = by_line[("index.js", line)]
+        return [o.what for o in flow.caller_origins(node, path, whole=True)]
+
+    assert [whole(line) for line in (5, 7, 8)] == [[], [], []]  # a constant namespace starts each
+    assert whole(6) == ["req.payload.id"]                       # the caller's value starts it
+    assert whole(9) == ["req.payload.space"]                    # only the leading piece
+    node, path = by_line[("index.js", 5)]
+    assert [o.what for o in flow.caller_origins(node, path)] == ["req.payload.id"]  # the part still carries data

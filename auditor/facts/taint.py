@@ -132,20 +132,23 @@ class Flow:
 
     # -- where values come from -------------------------------------------
 
-    def origins(self, node: tree_sitter.Node | None, path: Path) -> list[Origin]:
-        """The sources ``node``'s value derives from (deduplicated, in the order found)."""
+    def origins(self, node: tree_sitter.Node | None, path: Path, whole: bool = False) -> list[Origin]:
+        """The sources ``node``'s value derives from (deduplicated, in the order found). ``whole``: only the
+        sources that can make up the whole value, or its start: a template or concatenation passes on its
+        leading piece only (`job:${id}` starts with a constant, and `id` alone is not the value)."""
         if node is None:
             return []
-        key = (path, node.start_byte, node.end_byte, node.type)
+        key = (path, node.start_byte, node.end_byte, node.type, whole)
         if key not in self._origins:
-            state = _Walk()
+            state = _Walk(whole=whole)
             found = self._walk(node, path, (), state, 0)
             self._origins[key] = list(dict.fromkeys(found))
         return self._origins[key]
 
-    def caller_origins(self, node: tree_sitter.Node | None, path: Path) -> list[Origin]:
+    def caller_origins(self, node: tree_sitter.Node | None, path: Path, whole: bool = False) -> list[Origin]:
         """The caller-chosen sources, what the caller sends outright first (payload, request, then context)."""
-        return sorted((o for o in self.origins(node, path) if o.from_caller), key=lambda o: _CALLER_ORDER[o.kind])
+        return sorted((o for o in self.origins(node, path, whole) if o.from_caller),
+                      key=lambda o: _CALLER_ORDER[o.kind])
 
     def _walk(self, node: tree_sitter.Node, path: Path, suffix: tuple, state: "_Walk", depth: int,
               read: tree_sitter.Node | None = None) -> list[Origin]:
@@ -176,6 +179,13 @@ class Flow:
                     for o in self._walk_child(node.child_by_field_name(part), path, suffix, state, depth)]
         if kind == "pair":
             return self._walk_child(node.child_by_field_name("value"), path, (), state, depth)
+        if state.whole and kind == "template_string":
+            first = next((c for c in node.named_children if c.type != "comment"), None)
+            if first is None or first.type != "template_substitution" or not first.named_children:
+                return []  # starts with a constant
+            return self._walk(first.named_children[0], path, (), state, depth + 1)
+        if state.whole and kind == "binary_expression":  # `a + b` starts with a
+            return self._walk_child(node.child_by_field_name("left"), path, (), state, depth)
         # template pieces, concatenations, objects, arrays, `new X(...)`: the value carries every part's data
         return [o for child in node.named_children for o in self._walk(child, path, (), state, depth + 1)]
 
@@ -443,6 +453,7 @@ class Flow:
 
 @dataclass
 class _Walk:
+    whole: bool = False  # see Flow.origins
     steps: int = 0
     seen: set = None
     calls: list = None  # the call sites taken from the sink's function outwards
