@@ -450,3 +450,28 @@ def test_guarded_singleton_fields_are_a_note_only_when_every_use_is_seen(make_ap
         _, found = findings(make_app, "const registry = [];\nclass Base { last() { return this.client; } }\n"
                                       + SERVICE % (base, member, use))
         assert found[("index.js", 13)].level == "error", why
+
+
+def test_a_module_loaded_for_its_side_effects_does_not_make_every_entry_a_reader(make_app) -> None:
+    """`import './services/issues'` registers definitions but reaches no name of the module: the cache's
+    readers are the definitions that call its reader, not every entry of the handler file."""
+    from tests.test_hostile_replay import MANIFEST as RESOLVER_MANIFEST
+
+    result = scan([app := make_app({
+        "manifest.yml": RESOLVER_MANIFEST,
+        "src/index.js": "import resolver from './resolver';\nimport './services/issues';\nimport './services/board';\n"
+                        "export const handler = resolver.getDefinitions();\n",
+        "src/resolver.js": "import Resolver from '@forge/resolver';\nexport default new Resolver();\n",
+        "src/services/issues.js": HEADER + """\
+import resolver from '../resolver';
+const issues = {};
+export async function issue(key) {
+  issues[key] ??= await (await api.asApp().requestJira(route`/rest/api/3/issue/${key}`)).json();
+  return issues[key];
+}
+resolver.define('getIssue', ({ payload }) => issue(payload.issueKey));
+""",
+        "src/services/board.js": "import resolver from '../resolver';\nresolver.define('getBoard', () => ({}));\n",
+    })], Config(enable=frozenset({"tenant/global-state"})), app)
+    (finding,) = result.reported()
+    assert finding.properties["readerEntryPoints"] == ["resolver:getIssue"]

@@ -308,7 +308,9 @@ def _name_references(fn: tree_sitter.Node, name: str, path: Path, graph: ModuleG
                 if prop is not None and text(prop) == name:
                     sites.append((member, other))
     named = {other for other, _, _ in importers}
-    if any(isinstance(p, Path) and p not in named for p in graph.graph.predecessors(path)):
+    # a module loaded for its side effects only (`import './services/x'`) reaches none of its names
+    if any(isinstance(p, Path) and p not in named and (p, path) not in graph.bare_edges
+           for p in graph.graph.predecessors(path)):
         return None  # re-exported or loaded without a name we follow
     return sites
 

@@ -36,6 +36,9 @@ class ModuleInfo:
     # local name -> (specifier, imported name: "default" | "*" | name)
     imported_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     specifiers: set[str] = field(default_factory=set)
+    # specifiers loaded only for their side effects (`import './setup'`, `require('./setup');`): no name of
+    # the module is reachable through them
+    bare_specifiers: set[str] = field(default_factory=set)
     exports: dict[str, Any] | None = None   # export name -> what provides it; filled by entrypoints.py
 
 
@@ -99,6 +102,8 @@ class ModuleGraph:
     graph: ImportGraph | None
     _descendants: dict[Path, set] = field(default_factory=dict)
     _importers: dict[Path, list[tuple[Path, str, str]]] | None = None
+    # (importer, module) pairs where the importer reaches no name of the module (`import './services/x'`)
+    bare_edges: set[tuple[Path, Path]] = field(default_factory=set)
 
     def resolve(self, specifier: str, importer: Path) -> Path | None:
         return resolve_specifier(specifier, importer, self.modules)
@@ -148,12 +153,14 @@ def _candidates(folder: Path, specifier: str) -> tuple[Path, ...]:
 def build_module_graph(files: list[ParsedFile]) -> ModuleGraph:
     modules = {f.path: _module_info(f) for f in files}
     graph = ImportGraph()
+    bare, named = set(), set()
     for path, info in modules.items():
         graph.add_node(path)
         for specifier in info.specifiers:
             target = resolve_specifier(specifier, path, modules)
             graph.add_edge(path, target if target is not None else f"pkg:{specifier}")
-    return ModuleGraph(modules, graph)
+            (bare if specifier in info.bare_specifiers else named).add((path, target))
+    return ModuleGraph(modules, graph, bare_edges=bare - named)
 
 
 def _module_info(parsed: ParsedFile) -> ModuleInfo:
@@ -166,6 +173,9 @@ def _module_info(parsed: ParsedFile) -> ModuleInfo:
                 specifier = string_value(source)
                 info.specifiers.add(specifier)
                 _record_import_names(statement, specifier, info)
+                if statement.type == "import_statement" and not any(
+                        c.type == "import_clause" for c in statement.named_children):
+                    info.bare_specifiers.add(specifier)
     for match in _SPECIFIER_CALLS.finditer(parsed.data):
         word_end = match.start() + len(match.group().split(b"(")[0].strip())
         call = root.descendant_for_byte_range(match.start(), word_end)
@@ -181,6 +191,8 @@ def _module_info(parsed: ParsedFile) -> ModuleInfo:
             specifier = string_value(first)
             info.specifiers.add(specifier)
             _record_require_names(call, specifier, info)
+            if call.parent is not None and call.parent.type == "expression_statement":
+                info.bare_specifiers.add(specifier)
     info.load_bodies = load_time_bodies(parsed)
     return info
 
