@@ -45,11 +45,12 @@ def main() -> None:
     Finds module-level state that leaks one tenant's data to another (and
     confirms it by replay with --confirm), OAuth scopes the code needs but the
     manifest lacks (and the other way round), risky egress and CSP settings,
-    invalid manifests and deprecated runtimes; and what callers can make the app
-    do: asApp() calls no authorization check guards, web triggers that do not
-    verify their requests, caller-chosen API routes and storage keys, eval of
-    caller data, prototype pollution. Works offline; reports as text,
-    JSON, SARIF 2.1.0, GitHub Actions annotations or JUnit XML.
+    invalid manifests and deprecated runtimes; secrets written into the code or
+    manifest and Atlassian API tokens sent instead of Forge's auth; and what
+    callers can make the app do: asApp() calls no authorization check guards,
+    web triggers that do not verify their requests, caller-chosen API routes and
+    storage keys, eval of caller data, prototype pollution. Works offline;
+    reports as text, JSON, SARIF 2.1.0, GitHub Actions annotations or JUnit XML.
     """
 
 
