@@ -112,7 +112,8 @@ def run() -> None:
               help="Use the apps as they were at git revision REF (e.g. origin/main, a commit) as the baseline: "
                    "only findings the change adds are new.")
 @click.option("--confirm", is_flag=True,
-              help="Replay each tenant/global-state leak for two tenants in V8 isolates to confirm it.")
+              help="Replay each tenant/global-state leak and code/prototype-pollution finding for two tenants in V8 "
+                   "isolates to confirm it.")
 @click.option("--replay-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
               help="Seconds per replayed call (with --confirm).")
 @click.option("--replay-memory", type=click.IntRange(min=16), default=256, show_default=True,

@@ -12,6 +12,11 @@ an `if` that skips or stops on `__proto__` / `constructor` / `prototype`
 (literally, or through a constant list or set of them) guards it. One
 finding per function.
 
+With `--confirm`, the finding is replayed: tenant A invokes an entry with `__proto__` in
+the caller data (as an object key, a dotted path, a path list or a property name), tenant B
+then invokes it in the same warm isolate; confirmed when `Object.prototype` still has the
+property A named after B's invocation.
+
 ## Why is this bad?
 With `a = "__proto__"`, `t[a]` is `Object.prototype`, and `t[a][b] = v`
 gives every object in the process a property `b`. Forge reuses a warm

@@ -55,5 +55,6 @@ def flow_finding(rule: Rule, flow: Flow, sink: tree_sitter.Node, path: Path, ori
     return rule.finding(
         message, where, level=level, related=related,
         code_flows=[[origin.location.with_message(origin.what), *origin.via, where.with_message(f"reaches {shown(sink)}")]],
-        properties={"entryPoints": sorted({e.id for e in entries}), "source": origin.kind, **(properties or {})},
+        properties={"entryPoints": sorted({e.id for e in entries}), "source": origin.kind, "sourceData": origin.what,
+                    **(properties or {})},
     )

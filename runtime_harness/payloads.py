@@ -147,6 +147,13 @@ def _root_reads(nodes: list[tree_sitter.Node], root: str) -> list[list[str]]:
             if path[:len(steps)] == steps and len(path) > len(steps)]
 
 
+def read_fields(source: str, params: list[str]) -> list[str]:
+    """The top-level fields an entry reads from its payload, in source order."""
+    nodes = _nodes(source)
+    return list(dict.fromkeys(path[0] for root in ([p for p in params if p] or ["payload"])
+                              for path in _root_reads(nodes, root)))
+
+
 def _pattern_paths(pattern: tree_sitter.Node, nodes: list[tree_sitter.Node], depth: int) -> list[list[str]]:
     """`{ a, b: { c }, d = 1, e: alias }` -> [a], [b, c], [d], [e] and what is read from `alias`."""
     found = []

@@ -45,6 +45,17 @@ const promiseThen = uncurry(Promise.prototype.then);
 const indexOf = uncurry(String.prototype.indexOf);
 const strSlice = uncurry(String.prototype.slice);
 const resolved = (value) => new PromiseCtor((resolve) => resolve(value));
+// What Object.prototype holds before any app code runs: a name added later is prototype pollution.
+const ObjectPrototype = Object.prototype;
+const PROTOTYPE_KEYS = new SafeSet(ownKeys(ObjectPrototype));
+const MAX_POLLUTION = 20;
+function __pollution() {
+  const added = [];
+  for (const key of ownKeys(ObjectPrototype)) {
+    if (typeof key === "string" && !setHas(PROTOTYPE_KEYS, key) && added.length < MAX_POLLUTION) push(added, key);
+  }
+  return added;
+}
 
 const H = {
   token: null,           // the host's token; every entry point checks it
@@ -67,6 +78,7 @@ const H = {
   sequence: 0,
   now: 1767225600000,
   seed: 1,
+  seeded: true,          // storage starts seeded (see __seeded); false: a key never written reads as undefined
 };
 
 function __note(text) {
@@ -443,7 +455,11 @@ function __made(canary, proxy) {
 function __lenient(value, path, canary) {
   if (value === null || typeof value !== "object") return value;
   const wrapped = Array.isArray(value) ? [] : {};
-  for (const [k, v] of Object.entries(value)) wrapped[k] = __lenient(v, `${path}.${k}`, canary);
+  // defined, not assigned: a caller's own "__proto__" key stays a key (as JSON.parse leaves it), as in Forge
+  for (const [k, v] of Object.entries(value)) {
+    defineProperty(wrapped, k, { value: __lenient(v, `${path}.${k}`, canary), writable: true, enumerable: true,
+                                 configurable: true });
+  }
   return __made(canary, new Proxy(wrapped, {
     get(t, prop, r) {
       if (typeof prop === "symbol" || prop in t) return Reflect.get(t, prop, r);
@@ -503,7 +519,7 @@ function __store() {
 // or a list of one.
 function __seeded(key) {
   const stored = mapGet(__store(), key);
-  if (stored !== undefined || mapHas(__store(), key)) return stored;
+  if (stored !== undefined || mapHas(__store(), key) || !H.seeded) return stored;
   const name = key.split(":")[0];
   const ids = __STORED_IDS.exec(name);
   if (ids) {
@@ -816,8 +832,9 @@ function __safeJson(value) {
   return out.length > RESULT_CHARS ? out.slice(0, RESULT_CHARS) : out;
 }
 
-function __begin(tenant, step) {
+function __begin(tenant, step, seeded) {
   H.tenant = tenant;
+  H.seeded = seeded !== false;
   H.sequence = 0;
   H.now = 1767225600000 + step * 1000;  // the next invocation, a second later
   H.seed = 1 + step;
@@ -841,7 +858,7 @@ function __settle(task, ok, value) {
 }
 
 function __invoke(spec) {
-  __begin(spec.tenant, spec.step);
+  __begin(spec.tenant, spec.step, spec.seeded);
   const task = { done: false, callsBefore: H.calls.length, logsBefore: __logs.length };
   H.task = task;
   try {
@@ -905,11 +922,13 @@ const host = freeze({
     }
   },
   preload(token, file) { __guard(token); return __preload(file); },
-  invoke(token, spec) { __guard(token); __invoke(spec); },
+  // the spec as JSON text, parsed here: an object literal would turn a payload's "__proto__" key into a prototype
+  invoke(token, spec) { __guard(token); __invoke(JSONparse(String(spec))); },
   poll(token) { __guard(token); return __poll(); },
   tick(token) { __guard(token); return __fireNextTimer(); },
   inspect(token, id, canary) { __guard(token); return JSONstringify(__inspect(String(id), String(canary))); },
   reset(token, id) { __guard(token); return JSONstringify(__reset(String(id))); },
+  pollution(token) { __guard(token); return JSONstringify(__pollution()); },
 });
 // The ESM transform (runtime_harness/transform.py) compiles imports and `export *` to these two.
 defineProperty(G, "__default", { value: __default, writable: false, enumerable: false, configurable: false });

@@ -419,9 +419,11 @@ class Verdict:
 
 
 def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: Budget | None = None) -> None:
-    """Replay every error/warning tenant/global-state finding of one app; record the outcome."""
+    """Replay every error/warning tenant/global-state and code/prototype-pollution finding of one app;
+    record the outcome."""
     targets = [f for f in findings if f.rule_id == "tenant/global-state" and f.level in ("error", "warning")]
-    if not targets:
+    polluting = [f for f in findings if f.rule_id == "code/prototype-pollution" and f.level in ("error", "warning")]
+    if not targets and not polluting:
         return
     budget = budget or Budget(limits.budget)
     threw: set[str] = set()  # entries whose replay failed, for every finding of the app
@@ -437,9 +439,12 @@ def confirm(facts, findings: list[Finding], limits: Limits = Limits(), budget: B
             if isinstance(probe, str):
                 _unconfirmed(finding, f"the replay cannot observe the state: {probe}", "not-run")
                 continue
-            share = budget.left() / (len(targets) - index)
+            share = budget.left() / (len(targets) + len(polluting) - index)
             _confirm_one(session, facts, finding, probe, problems, known, threw, time.monotonic() + share, values,
                          writers)
+        for index, finding in enumerate(polluting):
+            share = budget.left() / (len(polluting) - index)
+            _confirm_pollution(session, facts, finding, problems, values, time.monotonic() + share)
     for finding in targets if notes else ():  # the replayed code is not quite the app's: say where
         finding.properties["confirmation"]["transformNotes"] = notes
 
@@ -512,6 +517,80 @@ def _confirm_one(session: Session, facts, finding: Finding, probe: Probe, proble
         _record_confirmation(finding, best.plan, details)
     else:
         _unconfirmed(finding, best.reason, best.outcome, details)
+
+
+# -- prototype pollution ---------------------------------------------------------------
+
+MAX_POLLUTING_ENTRIES = 3
+_CALLER_DATA = re.compile(r"(?:^|\.)(payload|body)(?:\.|$)")
+
+
+def _confirm_pollution(session: Session, facts, finding: Finding, problems: dict[str, str], values: Values,
+                       deadline: float) -> None:
+    """Tenant A invokes an entry reaching the write with `__proto__` where the caller's data names properties
+    (an object under that key, a dotted or listed path, a property name next to `__proto__`); tenant B then
+    invokes the same entry with ordinary input in the same isolate. Confirmed when, after B's invocation,
+    Object.prototype still has the property A's input named: every object of B's invocation had it."""
+    what = str(finding.properties.get("sourceData", ""))
+    match = _CALLER_DATA.search(what)
+    path = [p for p in what[match.end():].split(".") if p and p != "*"] if match else None
+    attempts: list[dict] = []
+    for entry_id in (finding.properties.get("entryPoints") or [])[:MAX_POLLUTING_ENTRIES]:
+        target = invocation(facts, entry_id, None, values)
+        if isinstance(target, str) or problems.get(target.file) or path is None:
+            attempts.append({"entry": entry_id, "outcome": "not-run", "reason": target if isinstance(target, str)
+                             else problems.get(target.file) or f"the caller data ({what}) is not one the replay sends"})
+            continue
+        a, b = tenant("A"), tenant("B")
+        marker = "pollutedBy" + a["canary"].rsplit("-", 1)[-1]
+        clean = payloads.payload_for(target.kind, target.source, target.params, b, None, target.constants)
+        for form, value in (("object", {"__proto__": {marker: a["canary"]}}), ("dotted path", f"__proto__.{marker}"),
+                            ("path list", ["__proto__", marker]), ("name", marker)):
+            if deadline <= time.monotonic():
+                break
+            base = payloads.payload_for(target.kind, target.source, target.params, a, None, target.constants)
+            beside = payloads.read_fields(target.source, target.params) if form == "name" else []
+            polluting = _polluted(base, path, value, target.kind, beside)
+            # storage as a new installation has it (a made-up stored object would take the writes)
+            steps = [dict(target.step(a, polluting, None), seeded=False), dict(target.step(b, clean, None), seeded=False)]
+            run = session.run({"id": "pollution", "pollutionAfter": 1, "steps": steps}, deadline - time.monotonic())
+            ran = len(run["steps"]) == 2 and run["steps"][1]["ok"]
+            if ran and marker in (run.get("polluted") or []):
+                finding.properties["confirmed"] = True
+                finding.properties["confirmation"] = {
+                    "outcome": "confirmed", "entry": entry_id, "form": form, "payloads": {"A": polluting, "B": clean},
+                    "polluted": marker, "attempts": attempts + [{"entry": entry_id, "form": form, "outcome": "confirmed"}],
+                    "runtimeModel": "shared process (nodejs runtimes reuse the warm process across tenants)"}
+                finding.message += (f"; confirmed by replay: after tenant A invoked {entry_id} with '__proto__' in "
+                                    f"{what} ({form}), every object in tenant B's next invocation had '{marker}'.")
+                return
+            failed = next((s.get("error") for s in run["steps"] if not s["ok"]), None) or "; ".join(run["problems"])
+            attempts.append({"entry": entry_id, "form": form, "outcome": "not-confirmed", "reason":
+                             f"an invocation failed: {failed}" if not ran else "Object.prototype was not changed"})
+    outcome = "not-confirmed" if any(a["outcome"] == "not-confirmed" for a in attempts) else "not-run"
+    _unconfirmed(finding, attempts[-1]["reason"] if attempts else "no entry point to replay", outcome,
+                 {"attempts": attempts})
+
+
+def _polluted(payload: Any, path: list[str], value: Any, kind: str, beside: list[str]) -> Any:
+    """``payload`` with ``value`` at ``path`` (in the JSON body for a web trigger), and the fields ``beside``
+    it set to `__proto__` (`t[payload.group][payload.name] = v` with the name at ``path``)."""
+    if kind == "webtrigger":
+        body = json.loads(payload.get("body") or "{}") if isinstance(payload, dict) else {}
+        return dict(payload, body=json.dumps(_polluted(body, path, value, "", beside)))
+    out = json.loads(json.dumps(payload)) if isinstance(payload, dict) else {}
+    for key in beside:
+        if key != (path[0] if path else None):
+            out[key] = "__proto__"
+    if not path:  # the whole input names the properties (a web trigger's body)
+        return dict(out, **value) if isinstance(value, dict) else out
+    node = out
+    for part in path[:-1]:
+        node = node.setdefault(part, {}) if isinstance(node.get(part), dict) or part not in node else node
+        if not isinstance(node, dict):
+            return out
+    node[path[-1]] = value
+    return out
 
 
 def attempt(session: Session, plan: Plan, probe: Probe, deadline: float) -> Verdict:

@@ -89,7 +89,7 @@ class Isolate:
         started = time.perf_counter()
         deadline = started + self.timeout
         try:
-            self.call("invoke", step)
+            self.call("invoke", json.dumps(step))
             # Microtasks run to the end after each call; timers fire only when the invocation waits on one.
             for _ in range(MAX_TIMERS):
                 left = deadline - time.perf_counter()
@@ -129,6 +129,14 @@ class Isolate:
         except Exception as exc:
             return {"registered": False, "holds": False, "error": self._reason(exc)}
 
+    def pollution(self) -> list[str]:
+        """The names app code added to Object.prototype (prototype pollution), at most 20."""
+        try:
+            found = json.loads(self.call("pollution"))
+            return [str(name)[:200] for name in found][:20] if isinstance(found, list) else []
+        except Exception:
+            return []
+
     def reset(self, state: str) -> dict:
         try:
             return json.loads(self.call("reset", state))
@@ -151,7 +159,8 @@ class Isolate:
 
 
 def run_one(job: dict, run: dict) -> dict:
-    outcome: dict[str, Any] = {"id": run["id"], "steps": [], "problems": [], "inspected": None, "reset": None}
+    outcome: dict[str, Any] = {"id": run["id"], "steps": [], "problems": [], "inspected": None, "reset": None,
+                               "polluted": None}
     isolates: dict[str, Isolate] = {}   # handler file -> its bundle's isolate
     inspect, reset = run.get("inspect"), run.get("reset")
     try:
@@ -176,6 +185,8 @@ def run_one(job: dict, run: dict) -> dict:
                 outcome["inspected"] = isolate.inspect(inspect["state"], inspect["canary"])
             if reset and reset["after"] == i:
                 outcome["reset"] = isolate.reset(reset["state"])
+            if run.get("pollutionAfter") == i:
+                outcome["polluted"] = isolate.pollution()
     except Exception as exc:
         outcome["problems"].append(f"{type(exc).__name__}: {exc}")
     finally:

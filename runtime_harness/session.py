@@ -57,13 +57,15 @@ RUN_ANSWER = {
         "reset": {"oneOf": [{"type": "null"}, {
             "type": "object", "required": ["reset"],
             "properties": {"reset": {"type": "boolean"}, "error": _TEXT}}]},
+        "polluted": {"oneOf": [{"type": "null"}, {"type": "array", "maxItems": 20, "items": _TEXT}]},
     },
 }
 _VALIDATOR = jsonschema.Draft202012Validator(RUN_ANSWER)
 
 
 def failed_run(run_id: str, reason: str, killed: bool = False) -> dict:
-    return {"id": run_id, "steps": [], "problems": [reason], "inspected": None, "reset": None, "killed": killed}
+    return {"id": run_id, "steps": [], "problems": [reason], "inspected": None, "reset": None, "polluted": None,
+            "killed": killed}
 
 
 class Child:

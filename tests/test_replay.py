@@ -12,7 +12,7 @@ from auditor.config import Config
 from auditor.engine import scan
 from auditor.facts import build_facts
 from auditor.loader import LoadOptions, load_app
-from auditor.model import Finding
+from auditor.model import Finding, Location, Region
 from runtime_harness import replay, session
 from runtime_harness.replay import Limits
 from tests.test_hostile_replay import MANIFEST as RESOLVER_MANIFEST
@@ -499,3 +499,37 @@ export const handler = resolver.getDefinitions();
     (finding,) = confirmed_findings(app).values()
     assert finding.properties["confirmation"]["transformNotes"] == [
         "/src/index.ts: decorators of the anonymous class at line 5 were ignored"]
+
+
+POLLUTION_APPS = FIXTURES / "flow"
+
+
+def test_prototype_pollution_is_confirmed_when_tenant_b_inherits_what_tenant_a_wrote() -> None:
+    """A deep merge, a bundle's nested loop and `t[group][name] = v`: tenant A's `__proto__` input gives
+    Object.prototype a property tenant B's next invocation still has. Each is confirmed in the form
+    that reaches it."""
+    forms = {}
+    for app in ("board-settings-ts", "macro-calc-bundle", "formula-fields-ts"):
+        result = scan([POLLUTION_APPS / app], Config(enable=frozenset({"code/prototype-pollution"})),
+                      POLLUTION_APPS / app, confirm=Limits())
+        (finding,) = result.reported()
+        details = finding.properties["confirmation"]
+        assert finding.properties["confirmed"] is True, details
+        assert details["polluted"].startswith("pollutedBy") and "confirmed by replay" in finding.message
+        forms[app] = details["form"]
+    assert forms == {"board-settings-ts": "object", "macro-calc-bundle": "object", "formula-fields-ts": "name"}
+
+
+def test_a_guarded_merge_is_never_confirmed() -> None:
+    """The same replay pointed at the look-alikes (a merge that skips __proto__, a one-level write) changes
+    nothing in Object.prototype."""
+    app = POLLUTION_APPS / "board-settings-ts"
+    facts = build_facts(load_app(app.resolve(), LoadOptions()))
+    anywhere = Location(app / "src" / "merge.ts", Region(1, 1, 1, 1))
+    findings = [Finding("code/prototype-pollution", "error", "synthetic", anywhere,
+                        properties={"entryPoints": [entry], "sourceData": "req.payload.patch"})
+                for entry in ("resolver:previewBoardConfig", "resolver:getBoardConfig")]
+    replay.confirm(facts, findings, Limits())
+    assert [f.properties["confirmed"] for f in findings] == [False, False]
+    assert {a["reason"] for f in findings for a in f.properties["confirmation"]["attempts"]} == {
+        "Object.prototype was not changed"}

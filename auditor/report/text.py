@@ -125,6 +125,10 @@ def _finding(finding: Finding, lines: _Lines) -> list[str]:
 def _replay_line(replayed: dict) -> str:
     """Which outcome the replay (--confirm) reached, and why when it did not confirm."""
     outcome = replayed["outcome"]
+    if outcome == "confirmed" and replayed.get("polluted"):
+        return (f"{click.style('confirmed', bold=True)}: tenant A's input gave Object.prototype "
+                f"'{printable(str(replayed['polluted']))}', still there in tenant B's invocation of "
+                f"{printable(str(replayed.get('entry')))}")
     if outcome == "confirmed":
         return (f"{click.style('confirmed', bold=True)}: tenant A's data reached tenant B "
                 f"({printable(str(replayed.get('writer')))} then {printable(str(replayed.get('reader')))})")
