@@ -118,8 +118,8 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
         # Without a resolvable entry (broken manifest), every backend module may run.
         reachable = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
-        facts.state = find_state(facts.graph, reachable, values[False])
         facts.flow = Flow(values[False], facts.entries, facts.graph)
+        facts.state = find_state(facts.graph, reachable, values[False], facts.flow)
     if facts.storage_uses:
         use = facts.storage_uses[0]
         facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",

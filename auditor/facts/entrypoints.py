@@ -137,6 +137,9 @@ class Entries:
             fn = outer
         return fn
 
+    def runs_at_load(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> bool:
+        return self._load_time(fn, path, graph)
+
     def _load_time(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> bool:
         """Does ``fn``'s body run while the module loads (a top-level IIFE, a bundle's module factory)?"""
         if path not in self._load_bodies:

@@ -30,7 +30,7 @@ from auditor.facts.bindings import callee_name, string_value, unwrap
 from auditor.facts.modules import ModuleGraph, ModuleInfo
 from auditor.facts.scopes import (
     FUNCTIONS, Declaration, Declarations, declaration_of, declaring, enclosing_function, resolve)
-from auditor.facts.values import Trace, Values, Where, function_name
+from auditor.facts.values import Values, function_name
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
@@ -52,7 +52,6 @@ SAFE_CLASSES = {"AsyncLocalStorage", "Resolver", "WeakMap", "WeakSet", "WeakRef"
 TENANT_NAMES = re.compile(r"^(cloudId|installContext|installation|installationId|installationAri|workspaceId|"
                           r"tenant\w*|siteId|siteUrl|cloudID)$")
 TENANT_SOURCES = re.compile(r"getAppContext")
-STORAGE_READS = {"get", "getSecret", "query", "getEntity"}
 # Bundler runtime bookkeeping (webpack's module cache and friends): load machinery, not app data.
 BUNDLER_RUNTIME = re.compile(r"^__(webpack|esModule|require|commonJS|esm|toESM|export)")
 MAX_DEPTH = 6
@@ -103,13 +102,14 @@ class _Candidate:
         return f"default export of {self.parsed.path.name}" if self.name == "default" else self.name
 
 
-def find_state(graph: ModuleGraph, paths: set[Path], values: Values) -> list[StateFact]:
+def find_state(graph: ModuleGraph, paths: set[Path], values: Values, flow=None) -> list[StateFact]:
     facts: list[StateFact] = []
     classes = _app_classes(graph, paths)
     decorators = _decorator_names(graph, paths)
     for path in sorted(paths):
         info = graph.modules[path]
         analyzer = _ModuleAnalyzer(info, graph, classes, values, decorators)
+        analyzer.flow = flow
         facts += analyzer.run()
     return facts
 
@@ -443,7 +443,7 @@ class _ModuleAnalyzer:
             return declaration_of(name) if name is not None and name.type == "identifier" else None
         if parent.type != "arguments" or parent.parent is None or parent.parent.type != "call_expression":
             return None
-        helper = Taint(parsed, self)._local_function(parent.parent.child_by_field_name("function"))
+        helper = _local_function(parent.parent.child_by_field_name("function"), parsed, self)
         if helper is None:
             return None
         position = next(i for i, arg in enumerate(parent.named_children) if arg == ref)
@@ -537,7 +537,7 @@ class _ModuleAnalyzer:
         write.tenant_keyed = any(taint.tenant_key(a) for a in arg_nodes)
         source = None
         if cand.memo_fn is not None and cand.memo_fn.type in FUNCTIONS:
-            source = Taint(cand.parsed, self).api_source(cand.memo_fn)
+            source = Taint(cand.parsed, self).returned_data(cand.memo_fn)
         for arg in arg_nodes:
             source = source or taint.source(arg)
         if source is not None:
@@ -684,61 +684,6 @@ def _instance_accesses(class_node: tree_sitter.Node, parsed: ParsedFile, analyze
                 access.tainted, access.taint_what = source
         accesses.append(access)
     return accesses
-
-
-def _call_sites_in_file(fn: tree_sitter.Node, parsed: ParsedFile, analyzer) -> list[tree_sitter.Node]:
-    """Calls of ``fn`` by name in its own file; [] when it escapes (exported, passed as a callback)
-    or has no name we can follow."""
-    parent = fn.parent
-    name_node, member = None, None
-    if fn.type in ("function_declaration", "generator_function_declaration"):
-        name_node = fn.child_by_field_name("name")
-    elif parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("value") == fn:
-        name_node = parent.child_by_field_name("name")
-    elif parent is not None and parent.type == "pair" and parent.parent is not None and \
-            parent.parent.parent is not None and parent.parent.parent.type == "variable_declarator":
-        member = parent.child_by_field_name("key")
-        name_node = parent.parent.parent.child_by_field_name("name")
-    elif fn.type == "method_definition" and parent is not None and parent.type == "object" and \
-            parent.parent is not None and parent.parent.type == "variable_declarator":
-        member = fn.child_by_field_name("name")
-        name_node = parent.parent.child_by_field_name("name")
-    if name_node is None or name_node.type != "identifier":
-        return []
-    exported = analyzer._exported_words(parsed)
-    if exported is None or text(name_node).encode() in exported:
-        return []  # callers elsewhere: treat the parameter as input
-    declarations = analyzer._declarations(text(name_node), parsed)
-    sites = []
-    for node in parsed.occurrences(re.escape(text(name_node))):
-        if node.type != "identifier" or declaration_of(node) is not None:
-            continue
-        target = resolve(node, declarations)
-        if target is None or target.node != name_node:
-            continue
-        callee = node
-        if member is not None:
-            prop = node.parent.child_by_field_name("property") if node.parent is not None and \
-                node.parent.type == "member_expression" else None
-            if prop is None or text(prop) != text(member):
-                continue
-            callee = node.parent
-        call = callee.parent
-        if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == callee:
-            sites.append(call)
-        else:
-            return []  # referenced other than by a direct call: it may be called from anywhere
-    return sites
-
-
-def _param_index(fn: tree_sitter.Node, param: tree_sitter.Node) -> int | None:
-    params = fn.child_by_field_name("parameters")
-    if params is None:
-        return 0 if fn.child_by_field_name("parameter") is not None else None
-    for i, p in enumerate(params.named_children):
-        if p.start_byte <= param.start_byte and param.end_byte <= p.end_byte:
-            return i
-    return None
 
 
 def _origin(key: tree_sitter.Node, parsed: ParsedFile, analyzer) -> str:
@@ -888,7 +833,7 @@ def _method_summary(class_node, method: str, parsed: ParsedFile, analyzer) -> _M
             taint = Taint(parsed, analyzer)
             key_params = [params.index(text(k).split(".")[0]) for k in keys if text(k).split(".")[0] in params]
             value_params = [params.index(p) for p in _identifiers(value) if p in params] if value is not None else []
-            source = taint._source(value, 0, params=False) if value is not None else None
+            source = taint.data_source(value) if value is not None else None
             returns = _returns_state(member)
             return _MethodSummary(prop, True, [text(k) for k in keys], key_params, value_params,
                                   any(taint.tenant_key(k) for k in keys), source, returns)
@@ -930,12 +875,18 @@ def _identifiers(node: tree_sitter.Node) -> list[str]:
 
 
 class Taint:
-    """Is an expression tenant data, or a tenant identifier? Local, depth-bounded propagation."""
+    """Is an expression tenant data, and where from; is a key a tenant identifier? Where a value comes
+    from is the value-flow layer's answer (Flow.origins, auditor/facts/taint.py): product API responses, a
+    fetch whose request carries invocation data, storage reads and secrets are tenant data; the
+    invocation's own input (payload, context, request, event, a parameter whose callers the flow cannot
+    follow) is the invocation's data. Whether a key is tenant-scoped is this rule's own question."""
 
-    def __init__(self, parsed: ParsedFile, analyzer, visiting: set | None = None):
+    DATA = ("response", "storage", "secret")
+    INPUT = ("payload", "context", "request", "event", "identity", "unfollowed")
+
+    def __init__(self, parsed: ParsedFile, analyzer):
         self.parsed = parsed
         self.analyzer = analyzer
-        self._visiting: set = set() if visiting is None else visiting
 
     def _walk(self, node: tree_sitter.Node, limit: int = 400):
         stack, seen = [node], 0
@@ -946,144 +897,31 @@ class Taint:
             if current.type not in FUNCTIONS or current == node:
                 stack.extend(reversed(current.named_children))
 
-    def api_source(self, node: tree_sitter.Node | None) -> tuple[Location, str] | None:
-        """The first product API / fetch / storage read inside node."""
+    def _origin(self, node: tree_sitter.Node | None, kinds: tuple[str, ...], input_data: bool = False
+                ) -> tuple[Location, str] | None:
         if node is None:
             return None
-        for current in self._walk(node, limit=5000):
-            if current.type == "call_expression":
-                fn = current.child_by_field_name("function")
-                name = callee_name(fn) if fn is not None else None
-                if name in ("requestJira", "requestConfluence", "requestBitbucket", "requestGraph", "invokeRemote"):
-                    return self.parsed.location(current), f"{name}() response"
-                if name == "fetch" and self._fetch_is_tenant_specific(current):
-                    return self.parsed.location(current), "fetch() response (the request carries tenant data)"
-                if name in STORAGE_READS and fn is not None and re.search(r"\b(storage|kvs)\b", text(fn)):
-                    return self.parsed.location(current), f"{text(fn)}() value"
-                for helper, parsed in self._called_functions(fn):
-                    if helper in self._visiting:
-                        continue
-                    self._visiting.add(helper)
-                    inner = Taint(parsed, self.analyzer, self._visiting).api_source(helper)
-                    self._visiting.discard(helper)
-                    if inner is not None:
-                        return self.parsed.location(current), f"{name}() result ({inner[1]})"
-        return None
-
-    def _called_functions(self, fn: tree_sitter.Node | None) -> list[tuple[tree_sitter.Node, ParsedFile]]:
-        """The app functions a call may run, for one level of return-value taint: a same-file function
-        called by name, or a method of an app object (`this.jira.issue()`, `client.search()`: an
-        injected service, a singleton imported from another file) found by the value-flow layer."""
-        local = self._local_function(fn)
-        if local is not None:
-            return [(local, self.parsed)]
-        if fn is None or fn.type != "member_expression":
-            return []
-        found = self.analyzer.values.functions(fn, Where(self.parsed.path), Trace(open=True))
-        return [(function, self.analyzer.values.parsed(at.path)) for function, at in found]
-
-    def _fetch_is_tenant_specific(self, call: tree_sitter.Node) -> bool:
-        """A third-party response is tenant data when the request carries any (ids, credentials,
-        input); a request built only from constants and app-wide settings gets the same answer for
-        every tenant."""
-        if call in self._visiting:
-            return False
-        self._visiting.add(call)
-        try:
-            return self.source(call.child_by_field_name("arguments")) is not None
-        finally:
-            self._visiting.discard(call)
-
-    def _local_function(self, fn: tree_sitter.Node | None) -> tree_sitter.Node | None:
-        """The body of a same-file function called by name, for one level of return-value taint."""
-        if fn is None or fn.type != "identifier":
+        found = next((o for o in self.analyzer.flow.origins(node, self.parsed.path) if o.kind in kinds), None)
+        if found is None:
             return None
-        decl = resolve(fn, self.analyzer._declarations(text(fn), self.parsed))
-        if decl is None:
-            return None
-        if decl.kind == "function":
-            return decl.node.parent
-        if decl.declarator is not None and decl.declarator.type == "variable_declarator":
-            value = decl.declarator.child_by_field_name("value")
-            value = unwrap(value) if value is not None else None
-            return value if value is not None and value.type in FUNCTIONS else None
-        return None
+        what = f"{found.what} value" if found.kind in ("storage", "secret") else found.what
+        return found.location, f"{what} (invocation input)" if input_data else what
+
+    def data_source(self, node: tree_sitter.Node | None) -> tuple[Location, str] | None:
+        """The product API response, storage read or secret ``node``'s value derives from."""
+        return self._origin(node, self.DATA)
 
     def source(self, node: tree_sitter.Node | None) -> tuple[Location, str] | None:
-        """Where tenant data in ``node`` comes from: an API response or storage read first,
-        else the invocation's own input (a parameter of the handling function)."""
-        return self._source(node, 0, params=False) or self._source(node, 0, params=True)
+        """Where tenant data in ``node`` comes from: an API response or storage read first, else the
+        invocation's own input."""
+        return self.data_source(node) or self._origin(node, self.INPUT, input_data=True)
 
-    def _source(self, node: tree_sitter.Node | None, depth: int, params: bool) -> tuple[Location, str] | None:
-        if node is None or depth > MAX_DEPTH:
-            return None
-        direct = self.api_source(node)
-        if direct is not None:
-            return direct
-        for current in self._walk(node):
-            if current.type not in ("identifier", "shorthand_property_identifier"):
-                continue
-            origin = self._identifier_source(current, depth, params)
-            if origin is not None:
-                return origin
-        return None
-
-    def _identifier_source(self, ident: tree_sitter.Node, depth: int, params: bool) -> tuple[Location, str] | None:
-        name = text(ident)
-        decl = resolve(ident, self.analyzer._declarations(name, self.parsed))
-        if decl is None:
-            return None
-        if decl.kind == "param":
-            if not params or self.analyzer._invocation_time(decl.node) is None:
-                return None  # a parameter of a load-time function (an IIFE) is no invocation input
-            return self._param_source(decl, depth)
-        if decl.kind in ("const", "let", "var") and decl.declarator is not None and \
-                self.analyzer._invocation_time(decl.node) is not None:
-            value = decl.declarator.child_by_field_name("value") or decl.declarator.child_by_field_name("right")
-            origin = self._source(value, depth + 1, params) if value is not None else None
-            return origin or self._assigned_source(name, decl, depth, params)
-        return None
-
-    def _param_source(self, decl: Declaration, depth: int) -> tuple[Location, str] | None:
-        """A parameter carries what its callers pass. When every call site of the function is in
-        this file, the arguments decide; an entry point, a callback handed to other code or a
-        function we cannot find callers of receives invocation input."""
-        fn = decl.scope
-        as_input = (self.parsed.location(decl.node), f"parameter '{decl.name}' (invocation input)")
-        sites = _call_sites_in_file(fn, self.parsed, self.analyzer)
-        if not sites or fn in self._visiting or depth >= MAX_DEPTH:
-            return as_input
-        index = _param_index(fn, decl.node)
-        if index is None:
-            return as_input
-        self._visiting.add(fn)
-        try:
-            for call in sites:
-                args = call.child_by_field_name("arguments")
-                arg = args.named_children[index] if args is not None and index < len(args.named_children) else None
-                if arg is None:
-                    continue
-                arg = unwrap(arg)
-                origin = self.api_source(arg) if arg.type in FUNCTIONS else self._source(arg, depth + 1, True)
-                if origin is not None:
-                    return origin
-            return None
-        finally:
-            self._visiting.discard(fn)
-
-    def _assigned_source(self, name: str, decl: Declaration, depth: int, params: bool):
-        """Tenant data reaching a local later: `x = …`, `x.push(…)`, `x[k] = …`."""
-        for node in self.parsed.occurrences(re.escape(name)):
-            if node.type != "identifier" or not decl.contains(node) or node == decl.node:
-                continue
-            if resolve(node, self.analyzer._declarations(name, self.parsed)) != decl:
-                continue
-            classified = _classify_access(node, self.parsed)
-            if classified is None or classified[0] != "write" or classified[3] is None:
-                continue
-            origin = self._source(classified[3], depth + 1, params)
-            if origin is not None:
-                return origin
+    def returned_data(self, fn: tree_sitter.Node) -> tuple[Location, str] | None:
+        """The tenant data a function hands back (a memoized function's result)."""
+        for returned in self.analyzer.values.returned(fn, self.parsed.path):
+            found = self.data_source(returned)
+            if found is not None:
+                return found
         return None
 
     def tenant_key(self, node: tree_sitter.Node, depth: int = 0) -> bool:
@@ -1103,3 +941,19 @@ class Taint:
                     if value is not None and value != node and self.tenant_key(value, depth + 1):
                         return True
         return False
+
+
+def _local_function(fn: tree_sitter.Node | None, parsed: ParsedFile, analyzer) -> tree_sitter.Node | None:
+    """The body of a same-file function called by name (a helper a state is handed to)."""
+    if fn is None or fn.type != "identifier":
+        return None
+    decl = resolve(fn, analyzer._declarations(text(fn), parsed))
+    if decl is None:
+        return None
+    if decl.kind == "function":
+        return decl.node.parent
+    if decl.declarator is not None and decl.declarator.type == "variable_declarator":
+        value = decl.declarator.child_by_field_name("value")
+        value = unwrap(value) if value is not None else None
+        return value if value is not None and value.type in FUNCTIONS else None
+    return None

@@ -33,7 +33,7 @@ from auditor.facts.bindings import call_of_callee, callee_name, string_value, un
 from auditor.facts.entrypoints import EntryPoint, Entries
 from auditor.facts.modules import ModuleGraph
 from auditor.facts.scopes import FUNCTIONS, enclosing_function
-from auditor.facts.values import Trace, Values, Where, _parameter_slot, _pattern_key, word_pattern
+from auditor.facts.values import Trace, Values, Where, _parameter_slot, _pattern_key, function_name, word_pattern
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
@@ -54,6 +54,7 @@ USER_FUNCTION_MODULES = frozenset({"action"})  # function entries a user (or an 
 PRODUCT_REQUESTS = frozenset({"requestJira", "requestConfluence", "requestBitbucket", "requestGraph",
                               "requestAtlassian", "__requestAtlassian", "requestConnectedData", "invokeRemote"})
 STORAGE_READS = frozenset({"get", "query", "getEntity", "getMany"})
+COLLECTION_PUTS = frozenset({"push", "unshift", "set", "add", "splice"})  # the last argument goes in
 STORAGE_RECEIVER = re.compile(r"storage|kvs|forge_api|import_api", re.I)  # a receiver worth a closer look
 _EXITS = ("return_statement", "throw_statement", "continue_statement")
 _LITERALS = frozenset({"string", "number", "true", "false", "null", "undefined", "regex"})
@@ -61,7 +62,8 @@ _LITERALS = frozenset({"string", "number", "true", "false", "null", "undefined",
 
 @dataclass(frozen=True)
 class Origin:
-    kind: str           # payload | context | identity | request | event | response | storage | secret | env
+    kind: str           # payload | context | identity | request | event | response | storage | secret | env | app
+    #                     | unfollowed (a parameter of a function whose calls the value flow cannot follow)
     location: Location  # where the data enters the code
     what: str           # "req.payload.issueKey", "process.env.WEBHOOK_SECRET", "requestJira() response"
     via: tuple[Location, ...] = ()  # the helper calls the data passes through on its way to the sink, in order
@@ -99,6 +101,7 @@ class Flow:
         self.entries = entries
         self.graph = graph
         self._origins: dict[tuple, list[Origin]] = {}
+        self._asking: set[int] = set()  # fetch calls whose request is being looked at (recursion guard)
         self._stored: dict[tuple, list[tree_sitter.Node]] = {}
 
     # -- where sinks are ---------------------------------------------------
@@ -220,8 +223,8 @@ class Flow:
         return found
 
     def _stored_in(self, decl, path: Path) -> list[tree_sitter.Node]:
-        """Values written into a local object's properties (`body.jql = …`, `index[a][b] = …`): the object
-        carries them."""
+        """Values written into a local object's properties (`body.jql = …`, `index[a][b] = …`) or put into
+        a local collection (`related.push(item)`, `byKey.set(k, v)`): the object carries them."""
         key = (path, decl.node.id)
         if key in self._stored:
             return self._stored[key]
@@ -233,6 +236,14 @@ class Flow:
             while parent is not None and parent.type in ("member_expression", "subscript_expression") and \
                     _same_node(parent.child_by_field_name("object"), target):
                 target, parent = parent, parent.parent
+            if parent is not None and parent.type == "call_expression" and target.type == "member_expression" and \
+                    _same_node(parent.child_by_field_name("function"), target) and \
+                    callee_name(target) in COLLECTION_PUTS and decl.contains(occurrence) and \
+                    _same_node(target.child_by_field_name("object"), occurrence):
+                found_decl = bindings.declaration(occurrence)
+                if found_decl is not None and found_decl.node.id == decl.node.id:
+                    found += arguments(parent)[-1:]
+                continue
             if target.id == occurrence.id or parent is None or \
                     parent.type not in ("assignment_expression", "augmented_assignment_expression") or \
                     not _same_node(parent.child_by_field_name("left"), target) or not decl.contains(occurrence):
@@ -258,13 +269,19 @@ class Flow:
         if handed is not None:  # `payload.items.forEach((item) => …)`: the items are the payload's
             return self._walk_child(handed, path, (), state, depth)
         found: list[Origin] = []
-        for call, call_path in self.values.call_sites(fn, path):
+        sites = self.values.call_sites(fn, path)
+        for call, call_path in sites:
             named = arguments(call)
             if index < len(named):
                 callee = call.child_by_field_name("function") or call.child_by_field_name("constructor") or call
                 state.calls.append(self.location(call, call_path, f"passed to {_shown(callee)}()"))
                 found += self._walk_child(named[index], call_path, suffix, state, depth)
                 state.calls.pop()
+        if not sites and function_name(fn)[0] is not None and not self.entries.runs_at_load(fn, path, self.graph) \
+                and self.reaching(fn, path):
+            # an entry runs it, through calls the value flow cannot follow (a namespace member, another
+            # bundle module): whatever the invocation passes; no caller is known to choose it
+            found.append(Origin("unfollowed", self.location(read, path), f"parameter '{decl.name}'"))
         return found
 
     def _handed_to_library(self, fn, path: Path) -> tree_sitter.Node | None:
@@ -302,7 +319,7 @@ class Flow:
         if source is not None:
             return state.stamped([source])
         found: list[Origin] = []
-        functions = self.values.functions(fn, Where(path), Trace())
+        functions = self.values.functions(fn, Where(path), Trace(open=True))  # injected instances too
         for function, at in functions:
             for returned in self.values.returned(function, at.path):
                 found += self._walk_child(returned, at.path, (), state, depth)
@@ -319,8 +336,12 @@ class Flow:
 
     def _source_call(self, node, fn, name, path) -> Origin | None:
         where = self.location(node, path)
-        if name in PRODUCT_REQUESTS or name == "fetch":
+        if name in PRODUCT_REQUESTS:
             return Origin("response", where, f"{name}() response")
+        if name == "fetch":
+            if self._app_wide_request(node, path):
+                return Origin("app", where, "fetch() response (the request carries nothing of the invocation)")
+            return Origin("response", where, "fetch() response (the request carries tenant data)")
         if name == "getAppContext":
             return Origin("identity", where, "getAppContext()")
         receiver = unwrap(fn).child_by_field_name("object") if unwrap(fn).type == "member_expression" else None
@@ -330,6 +351,18 @@ class Flow:
             if name in STORAGE_READS:
                 return Origin("storage", where, f"{text(receiver)}.{name}()")
         return None
+
+    def _app_wide_request(self, call: tree_sitter.Node, path: Path) -> bool:
+        """Does a third-party request carry nothing of the invocation (ids, input, stored or fetched data)?
+        Built from constants and app-wide settings (`process.env`), it gets the same answer for every tenant."""
+        if call.id in self._asking:
+            return False
+        self._asking.add(call.id)
+        try:
+            args = call.child_by_field_name("arguments")
+            return not any(o.kind not in ("env", "app") for o in self.origins(args, path))
+        finally:
+            self._asking.discard(call.id)
 
     def is_storage(self, receiver: tree_sitter.Node, path: Path) -> bool:
         """Is ``receiver`` Forge storage: ``kvs`` / ``storage`` of @forge/kvs, @forge/storage or @forge/api
