@@ -30,6 +30,7 @@ from auditor.facts.bindings import callee_name, string_value, unwrap
 from auditor.facts.modules import ModuleGraph, ModuleInfo
 from auditor.facts.scopes import (
     FUNCTIONS, Declaration, Declarations, declaration_of, declaring, enclosing_function, resolve)
+from auditor.facts.taint import Flow
 from auditor.facts.values import Values, function_name
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
@@ -102,14 +103,13 @@ class _Candidate:
         return f"default export of {self.parsed.path.name}" if self.name == "default" else self.name
 
 
-def find_state(graph: ModuleGraph, paths: set[Path], values: Values, flow=None) -> list[StateFact]:
+def find_state(graph: ModuleGraph, paths: set[Path], values: Values, flow: Flow) -> list[StateFact]:
     facts: list[StateFact] = []
     classes = _app_classes(graph, paths)
     decorators = _decorator_names(graph, paths)
     for path in sorted(paths):
         info = graph.modules[path]
-        analyzer = _ModuleAnalyzer(info, graph, classes, values, decorators)
-        analyzer.flow = flow
+        analyzer = _ModuleAnalyzer(info, graph, classes, values, flow, decorators)
         facts += analyzer.run()
     return facts
 
@@ -158,9 +158,10 @@ _NOT_BEFORE_DECORATOR = frozenset(b"'\"`/.@$_" + bytes(range(48, 58)) + bytes(ra
 
 class _ModuleAnalyzer:
     def __init__(self, info: ModuleInfo, graph: ModuleGraph, classes: dict[str, tree_sitter.Node], values: Values,
-                 decorators: frozenset[str]):
+                 flow: Flow, decorators: frozenset[str]):
         self.info = info
         self.values = values
+        self.flow = flow  # where written values come from (Taint)
         self.decorators = decorators
         self.parsed = info.parsed
         self.graph = graph
