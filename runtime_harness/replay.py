@@ -544,11 +544,11 @@ def _confirm_pollution(session: Session, facts, finding: Finding, problems: dict
         a, b = tenant("A"), tenant("B")
         marker = "pollutedBy" + a["canary"].rsplit("-", 1)[-1]
         clean = payloads.payload_for(target.kind, target.source, target.params, b, None, target.constants)
+        base = payloads.payload_for(target.kind, target.source, target.params, a, None, target.constants)
         for form, value in (("object", {"__proto__": {marker: a["canary"]}}), ("dotted path", f"__proto__.{marker}"),
                             ("path list", ["__proto__", marker]), ("name", marker)):
             if deadline <= time.monotonic():
                 break
-            base = payloads.payload_for(target.kind, target.source, target.params, a, None, target.constants)
             beside = payloads.read_fields(target.source, target.params) if form == "name" else []
             polluting = _polluted(base, path, value, target.kind, beside)
             # storage as a new installation has it (a made-up stored object would take the writes)

@@ -85,14 +85,14 @@ class Entries:
         # An entry's own function may also be called by other entries' code (a resolver reusing a getter).
         own = {inside[0]} if inside else set()
         registered = self.registered(node, path)
-        if registered or fn is None or self._load_time(fn, path, graph):
+        if registered or fn is None or self.runs_at_load(fn, path, graph):
             return own | registered  # code run while the module loads belongs to no invocation
         fn = self._called_as(fn, path, graph)
         callers = _callers(fn, path, graph, self._members) if depth < MAX_CALL_DEPTH else None
         found: set[EntryPoint] = set(own)
         for ref, ref_path in callers or []:
             ref_fn = enclosing_function(ref)
-            if ref_fn is None or self._load_time(ref_fn, ref_path, graph):
+            if ref_fn is None or self.runs_at_load(ref_fn, ref_path, graph):
                 registered = self.registered(ref, ref_path)
                 if not registered and not _is_callee(ref):
                     callers = None  # handed over as a value while loading: any entry may call it
@@ -118,7 +118,7 @@ class Entries:
                 inside = self.at(fn or at, at_path)
                 for entry in inside[:1] + sorted(self.registered(at, at_path), key=lambda e: e.id):
                     found.setdefault(entry, distance)
-                if fn is None or self._load_time(fn, at_path, graph):
+                if fn is None or self.runs_at_load(fn, at_path, graph):
                     continue
                 fn = self._called_as(fn, at_path, graph)
                 if (at_path, fn.start_byte, fn.end_byte) not in seen:
@@ -132,15 +132,12 @@ class Entries:
         function around it does."""
         while _function_name(fn) is None:
             outer = enclosing_function(fn)
-            if outer is None or self._load_time(outer, path, graph):
+            if outer is None or self.runs_at_load(outer, path, graph):
                 break
             fn = outer
         return fn
 
     def runs_at_load(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> bool:
-        return self._load_time(fn, path, graph)
-
-    def _load_time(self, fn: tree_sitter.Node, path: Path, graph: ModuleGraph) -> bool:
         """Does ``fn``'s body run while the module loads (a top-level IIFE, a bundle's module factory)?"""
         if path not in self._load_bodies:
             self._load_bodies[path] = {(b.start_byte, b.end_byte) for b in graph.modules[path].load_bodies}
