@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from auditor.facts.bindings import callee_name, unwrap
 from auditor.facts.taint import arguments, user_invoked
-from auditor.facts.values import Trace, Where
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
 
@@ -49,8 +48,6 @@ def check(facts):
         named = arguments(call)
         if not named:
             continue
-        if _namespaced(flow, named[0], path):
-            continue
         entries = {e for e in flow.reaching(call, path) if user_invoked(e)}
         origins = flow.caller_origins(named[0], path, whole=True) if entries else []
         if not origins:
@@ -63,13 +60,6 @@ def check(facts):
             "and secrets included; start the key with a constant namespace",
             entries, properties={"method": name},
         )
-
-
-def _namespaced(flow, key, path) -> bool:
-    """Does every value the key can have start with a constant (`job:${id}`, built here, by a helper that
-    returns it, or by the callers of a wrapper taking the key)? Then no caller picks the whole key."""
-    found = flow.values.strings(key, Where(path), Trace(open=True))
-    return bool(found) and all(parts and isinstance(parts[0], str) and parts[0] for parts in found)
 
 
 def _verb(name: str, reach: bool = False) -> str:
