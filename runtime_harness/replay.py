@@ -586,8 +586,8 @@ def _polluted(payload: Any, path: list[str], value: Any, kind: str, beside: list
         return dict(out, **value) if isinstance(value, dict) else out
     node = out
     for part in path[:-1]:
-        node = node.setdefault(part, {}) if isinstance(node.get(part), dict) or part not in node else node
-        if not isinstance(node, dict):
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):  # a value, not an object, on the way: nothing to put there
             return out
     node[path[-1]] = value
     return out

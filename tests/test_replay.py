@@ -533,3 +533,14 @@ def test_a_guarded_merge_is_never_confirmed() -> None:
     assert [f.properties["confirmed"] for f in findings] == [False, False]
     assert {a["reason"] for f in findings for a in f.properties["confirmation"]["attempts"]} == {
         "Object.prototype was not changed"}
+
+
+def test_polluting_input_is_put_at_the_callers_path_and_nowhere_else() -> None:
+    payload = {"options": {"mode": "full"}, "title": "x", "n": 1}
+    assert replay._polluted(payload, ["options", "patch"], {"__proto__": {"m": 1}}, "resolver", []) == {
+        "options": {"mode": "full", "patch": {"__proto__": {"m": 1}}}, "title": "x", "n": 1}
+    assert replay._polluted(payload, ["title", "deep"], "v", "resolver", []) == payload  # a string on the way
+    assert replay._polluted(payload, ["name"], "m", "resolver", ["title", "name"])["title"] == "__proto__"
+    assert payload == {"options": {"mode": "full"}, "title": "x", "n": 1}  # the input is not changed
+    body = json.loads(replay._polluted({"body": '{"a": 1}'}, [], {"__proto__": {"m": 1}}, "webtrigger", [])["body"])
+    assert body == {"a": 1, "__proto__": {"m": 1}}
