@@ -154,8 +154,7 @@ def check(facts):
             message += "; no read was found, but the data outlives the invocation"
         if shared:
             entries["sharedBy"] = shared
-            message += "; " + "; ".join(f"shared by the invocations of {bundle}: {_listed(ids, unique=True)}"
-                                        for bundle, ids in shared.items())
+            message += "; " + _sharing(shared)
             key = ("sharing", readers, tuple(shared))
             if key not in memo:
                 memo[key] = sorted((e for e in readers if _relative(facts, e.bundle) in shared), key=lambda e: e.id)
@@ -166,8 +165,7 @@ def check(facts):
                 message = (f"module-level {_what(state)} holds invocation data ({write.taint_what}), but every "
                            f"invocation that reads it ({_listed(e.id for e in sharing)}) first assigns it whole "
                            f"({reset.how}), before any read, so it carries nothing from one invocation to the next; "
-                           + "; ".join(f"shared by the invocations of {b}: {_listed(ids, unique=True)}"
-                                       for b, ids in shared.items()))
+                           + _sharing(shared))
         yield _finding(state, level, leaking, entries, message)
 
 
@@ -241,6 +239,12 @@ def _merged(first: list[str], second: list[str], position: dict[str, int]) -> li
         merged += second[start:at]
         start = at + 1
     return merged + second[start:]
+
+
+def _sharing(shared: dict) -> str:
+    """Which invocations share the state, per handler file: a few names each; properties.sharedBy has them all."""
+    return "; ".join(f"shared by the invocations of {bundle}: {_listed(ids, limit=3, unique=True)}"
+                     for bundle, ids in shared.items())
 
 
 def _listed(items, limit: int = 8, unique: bool = False) -> str:

@@ -81,6 +81,38 @@ def test_scope_missing_points_back_at_the_manifest(fixture_log: dict) -> None:
         assert related["message"]["text"] == "declared scopes"
 
 
+def _places(locations: list[dict]) -> list[tuple]:
+    return [(loc["physicalLocation"]["artifactLocation"]["uri"], json.dumps(loc["physicalLocation"]["region"]))
+            for loc in locations]
+
+
+def test_each_place_is_said_once(fixture_log: dict) -> None:
+    """A related location that is also a code-flow step is not repeated, and a one-line region has no
+    endLine (SARIF's default): yet every write and read of a tenant finding is still in the result."""
+    results = fixture_log["runs"][0]["results"]
+    findings = {(f.location.path.relative_to(REPO).as_posix(), f.location.region.start_line): f
+                for f in scan([FIXTURES / "tenant"], Config(enable=frozenset({"tenant/global-state"})), REPO).findings}
+    checked = 0
+    for result in results:
+        steps = _places([step["location"] for flow in result.get("codeFlows", [])
+                         for thread in flow["threadFlows"] for step in thread["locations"]])
+        related = _places(result.get("relatedLocations", []))
+        assert not set(related) & set(steps)
+        assert [r["id"] for r in result.get("relatedLocations", [])] == list(range(1, len(related) + 1))
+        for loc in [*result["locations"], *result.get("relatedLocations", [])]:
+            region = loc["physicalLocation"].get("region", {})
+            assert region.get("endLine", region.get("startLine", 0) + 1) != region.get("startLine")
+        primary = result["locations"][0]["physicalLocation"]
+        finding = findings.get((primary["artifactLocation"]["uri"], primary["region"]["startLine"]))
+        if result["ruleId"] == "tenant/global-state" and finding is not None and finding.code_flows:
+            assert {(loc.path.relative_to(REPO).as_posix(), loc.region.start_line, loc.region.start_column)
+                    for loc in finding.related} <= {(uri, json.loads(region)["startLine"],
+                                                     json.loads(region)["startColumn"])
+                                                    for uri, region in related + steps}
+            checked += 1
+    assert checked > 20
+
+
 def test_suppressed_results_carry_the_reason(fixture_log: dict) -> None:
     suppressed = [r for r in fixture_log["runs"][0]["results"] if r.get("suppressions")]
     assert suppressed, "fixtures include suppressed findings"

@@ -52,6 +52,13 @@ def _descriptor(rule: Rule) -> dict:
     )
 
 
+def _not_in_flows(finding: Finding) -> list[Location]:
+    """The related locations that are not also a step of the finding's code flows: a SARIF result says
+    each place once (at 1,000 service files, the repeated write and read were an eighth of the report)."""
+    steps = {(step.path, step.region) for flow in finding.code_flows or () for step in flow}
+    return [loc for loc in finding.related if (loc.path, loc.region) not in steps]
+
+
 class _Builder:
     def __init__(self, result: ScanResult):
         self.result = result
@@ -66,8 +73,9 @@ class _Builder:
         region = None
         if loc.region is not None:
             r = loc.region
+            # an absent endLine means startLine (SARIF 2.1.0, region object): most regions are one line
             region = _object(startLine=r.start_line, startColumn=r.start_column,
-                             endLine=r.end_line, endColumn=r.end_column)
+                             endLine=r.end_line if r.end_line != r.start_line else None, endColumn=r.end_column)
         return _object(
             id=index,
             physicalLocation=_object(artifactLocation=_object(uri=uri, uriBaseId=base), region=region),
@@ -92,7 +100,7 @@ class _Builder:
             level=finding.level,
             message=_message(finding.message),
             locations=[self.location(finding.location)],
-            relatedLocations=[self.location(loc, i + 1) for i, loc in enumerate(finding.related)] or None,
+            relatedLocations=[self.location(loc, i + 1) for i, loc in enumerate(_not_in_flows(finding))] or None,
             partialFingerprints=self.fingerprint(finding.location),
             codeFlows=flows,
             suppressions=suppressions,
