@@ -12,6 +12,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import tree_sitter
 import tree_sitter_javascript
@@ -69,13 +70,17 @@ class ParsedFile:
         return self._occurrences[pattern]
 
     def _find(self, pattern: str) -> list[tree_sitter.Node]:
-        root = self.tree.root_node
+        root, data = self.tree.root_node, self.data
         nodes = []
-        # No word-boundary assertions: requiring the node to span exactly the
-        # match already rejects partial identifiers, strings and comments.
-        for match in _word_pattern(pattern).finditer(self.data):
-            node = root.named_descendant_for_byte_range(match.start(), match.end())
-            if node is not None and (node.start_byte, node.end_byte) == match.span():
+        # No word-boundary assertions: requiring the node to span exactly the match already rejects
+        # partial identifiers, strings and comments. A match glued to a word character of the same
+        # token (`require` in `__webpack_require__`) is skipped before asking tree-sitter for a node.
+        for start, end in _spans(pattern, data):
+            if start < end and (start and data[start] in _WORD and data[start - 1] in _WORD
+                                or end < len(data) and data[end - 1] in _WORD and data[end] in _WORD):
+                continue
+            node = root.named_descendant_for_byte_range(start, end)
+            if node is not None and node.start_byte == start and node.end_byte == end:
                 nodes.append(node)
         return nodes
 
@@ -94,6 +99,26 @@ class ParsedFile:
 
     def location(self, node: tree_sitter.Node, message: str | None = None) -> Location:
         return Location(self.path, self.region(node), message)
+
+
+_LITERAL_NAME = re.compile(r"(?:\w|\\\$)+", re.ASCII)  # a name as re.escape or word_pattern writes it
+
+
+def _spans(pattern: str, data: bytes) -> Iterator[tuple[int, int]]:
+    """Where ``pattern`` matches in ``data`` (non-overlapping, as re.finditer): a plain name, the common
+    question, is found by bytes.find, without compiling a pattern per name."""
+    if _LITERAL_NAME.fullmatch(pattern):
+        needle = pattern.replace("\\$", "$").encode()
+        pos = data.find(needle)
+        while pos != -1:
+            yield pos, pos + len(needle)
+            pos = data.find(needle, pos + len(needle))
+        return
+    for match in _word_pattern(pattern).finditer(data):
+        yield match.span()
+
+
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")  # ASCII identifier bytes
 
 
 @functools.lru_cache(maxsize=4096)  # names are asked of every file: more than `re`'s own cache holds

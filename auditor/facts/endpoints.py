@@ -37,8 +37,7 @@ class _Template(NamedTuple):  # a tuple: ~1,400 are made for a Jira app's first 
     product: str
     row: int  # the catalog row's index: method, path, classic, granular[, options]
     method: str
-    segments: tuple[str, ...]
-    params: tuple[bool, ...]  # True for a segment with a {parameter}: matched by its _segment_regex
+    segments: tuple[str, ...]  # a segment with a {parameter} is matched by its _segment_regex
 
 
 @functools.cache
@@ -46,8 +45,7 @@ def _index(product: str) -> dict[int, list[_Template]]:
     by_length: dict[int, list[_Template]] = {}
     for i, (method, path, *_) in enumerate(catalog.endpoints().get(product, [])):
         segments = tuple(path.strip("/").split("/"))
-        by_length.setdefault(len(segments), []).append(_Template(product, i, method, segments,
-                                                                 tuple("{" in s for s in segments)))
+        by_length.setdefault(len(segments), []).append(_Template(product, i, method, segments))
     return by_length
 
 
@@ -118,8 +116,8 @@ def _match(product: str, method: str | None, segments: tuple[str, ...]) -> list[
         if method is not None and template.method != method:
             continue
         total = 0
-        for call_seg, t_seg, param in zip(segments, template.segments, template.params):
-            score = _score(call_seg, t_seg, param)
+        for call_seg, t_seg in zip(segments, template.segments):
+            score = _score(call_seg, t_seg, "{" in t_seg)
             if score == 0:
                 break
             total += score

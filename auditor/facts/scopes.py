@@ -53,9 +53,16 @@ def _nearest(node: tree_sitter.Node, kinds: set[str]) -> tree_sitter.Node:
     return node
 
 
+# The nodes an identifier (or the pattern holding it) declares a name in; anything else makes it a reference.
+_DECLARING_PARENTS = frozenset({
+    "variable_declarator", "for_in_statement", "formal_parameters", *PARAMETER_WRAPPERS, "arrow_function",
+    "function_declaration", "generator_function_declaration", "class_declaration", "enum_declaration",
+    "function_expression", "function", "class", "catch_clause", "import_clause", "import_specifier",
+    "namespace_import"})
+
+
 def declaration_of(node: tree_sitter.Node) -> Declaration | None:
     """The Declaration when this identifier occurrence declares its name, else None."""
-    name = text(node)
     current, parent = node, node.parent
     # climb out of destructuring patterns to what they belong to
     while parent is not None and parent.type in PATTERN_PARTS:
@@ -65,9 +72,9 @@ def declaration_of(node: tree_sitter.Node) -> Declaration | None:
                 current != parent.child_by_field_name("left"):
             return None  # a default value's identifiers are references
         current, parent = parent, parent.parent
-    if parent is None:
-        return None
-    kind = parent.type
+    if parent is None or parent.type not in _DECLARING_PARENTS:
+        return None  # most occurrences are references: answered without reading the name
+    name, kind = text(node), parent.type
     if kind == "variable_declarator" and current == parent.child_by_field_name("name"):
         keyword = parent.parent.child(0) if parent.parent is not None and parent.parent.child_count else None
         word = text(keyword) if keyword is not None else "var"
