@@ -12,7 +12,6 @@ The baseline is an earlier forge-audit report, SARIF or JSON, or a scan of the a
 from __future__ import annotations
 
 import json
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -130,6 +129,8 @@ def at_revision(ref: str, paths: list[Path], config: Config, root: Path) -> Base
     """The findings of ``paths`` as they were at git revision ``ref``, scanned with the same config; none when
     the paths held no app then. ``root`` is the current scan's source root: the revision's files are scanned
     with the same folder of the copy as source root, so both scans name files alike."""
+    import tempfile
+
     from auditor import revision  # git plumbing: loaded only for --diff-base
 
     top = revision.work_tree(paths[0])

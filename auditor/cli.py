@@ -54,26 +54,6 @@ def main() -> None:
     """
 
 
-def run() -> None:
-    """The `forge-audit` console script: main(), then a quick exit. Tearing the interpreter down (every
-    module, the scan's objects) is a sixth of a small app's scan; the outputs are flushed first, and
-    when that fails the ordinary exit reports it. After a replay (V8's threads, sandbox processes) the
-    process exits the ordinary way."""
-    try:
-        main()
-        code = EXIT_OK
-    except SystemExit as exc:
-        if not isinstance(exc.code, (int, type(None))) or "runtime_harness.replay" in sys.modules:
-            raise
-        code = exc.code or EXIT_OK
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:
-        sys.exit(code)
-    os._exit(code)
-
-
 @main.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(list(REPORT_MODULES)), default="text", show_default=True,
@@ -159,20 +139,20 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
         from runtime_harness.replay import Limits
 
         limits = Limits(memory_bytes=replay_memory * 1024 * 1024, call_timeout=replay_timeout, budget=replay_budget)
-    try:
-        with _collector_paused(unless=confirm):
+    with _collector_paused(unless=confirm):
+        try:
             result = scan(paths, config, root, confirm=limits, jobs=jobs or _cpus())
-    except NoAppsFound as exc:
-        _fail(f"{exc}: nothing to scan")
-    except Exception:  # never report "clean" after a crash
-        traceback.print_exc()
-        _fail("internal error: the scan did not complete")
-    if baseline is not None:
-        from auditor.baseline import compare
+        except NoAppsFound as exc:
+            _fail(f"{exc}: nothing to scan")
+        except Exception:  # never report "clean" after a crash
+            traceback.print_exc()
+            _fail("internal error: the scan did not complete")
+        if baseline is not None:
+            from auditor.baseline import compare
 
-        compare(result, baseline)
-    # only the JSON report lists every entry point (--verbose); the others stay within upload limits
-    report = _renderer(fmt)(result, show_suppressed, **({"full_lists": verbose} if fmt == "json" else {}))
+            compare(result, baseline)
+        # only the JSON report lists every entry point (--verbose); the others stay within upload limits
+        report = _renderer(fmt)(result, show_suppressed, **({"full_lists": verbose} if fmt == "json" else {}))
     if verbose:
         _print_inventory(result)
     if output:
@@ -196,9 +176,10 @@ def _cpus() -> int:
 
 @contextlib.contextmanager
 def _collector_paused(unless: bool):
-    """Python's cyclic garbage collector off for the static scan: it allocates millions of objects and
-    frees few cycles, so the collector's passes cost ~10 % of a large scan without lowering its peak
-    memory. A replay (--confirm) runs long and keeps it."""
+    """Python's cyclic garbage collector off for the static scan and its report: they allocate millions
+    of objects and free few cycles, so the collector's passes (each over every object the scan holds)
+    cost ~10 % of a large scan without lowering its peak memory. A replay (--confirm) runs long and
+    keeps it."""
     paused = gc.isenabled() and not unless
     if paused:
         gc.disable()

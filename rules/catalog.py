@@ -6,8 +6,8 @@ The data is read from inside the installed package (no network, no ../shared).
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import json
+from pathlib import Path
 from typing import Any
 
 # Which scope products a request function reaches: the DevOps APIs on api.atlassian.com ("stargate",
@@ -38,8 +38,11 @@ SDK_HELPER_FORMS = frozenset(
 )
 
 
+DATA = Path(__file__).resolve().parent / "data"  # installed as plain files (importlib.resources: ~7 ms of start-up)
+
+
 def _load(name: str) -> Any:
-    with importlib.resources.files("rules").joinpath("data", name).open("r", encoding="utf-8") as fh:
+    with (DATA / name).open("r", encoding="utf-8") as fh:
         return json.load(fh)
 
 

@@ -176,7 +176,7 @@ def test_quick_exit_flushes_the_report_and_keeps_the_exit_code(make_app, tmp_pat
     import sys
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-c", "from auditor.cli import run; run()", *args],
+        return subprocess.run([sys.executable, "-c", "from auditor.console import run; run()", *args],
                               capture_output=True, text=True, timeout=300)
 
     tenant = Path(__file__).resolve().parent.parent / "fixtures" / "tenant"
@@ -187,3 +187,23 @@ def test_quick_exit_flushes_the_report_and_keeps_the_exit_code(make_app, tmp_pat
     clean = run("scan", str(make_app()), "--no-config")
     assert clean.returncode == 0 and "0 findings in 1 app" in clean.stdout
     assert run("scan", str(tmp_path / "missing")).returncode == 2
+
+
+def test_a_scan_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """Start-up is most of a small app's scan: a SARIF scan of the demo app imports no replay harness,
+    no JSON-schema library or graph library, and no importlib.resources (its tempfile, shutil and
+    archive modules cost ~7 ms)."""
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "issue-tracker"
+    probe = ("import sys\nfrom auditor.cli import main\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "scan", str(demo), "--no-config", "--format", "sarif",
+                           "-o", str(tmp_path / "demo.sarif")], capture_output=True, text=True, timeout=120)
+    loaded = set(done.stderr.split())
+    assert "rules.registry" in loaded and (tmp_path / "demo.sarif").stat().st_size > 0, done.stderr
+    unwanted = {"runtime_harness.replay", "py_mini_racer", "jsonschema", "networkx", "sarif_om",
+                "importlib.resources", "tempfile", "auditor.revision", "auditor.fix"}
+    assert not loaded & unwanted
