@@ -11,12 +11,14 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor import forked
 from auditor.config import Config
 from auditor.facts import AppFacts, build_facts
+from auditor.facts.state import find_state
 from auditor.loader import App, discover_apps, load_app, scanned_path
 from auditor.model import UNCHANGED, Finding, Location, Notification, Region
 from rules.registry import ALL_RULES, RULES_BY_ID
@@ -91,7 +93,7 @@ def scan(paths: list[Path], config: Config, source_root: Path, confirm=None, job
         budget = None  # the replay budget (--replay-budget) is one for the whole scan
         scans = []
         for root in roots:
-            app_scan, budget = _scan_app(root, roots, paths, config, confirm, budget)
+            app_scan, budget = _scan_app(root, roots, paths, config, confirm, budget, jobs)
             scans.append(app_scan)
     for root, app_scan in zip(roots, scans):
         result.notifications += app_scan.notifications
@@ -122,25 +124,28 @@ class _AppScan:
     permissions: list[Permission] | None = None
 
 
-def _scan_app(root: Path, roots: list[Path], paths: list[Path], config: Config, confirm, budget):
-    """(the app's scan, what is left of the replay budget)."""
+def _scan_app(root: Path, roots: list[Path], paths: list[Path], config: Config, confirm, budget, jobs: int = 1):
+    """(the app's scan, what is left of the replay budget); ``jobs`` > 1: a large app's module-state
+    analysis may use a second process."""
     out = _AppScan()
     rules = _enabled_rules(config)
     try:
         app = load_app(root, config.load_options(), other_roots=set(roots) - {root},
                        scanned=scanned_path(root, paths))
-        facts = build_facts(app, module_state=any(rule.invocations for rule in rules))
+        facts = build_facts(app, module_state=any(rule.invocations for rule in rules), defer_state=True)
+        rule_notes: list[Notification] = []  # a rule's failure (the others still report)
+        findings = _checked(facts, rules, rule_notes, jobs, confirm is not None)
     except Exception as exc:  # one app's surprise must not cost the other apps their findings
         out.notifications.append(_internal_error("internal error while analysing this app, its findings "
                                                  "are missing", exc, root))
         return out, budget
     out.analysed = True
-    out.notifications += facts.notifications
+    out.notifications += facts.notifications + rule_notes
     out.not_deployed = facts.not_deployed
     out.frontend_sources = app.frontend_sources
     if facts.manifest is not None and app.manifest is not None:
         out.permissions = consent.permissions(facts.manifest, app.manifest)
-    out.findings = _apply_suppressions(facts, _run_rules(facts, rules, out.notifications), config)
+    out.findings = _apply_suppressions(facts, findings, config)
     if confirm is not None:  # suppressed findings are not worth a replay
         budget = _confirm(facts, [f for f in out.findings if f.suppression is None], confirm, budget,
                           out.notifications)
@@ -197,6 +202,47 @@ def _confirm(facts: AppFacts, findings: list[Finding], limits, budget, notes: li
     except Exception as exc:  # the static findings stand even when the replay machinery fails
         notes.append(Notification("error", f"replay failed: {type(exc).__name__}: {exc}", facts.app.manifest_path))
     return budget
+
+
+# Backend code (bytes) from which an app's module-state analysis, about half of its scan, is split
+# between two processes by module; below it, the fork and the pickled findings cost more than they save.
+SPLIT_BYTES = 256 * 1024
+
+
+def _checked(facts: AppFacts, rules: list[Rule], notes: list[Notification], jobs: int, replay: bool) -> list[Finding]:
+    """The findings of ``rules``, with facts.state found first when a rule or the replay reads it. With
+    ``jobs`` > 1 and no replay (which needs all of it here), a large app's state is found in two halves
+    at once: a forked child takes the state declared in one half of the modules and runs the rules that
+    read it; this process takes the other half and runs every rule."""
+    stateful = [rule for rule in rules if rule.module_state]
+    if facts.flow is None or not (stateful or replay):
+        return _run_rules(facts, rules, notes)
+    modules = sorted(facts.stateful)
+    sizes = [len(facts.graph.modules[path].parsed.data) for path in modules]
+    if replay or jobs < 2 or not forked.AVAILABLE or len(modules) < 2 or sum(sizes) < SPLIT_BYTES:
+        facts.state = _state(facts, modules)
+        return _run_rules(facts, rules, notes)
+    half, total = 1, sizes[0]  # the first modules up to half the bytes (at least one, never all)
+    while half < len(modules) - 1 and 2 * (total + sizes[half]) <= sum(sizes):
+        total += sizes[half]
+        half += 1
+    theirs, mine = modules[:half], modules[half:]
+    result = forked.start(lambda: _state_findings(facts, theirs, stateful))
+    facts.state = _state(facts, mine)
+    findings = _run_rules(facts, rules, notes)
+    found, their_notes = result() or _state_findings(facts, theirs, stateful)  # a failed child: its half here
+    notes += their_notes
+    return findings + found
+
+
+def _state(facts: AppFacts, modules: list[Path]) -> list:
+    return find_state(facts.graph, facts.stateful, facts.flow.values, facts.flow, analysed=modules)
+
+
+def _state_findings(facts: AppFacts, modules: list[Path], rules: list[Rule]) -> tuple[list[Finding], list[Notification]]:
+    """The findings of ``rules`` over the state declared in ``modules`` alone (with its own notes)."""
+    notes: list[Notification] = []
+    return _run_rules(replace(facts, state=_state(facts, modules)), rules, notes), notes
 
 
 def _run_rules(facts: AppFacts, rules: list[Rule], notes: list[Notification]) -> list[Finding]:

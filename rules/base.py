@@ -25,6 +25,7 @@ class Rule:
     security_severity: float   # 0.0-10.0, drives GitHub's severity label
     check: Check | None        # None: emitted by the engine itself (suppression bookkeeping)
     invocations: bool = False  # the check reads entry points, module state or flow (facts built with module_state)
+    module_state: bool = False  # the check reads facts.state (a large app's is split between processes by module)
 
     def finding(self, message: str, location: "Location", *, level: str | None = None, **extra) -> "Finding":
         from auditor.model import Finding

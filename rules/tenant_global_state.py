@@ -358,4 +358,5 @@ RULE = Rule(
     id="tenant/global-state", name="TenantLeakingGlobalState", level="error",
     summary="Module-level state carries tenant data across invocations",
     doc=__doc__, cwe=(488, 668), precision="high", security_severity=8.1, check=check, invocations=True,
+    module_state=True,
 )

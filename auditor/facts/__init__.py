@@ -43,6 +43,7 @@ class AppFacts:
     not_deployed: list[Path] = field(default_factory=list)
     entries: Entries = field(default_factory=Entries)
     state: list[StateFact] = field(default_factory=list)
+    stateful: set[Path] = field(default_factory=set)  # the backend modules whose state is looked at (entries reach)
     flow: Flow | None = None    # origins and guards over backend code, with the entry points (module_state)
     literal_secrets: list[LiteralSecret] = field(default_factory=list)  # in code and in the manifest
     token_headers: list[TokenHeader] = field(default_factory=list)
@@ -52,9 +53,11 @@ class AppFacts:
         return {s.name for s in self.manifest.scopes} if self.manifest else set()
 
 
-def build_facts(app: App, module_state: bool = True) -> AppFacts:
+def build_facts(app: App, module_state: bool = True, defer_state: bool = False) -> AppFacts:
     """Facts about ``app``; ``module_state`` False skips entry points, state and flow (only the rules that
-    follow invocation data, and the replay, use them). The module graph is always built: it decides which gaps block a CI gate."""
+    follow invocation data, and the replay, use them). The module graph is always built: it decides which
+    gaps block a CI gate. ``defer_state``: facts.state is left to the caller (find_state over
+    facts.stateful), which may split it between processes."""
     manifest = read_manifest(app.manifest, app.manifest_path, app.root) if app.manifest else None
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
     if app.manifest is not None:
@@ -117,9 +120,10 @@ def build_facts(app: App, module_state: bool = True) -> AppFacts:
         facts.entries = find_entries(manifest, facts.graph)
         starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
         # Without a resolvable entry (broken manifest), every backend module may run.
-        reachable = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
+        facts.stateful = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
         facts.flow = Flow(values[False], facts.entries, facts.graph)
-        facts.state = find_state(facts.graph, reachable, values[False], facts.flow)
+        if not defer_state:
+            facts.state = find_state(facts.graph, facts.stateful, values[False], facts.flow)
     if facts.storage_uses:
         use = facts.storage_uses[0]
         facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",

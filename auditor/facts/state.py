@@ -103,11 +103,14 @@ class _Candidate:
         return f"default export of {self.parsed.path.name}" if self.name == "default" else self.name
 
 
-def find_state(graph: ModuleGraph, paths: set[Path], values: Values, flow: Flow) -> list[StateFact]:
+def find_state(graph: ModuleGraph, paths: set[Path], values: Values, flow: Flow,
+               analysed: list[Path] | None = None) -> list[StateFact]:
+    """The module-level state of ``paths`` (the modules an entry reaches); ``analysed``: only the state
+    declared in these of them (the app's classes and decorators are still read from all)."""
     facts: list[StateFact] = []
     classes = _app_classes(graph, paths)
     decorators = _decorator_names(graph, paths)
-    for path in sorted(paths):
+    for path in sorted(paths) if analysed is None else analysed:
         info = graph.modules[path]
         analyzer = _ModuleAnalyzer(info, graph, classes, values, flow, decorators)
         facts += analyzer.run()
