@@ -15,6 +15,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from auditor.config import Config
@@ -33,8 +34,7 @@ class BaselineError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
     """A finding as a report records it; ``path`` is relative to the source root (POSIX), or absolute."""
 
     rule_id: str

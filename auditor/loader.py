@@ -18,6 +18,7 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from auditor import frontend
 from auditor.frontend import CODE_SUFFIXES
@@ -44,8 +45,7 @@ class LoadOptions:
     resources: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass
-class SourceFile:
+class SourceFile(NamedTuple):
     path: Path
     data: bytes
     frontend: bool = False

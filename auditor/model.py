@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # SARIF result levels, most severe first. "none" only appears as a --fail-on value.
 LEVELS = ("error", "warning", "note")
@@ -13,8 +13,7 @@ LEVEL_RANK = {"error": 3, "warning": 2, "note": 1, "none": 0}
 NEW, UNCHANGED, ABSENT = "new", "unchanged", "absent"
 
 
-@dataclass(frozen=True, order=True)
-class Region:
+class Region(NamedTuple):
     """1-based lines; 1-based columns counted in UTF-16 code units (SARIF's default)."""
 
     start_line: int
@@ -23,8 +22,7 @@ class Region:
     end_column: int | None = None
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     path: Path
     region: Region | None = None
     message: str | None = None
@@ -68,8 +66,7 @@ class Finding:
         return (str(self.location.path), region.start_line, region.start_column, self.rule_id, self.message)
 
 
-@dataclass(frozen=True)
-class Notification:
+class Notification(NamedTuple):
     """Something the tool could not do: a skipped or partly parsed file, a failed check."""
 
     level: str  # "error" | "warning" | "note"

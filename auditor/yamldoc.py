@@ -11,7 +11,7 @@ hostile cases are caught: duplicate keys, recursive aliases and alias bombs
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -31,8 +31,7 @@ MAX_DEPTH = 64
 Path = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class YamlProblem:
+class YamlProblem(NamedTuple):
     """Why a YAML document could not be loaded (or loaded only in part)."""
 
     message: str

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable, NamedTuple, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from auditor.facts import AppFacts
@@ -13,8 +12,7 @@ if TYPE_CHECKING:
 Check = Callable[["AppFacts"], Iterable["Finding"]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str                    # public contract, e.g. "scope/unused"
     name: str                  # SARIF reportingDescriptor.name, PascalCase
     level: str                 # default level: error | warning | note

@@ -33,7 +33,7 @@ ship it with other permission changes in one release that asks for consent once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from auditor.facts.manifest import ManifestFacts
 from auditor.model import Finding, Location
@@ -48,8 +48,7 @@ RULE = Rule(
 )
 
 
-@dataclass(frozen=True)
-class Permission:
+class Permission(NamedTuple):
     kind: str    # scope | egress fetch.backend | egress images | ... | content scripts | remote | remote token
     value: str
     location: Location | None = None  # None when read back from a report

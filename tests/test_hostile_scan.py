@@ -400,12 +400,11 @@ def test_an_app_whose_analysis_raises_exits_2_with_the_report_written(make_app, 
 
 def test_a_rule_that_raises_makes_the_scan_incomplete(make_app, monkeypatch) -> None:
     import auditor.engine as engine
-    from dataclasses import replace
 
     def boom(facts):
         raise ValueError("rule bug")
 
-    monkeypatch.setattr(engine, "ALL_RULES", [replace(r, check=boom) if r.id == "egress/wildcard" else r
+    monkeypatch.setattr(engine, "ALL_RULES", [r._replace(check=boom) if r.id == "egress/wildcard" else r
                                               for r in engine.ALL_RULES])
     app = make_app()
     result = scan([app], Config(), app)

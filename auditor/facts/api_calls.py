@@ -19,6 +19,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import tree_sitter
 
@@ -67,8 +68,7 @@ class FetchCall:
         return self.parts[0] if len(self.parts) == 1 and isinstance(self.parts[0], str) else None
 
 
-@dataclass
-class StorageUse:
+class StorageUse(NamedTuple):
     location: Location
     what: str
 
@@ -81,8 +81,7 @@ class CodeFacts:
     lost_routes: list[lost_routes.LostRoute]
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """A product request call, before its path and method are read in some context."""
     node: tree_sitter.Node
     function: str

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 import tree_sitter
+from typing import NamedTuple
 
 from auditor.facts.scopes import Declaration, Declarations, declaration_of, resolve
 from auditor.parsing import ParsedFile, text
@@ -36,8 +37,7 @@ _DECLARING = ("identifier", "shorthand_property_identifier_pattern", "type_ident
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 
-@dataclass(frozen=True)
-class Import:
+class Import(NamedTuple):
     module: str
     name: str  # "default", "*" (the whole module), or the exported name
     node: tree_sitter.Node  # the import statement or declarator, for locations

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from auditor.facts.manifest import ManifestFacts
@@ -114,7 +113,7 @@ def mark_blocking(app: App, reached: dict[Path, str] | None, notes: list[Notific
         if note.failure and note.path in why:
             note = _block(note, why[note.path])
         elif note.failure and note.path in partial and note.message.startswith(SYNTAX_ERRORS):
-            note = replace(note, level="warning", failure=False,
+            note = note._replace(level="warning", failure=False,
                            message=f"analysed partially: {note.message} (no entry point reaches this file)")
         marked.append(note)
     loaded = {s.path for s in app.sources}
@@ -168,4 +167,4 @@ def _unloaded(app: App, path: Path, gaps: set[Path]) -> str:
 
 
 def _block(note: Notification, why: str) -> Notification:
-    return replace(note, level="error", message=f"{note.message} ({why})", blocking=True)
+    return note._replace(level="error", message=f"{note.message} ({why})", blocking=True)

@@ -14,9 +14,8 @@ Candidates are found by byte search (sink names, header names) before any tree l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import tree_sitter
 
@@ -93,8 +92,7 @@ _ACTION_PARAMETERS = ("queryParameters", "headers", "body")
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{.*?\}")
 
 
-@dataclass
-class LiteralSecret:
+class LiteralSecret(NamedTuple):
     what: str                     # "the key of jsonwebtoken sign()", "the 'Authorization' header"
     sink: Location                # where the constant is used as a secret
     literal: Location             # where it is written
@@ -104,8 +102,7 @@ class LiteralSecret:
     functions: tuple[str, ...] = ()       # in the manifest: the functions using the provider
 
 
-@dataclass
-class TokenHeader:
+class TokenHeader(NamedTuple):
     scheme: str                   # Basic | Bearer
     target: str                   # "requestJira() to /rest/api/3/…", "fetch() to https://acme.atlassian.net/…"
     location: Location            # the request

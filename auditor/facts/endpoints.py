@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from auditor.facts.bindings import HOLE
@@ -21,8 +20,7 @@ _PARAM = re.compile(r"\{[^/{}]+\}")
 _QUERY = re.compile(r"[?#]")  # compiled once: a bundle's name lookups evict `re`'s own cache
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(NamedTuple):
     method: str
     template: str
     classic: frozenset[str]

@@ -13,7 +13,7 @@ of the file."""
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import tree_sitter
 
@@ -33,8 +33,7 @@ BUILTINS = frozenset({"console", "JSON", "Object", "Array", "String", "Number", 
                       "encodeURI", "encodeURIComponent", "decodeURI", "decodeURIComponent", "Error", "TypeError"})
 
 
-@dataclass
-class LostRoute:
+class LostRoute(NamedTuple):
     product: str
     parts: list        # evaluated path: str pieces and HOLE
     form: str          # "route" | "assumeTrustedRoute"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor.model import Location
 from auditor.yamldoc import YamlDoc
@@ -19,31 +19,27 @@ HANDLER_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")
 EXTERNAL_KINDS = ("images", "media", "scripts", "styles", "fonts", "frames", "navigation")
 
 
-@dataclass
-class DeclaredScope:
+class DeclaredScope(NamedTuple):
     name: str
     location: Location
     allow_impersonation: bool = False
     impersonation_location: Location | None = None
 
 
-@dataclass
-class EgressEntry:
+class EgressEntry(NamedTuple):
     kind: str          # fetch.backend, fetch.client, images, ...
     address: str
     location: Location
 
 
-@dataclass
-class FunctionDecl:
+class FunctionDecl(NamedTuple):
     key: str
     handler: str | None          # None when missing or not `file.export` (the schema reports it)
     location: Location           # the handler value
     handler_file: Path | None    # None when no candidate file exists
 
 
-@dataclass
-class TriggerEvent:
+class TriggerEvent(NamedTuple):
     event: str
     module_key: str
     location: Location
@@ -55,8 +51,7 @@ class ResourceDecl:
     entries: dict[str, str] = field(default_factory=dict)  # entry key -> file in the path ('resource: key/entry')
 
 
-@dataclass
-class Reference:
+class Reference(NamedTuple):
     """A module field naming another declaration (a function or resource key)."""
 
     target_kind: str   # function | resource | endpoint

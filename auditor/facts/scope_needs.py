@@ -10,7 +10,7 @@ unused-scope findings for the product they reach.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from auditor.facts import endpoints
 from auditor.facts.api_calls import ApiCall
@@ -76,8 +76,7 @@ def describe_set(scopes: frozenset[str], named: bool = False) -> str:
     return f"the granular set {shown}" if named and len(names) > 1 else shown
 
 
-@dataclass
-class ScopeNeed:
+class ScopeNeed(NamedTuple):
     what: str                       # "GET /rest/api/3/issue/{issueIdOrKey}", "event avi:jira:created:issue"
     requirements: list[Requirement]  # satisfied when any one is (a call whose method is unknown fits several)
     location: Location
@@ -96,8 +95,7 @@ class ScopeNeed:
         return frozenset().union(*(r.scopes for r in self.requirements))
 
 
-@dataclass
-class Bypass:
+class Bypass(NamedTuple):
     """A need that accepts a declared scope in an alternative it does not use."""
 
     need: ScopeNeed
@@ -129,8 +127,7 @@ def scope_use(needs: list[ScopeNeed], declared: set[str]) -> ScopeUse:
     return use
 
 
-@dataclass
-class Unresolved:
+class Unresolved(NamedTuple):
     product: str
     location: Location
     reason: str

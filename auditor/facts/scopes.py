@@ -9,9 +9,9 @@ module-level ``cache`` from a handler's own local ``cache``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import tree_sitter
+from typing import NamedTuple
 
 from auditor.parsing import text
 
@@ -23,8 +23,7 @@ PATTERN_PARTS = {"object_pattern", "array_pattern", "pair_pattern", "assignment_
 PARAMETER_WRAPPERS = {"required_parameter", "optional_parameter"}
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     name: str
     node: tree_sitter.Node          # the identifier (or shorthand pattern) that declares
     kind: str                       # const | let | var | param | function | class | enum | import | catch

@@ -38,7 +38,7 @@ uses `this` only as `this.<field>` inside its methods, so that the accesses seen
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import tree_sitter
 
@@ -51,8 +51,7 @@ UNEQUAL = {"!==", "!="}
 LITERALS = {"string", "number", "true", "false", "null", "undefined", "template_string"}
 
 
-@dataclass
-class SlotGuard:
+class SlotGuard(NamedTuple):
     slot: StateFact
     held_in: str               # the binding or field holding the value (`client`, `this.client`)
     key: StateFact             # the state compared with the invocation's value (`lastToken`)
@@ -110,7 +109,7 @@ def _guarded_fields(state: StateFact, per_tenant) -> SlotGuard | None:
     holding = [f for f in fields.values() if any(w.tainted is not None for w in f.writes)]
     if not guards or any(id(f) not in covered for f in holding):
         return None
-    return replace(guards[0], slot=state)
+    return guards[0]._replace(slot=state)
 
 
 def _self_contained(state: StateFact) -> bool:

@@ -21,11 +21,10 @@ guarded when every call of the helper is. What counts as the check is the rule's
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import tree_sitter
 
@@ -60,8 +59,7 @@ _EXITS = ("return_statement", "throw_statement", "continue_statement")
 _LITERALS = frozenset({"string", "number", "true", "false", "null", "undefined", "regex"})
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     kind: str           # payload | context | identity | request | event | response | storage | secret | env | app
     #                     | unfollowed (a parameter of a function whose calls the value flow cannot follow)
     location: Location  # where the data enters the code
@@ -73,8 +71,7 @@ class Origin:
         return self.kind in CALLER
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(NamedTuple):
     """A check protecting a place: the ``if`` (or the helper call) and the call that runs the check."""
     location: Location
     what: str
@@ -83,8 +80,7 @@ class Guard:
 Check = Callable[[tree_sitter.Node, Path], "str | None"]  # condition node -> what checks it, or None
 
 
-@dataclass(frozen=True)
-class Denylist:
+class Denylist(NamedTuple):
     """A check whose condition holds when the place must not run (`if (BLOCKED.has(key)) continue;`),
     where an ordinary check's holds when it may (`if (!allowed) return;`)."""
     test: Check
@@ -498,7 +494,7 @@ class _Walk:
     def stamped(self, origins: list[Origin]) -> list[Origin]:
         """The origins, with the calls taken to reach them (source side first)."""
         via = tuple(reversed(self.calls))
-        return [dataclasses.replace(o, via=via) for o in origins] if via else origins
+        return [o._replace(via=via) for o in origins] if via else origins
 
 
 def user_invoked(entry: EntryPoint) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tree_sitter
+from typing import NamedTuple
 
 from auditor.facts.bindings import (
     HOLE, FileBindings, call_of_callee, callee_name, decode_escape, module_source, same, string_value, unwrap)
@@ -45,8 +46,7 @@ _CLASSES = ("class_declaration", "class", "abstract_class_declaration")
 _FIELDS = ("field_definition", "public_field_definition")
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """``function`` (in ``path``) as invoked by ``call`` (in ``call_path``)."""
     function: tree_sitter.Node
     path: Path
@@ -54,8 +54,7 @@ class Link:
     call_path: Path
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(NamedTuple):
     """The file an expression is read in, and the frames binding its functions' parameters
     (innermost first)."""
     path: Path
