@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -39,8 +39,7 @@ class ConfigError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     enable: frozenset[str] | None = None
     disable: frozenset[str] = frozenset()
     fail_on: str = "error"
@@ -60,7 +59,7 @@ class Config:
                            resources=self.resources)
 
     def override(self, **changes) -> Config:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return self._replace(**{k: v for k, v in changes.items() if v is not None})
 
 
 def parse_size(value: object, where: str) -> int:
@@ -114,24 +113,24 @@ def load_config(path: Path) -> Config:
         if key in rules and not isinstance(rules[key], list):
             raise ConfigError(f"{where}: rules.{key} must be a list of rule ids")
     if "enable" in rules:
-        config = replace(config, enable=check_rule_ids(rules["enable"], f"{where}: rules.enable"))
+        config = config._replace(enable=check_rule_ids(rules["enable"], f"{where}: rules.enable"))
     if "disable" in rules:
-        config = replace(config, disable=check_rule_ids(rules["disable"], f"{where}: rules.disable"))
+        config = config._replace(disable=check_rule_ids(rules["disable"], f"{where}: rules.disable"))
     if "fail-on" in data:
-        config = replace(config, fail_on=check_level(data["fail-on"], f"{where}: fail-on"))
+        config = config._replace(fail_on=check_level(data["fail-on"], f"{where}: fail-on"))
     if "exclude" in data:
         exclude = data["exclude"]
         if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
             raise ConfigError(f"{where}: exclude must be a list of glob strings")
-        config = replace(config, exclude=tuple(exclude))
+        config = config._replace(exclude=tuple(exclude))
     if "max-file-size" in data:
-        config = replace(config, max_file_size=parse_size(data["max-file-size"], f"{where}: max-file-size"))
+        config = config._replace(max_file_size=parse_size(data["max-file-size"], f"{where}: max-file-size"))
     if "allow-incomplete" in data:
         if not isinstance(data["allow-incomplete"], bool):
             raise ConfigError(f"{where}: allow-incomplete must be true or false")
-        config = replace(config, allow_incomplete=data["allow-incomplete"])
+        config = config._replace(allow_incomplete=data["allow-incomplete"])
     if "resources" in data:
-        config = replace(config, resources=check_resources(data["resources"], f"{where}: resources"))
+        config = config._replace(resources=check_resources(data["resources"], f"{where}: resources"))
     return config
 
 

@@ -37,8 +37,7 @@ BINARY_WINDOW = 8192
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\x0b\x0c\r\x1b") + b"\x7f"
 
 
-@dataclass(frozen=True)
-class LoadOptions:
+class LoadOptions(NamedTuple):
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     # resource key -> folder of its frontend source, relative to the app folder (`.forge-audit.yml` resources)
