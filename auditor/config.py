@@ -16,7 +16,6 @@ error (exit 2): a config that silently does nothing is worse than none.
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -27,6 +26,7 @@ from auditor.loader import DEFAULT_EXCLUDES, DEFAULT_MAX_FILE_SIZE, LoadOptions
 from auditor.model import LEVEL_RANK
 from auditor.safe_read import Unreadable, read_file
 from rules.registry import RULES_BY_ID
+from rules.suggest import Suggester
 
 CONFIG_NAME = ".forge-audit.yml"
 MAX_CONFIG_SIZE = 1024 * 1024
@@ -75,8 +75,7 @@ def parse_size(value: object, where: str) -> int:
 def check_rule_ids(ids: list, where: str) -> frozenset[str]:
     for rule_id in ids:
         if rule_id not in RULES_BY_ID:
-            close = difflib.get_close_matches(str(rule_id), list(RULES_BY_ID), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else "; run 'forge-audit rules' for the list"
+            hint = Suggester(RULES_BY_ID).hint(str(rule_id), "; run 'forge-audit rules' for the list")
             raise ConfigError(f"{where}: unknown rule '{rule_id}'{hint}")
     return frozenset(ids)
 
@@ -103,8 +102,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{where}: must be a mapping with keys {', '.join(_KEYS)}")
     for key in data:
         if key not in _KEYS:
-            close = difflib.get_close_matches(str(key), _KEYS, n=1)
-            raise ConfigError(f"{where}: unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+            raise ConfigError(f"{where}: unknown key '{key}'" + Suggester(_KEYS).hint(str(key)))
     config = Config(source=path)
     rules = data.get("rules") or {}
     if not isinstance(rules, dict) or set(rules) - {"enable", "disable"}:

@@ -9,7 +9,6 @@ fewer when the choices are many; later names are still reported, without a hint.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 MAX_SUGGESTIONS = 50
@@ -26,6 +25,8 @@ class Suggester:
         """The closest choice to ``name``; None when nothing is close or the budget is spent."""
         if name not in self._closest and len(self._closest) < MAX_SUGGESTIONS and \
                 (len(self._closest) + 1) * len(self.choices) <= MAX_COMPARISONS:
+            import difflib  # asked only for an unknown name: not a cost of every scan's start-up
+
             close = difflib.get_close_matches(name, self.choices, n=1, cutoff=0.6)
             self._closest[name] = close[0] if close else None
         return self._closest.get(name)
