@@ -235,9 +235,12 @@ def _checked(facts: AppFacts, rules: list[Rule], notes: list[Notification], jobs
         half += 1
     theirs, mine = modules[:half], modules[half:]
     result = forked.start(lambda: _state_findings(facts, theirs, stateful))
-    facts.state = _state(facts, mine)
-    findings = _run_rules(facts, rules, notes)
-    found, their_notes = result() or _state_findings(facts, theirs, stateful)  # a failed child: its half here
+    try:
+        facts.state = _state(facts, mine)
+        findings = _run_rules(facts, rules, notes)
+    finally:
+        theirs_found = result()  # waited for even when this half failed: no child is left behind
+    found, their_notes = theirs_found or _state_findings(facts, theirs, stateful)  # a failed child: its half here
     notes += their_notes
     return findings + found
 
