@@ -102,7 +102,7 @@ def main() -> None:
               help="Seconds of replay for the whole scan; each finding gets a share of what is left (with --confirm).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes analysing apps at once when PATHS hold 4 apps or more (a monorepo); an app "
-                   "with 256 KB of backend code or more has its module-state analysis split between two. "
+                   "with 128 KB of backend code or more has its module-state analysis split between two. "
                    "The report is the same as with 1. Not with --confirm.  [default: the number of CPUs]")
 def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, disable, exclude, max_file_size,
                  allow_incomplete, show_suppressed, verbose, source_root, baseline_path, diff_base, confirm,

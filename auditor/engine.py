@@ -211,9 +211,9 @@ def _confirm(facts: AppFacts, findings: list[Finding], limits, budget, notes: li
     return budget
 
 
-# Backend code (bytes) from which an app's module-state analysis, about half of its scan, is split
+# Backend code (bytes) from which an app's module-state analysis, up to half of its scan, is split
 # between two processes by module; below it, the fork and the pickled findings cost more than they save.
-SPLIT_BYTES = 256 * 1024
+SPLIT_BYTES = 128 * 1024
 
 
 def _checked(facts: AppFacts, rules: list[Rule], notes: list[Notification], jobs: int, replay: bool) -> list[Finding]:
