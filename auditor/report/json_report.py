@@ -64,7 +64,8 @@ def render(result: ScanResult, show_suppressed: bool = False, full_lists: bool =
         ],
         "summary": _summary(result, findings),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # one line, as the SARIF report: indentation was a third of a large report (`jq .` shows it indented)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _absent(known: Known, root: Path) -> dict:
