@@ -1,4 +1,4 @@
-"""Work run in a forked child process while this one goes on (POSIX only).
+"""Work run in a forked child process while this one goes on (Linux only).
 
 The child starts with this process's memory, syntax trees included: trees cannot be sent to another
 process, so forking is the one way a second CPU can share an app's analysis. Its result comes back
@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
 
-AVAILABLE = hasattr(os, "fork")
+# As the monorepo workers (auditor.engine): elsewhere forking is not the platform's default, for good reasons
+AVAILABLE = sys.platform == "linux"
 
 
 def start(work: Callable[[], T]) -> Callable[[], T | None]:
