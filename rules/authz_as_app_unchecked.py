@@ -17,8 +17,9 @@ no authorization check guards on every path to the call. A check is:
 Gating means an `if` that returns or throws when the check fails before the
 call, or an `if` whose branch holds the call; a helper that throws when its
 check fails counts where it is called, and a call in a helper is guarded when
-every call of the helper is. A check on one branch only, or an `authorize()`
-whose result is ignored, is not a check.
+every call of the helper on a path from a user-invoked entry is (a web
+trigger calling the same helper has no user to authorize). A check on one
+branch only, or an `authorize()` whose result is ignored, is not a check.
 
 `error` when the call's path or request options take caller data (the
 payload, a caller-described part of `context`: an issue key in the path, a
@@ -79,7 +80,7 @@ def check(facts):
         paths = [_shape(parts) for parts in flow.values.strings(named[0], Where(path))]
         if paths and all(TRIVIAL.search(p) for p in paths):
             continue
-        if flow.guarded(call, path, _authorization(flow, paths)) is not None:
+        if flow.guarded(call, path, _authorization(flow, paths), within=entries) is not None:
             continue
         origins = [o for arg in named[:2] for o in flow.caller_origins(arg, path)]  # the path, the request body
         entry = min(entries, key=lambda e: e.id)

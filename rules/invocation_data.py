@@ -34,8 +34,9 @@ def shown(node: tree_sitter.Node) -> str:
 
 
 def listed(entries, limit: int = 4) -> str:
-    """Entry point ids for a message: "resolver:a, resolver:b and 3 more"."""
-    ids = sorted(e.id for e in entries)
+    """Entry point ids for a message: "resolver:a, resolver:b and 3 more" (the resolver functions of
+    several modules may define the same key: one id)."""
+    ids = sorted({e.id for e in entries})
     if not ids:
         return "the entry"
     return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")

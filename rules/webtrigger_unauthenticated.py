@@ -12,6 +12,9 @@ hard-coded HMAC key is `secret/hardcoded`'s finding) — in an `if` that returns
 or throws when it fails, before the call (or an
 `if` whose branch holds it; a helper that throws counts where it is called).
 Reading a secret without comparing it with the request is not verification.
+Only the paths from web triggers count. A check that runs only when some
+condition holds (`if (secret) { … }`, so a missing secret lets every request
+through) is reported as a warning that names the check and the condition.
 
 ## Why is this bad?
 A web trigger URL is public and Forge does not authenticate its callers.
@@ -64,7 +67,19 @@ def check(facts):
             continue
         named = arguments(call)
         origins = [o for arg in named[:2] for o in flow.origins(arg, path) if o.kind == "request"]
-        if not origins or flow.guarded(call, path, _verification(flow)) is not None:
+        verification = _verification(flow)
+        if not origins or flow.guarded(call, path, verification, within=entries) is not None:
+            continue
+        partial = flow.guarded_when(call, path, verification, within=entries)
+        if partial is not None:  # `if (secret) { verify }`: fails open when no secret is set
+            guard, condition = partial
+            yield flow_finding(
+                RULE, flow, call, path, origins[0],
+                f"{shown(call)} {what} from the web trigger's request ({origins[0].what}), verified against a "
+                f"secret ({guard.what}, line {guard.location.region.start_line}) only when `{shown(unwrap(condition))}` "
+                f"holds: without it, anyone who knows the URL of {listed(entries)} can make the app do it; "
+                "reject the request when the secret is missing", entries,
+                missing=flow.location(condition, path, "the check is skipped when this is false"), level="warning")
             continue
         entry = min(entries, key=lambda e: e.id)
         missing = flow.location(entry.node, entry.file, "the web trigger: no check of the request against a secret") \

@@ -3,6 +3,7 @@ names, properties, calls and files, guards that dominate a place, and webpack bu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -356,3 +357,23 @@ export const handler = resolver.getDefinitions();
     assert whole(9) == ["req.payload.space"]                    # only the leading piece
     node, path = by_line[("index.js", 5)]
     assert [o.what for o in flow.caller_origins(node, path)] == ["req.payload.id"]  # the part still carries data
+
+
+def test_a_verification_that_runs_only_when_a_secret_is_set_is_a_warning_that_names_it() -> None:
+    """fixtures/flow/vuln-feed-webhook: `if (secret) { if (!timingSafeEqual(…)) return 403; }` guards the call
+    only when the feed has a secret (it fails open without one): a warning naming the check and the condition,
+    not "nothing verifies"; the same check after `if (!secret) return` guards it fully."""
+    app = Path(__file__).resolve().parent.parent / "fixtures" / "flow" / "vuln-feed-webhook"
+    result = CliRunner().invoke(main, ["scan", str(app), "--no-config", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert not [n for n in report["notifications"] if n["level"] == "error"]  # no rule failed on `s = s.slice()`
+    [webhook] = [f for f in report["findings"] if f["rule"] == "webtrigger/unauthenticated"]
+    assert webhook["level"] == "warning" and webhook["line"] == 29
+    assert "verified against a secret (timingSafeEqual() with a secret, line 24) only when `secret` holds" \
+        in webhook["message"]
+    assert {"line": 22, "message": "the check is skipped when this is false"}.items() <= \
+        next(r for r in webhook["related"] if r["line"] == 22).items()
+    # two modules' functions export one resolver's definitions: the message names the key once
+    authz = [f for f in report["findings"] if f["rule"] == "authz/as-app-unchecked"]
+    assert authz and all(f["message"].count("resolver:fileAlert") == 1 for f in authz)

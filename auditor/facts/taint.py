@@ -387,8 +387,10 @@ class Flow:
 
     # -- guards ------------------------------------------------------------
 
-    def guarded(self, node: tree_sitter.Node, path: Path, check: Check, level: int = 0) -> Guard | None:
-        """The check guarding ``node`` on every path to it (see the module docstring), or None."""
+    def guarded(self, node: tree_sitter.Node, path: Path, check: Check, level: int = 0,
+                within: set[EntryPoint] | None = None) -> Guard | None:
+        """The check guarding ``node`` on every path to it (see the module docstring), or None; ``within``:
+        only the paths from these entries count (a helper's other callers are some other rule's question)."""
         current = node
         fn = enclosing_function(node)
         while current.parent is not None and (fn is None or current.id != fn.id):
@@ -408,12 +410,50 @@ class Flow:
                     if found is not None:
                         return found
             current = parent
-        if fn is None or level >= MAX_GUARD_CALLERS or self.entries.at(fn, path) and any(
-                e.node is not None and e.node.id == fn.id for e in self.entries.at(fn, path)):
+        if fn is None or level >= MAX_GUARD_CALLERS or self._runs_an_entry(fn, path):
             return None
-        sites = self.values.call_sites(fn, path)
-        guards = [self.guarded(call, call_path, check, level + 1) for call, call_path in sites]
+        sites = self._callers(fn, path, within)
+        guards = [self.guarded(call, call_path, check, level + 1, within) for call, call_path in sites]
         return guards[0] if sites and all(guards) else None
+
+    def _runs_an_entry(self, fn: tree_sitter.Node, path: Path) -> bool:
+        """Is ``fn`` the function an entry point runs (its callers are Forge's, not the app's)?"""
+        return any(e.node is not None and e.node.id == fn.id for e in self.entries.at(fn, path))
+
+    def _callers(self, fn: tree_sitter.Node, path: Path, within: set[EntryPoint] | None) -> list:
+        """The call sites of ``fn`` (those one of ``within`` reaches, when given)."""
+        sites = self.values.call_sites(fn, path)
+        return sites if within is None else [(call, at) for call, at in sites if self.reaching(call, at) & within]
+
+    def guarded_when(self, node: tree_sitter.Node, path: Path, check: Check, level: int = 0,
+                     within: set[EntryPoint] | None = None) -> tuple[Guard, tree_sitter.Node] | None:
+        """A check that guards ``node`` only when a condition holds, earlier in its function or in every
+        caller of a helper that the check does not guard outright: `if (secret) { if (!ok) return; }` —
+        (that check, the condition it depends on), or None."""
+        current = node
+        fn = enclosing_function(node)
+        while current.parent is not None and (fn is None or current.id != fn.id):
+            parent = current.parent
+            if parent.type in ("statement_block", "program", "switch_case"):
+                for sibling in parent.named_children:
+                    if sibling.start_byte >= current.start_byte:
+                        break
+                    block = sibling.child_by_field_name("consequence") if sibling.type == "if_statement" and \
+                        sibling.child_by_field_name("alternative") is None else None
+                    for inner in block.named_children if block is not None and block.type == "statement_block" else ():
+                        found = self._guarding_statement(inner, path, check)
+                        if found is not None:
+                            return found, sibling.child_by_field_name("condition")
+            current = parent
+        if fn is None or level >= MAX_GUARD_CALLERS or self._runs_an_entry(fn, path):
+            return None
+        partial = None
+        for call, call_path in self._callers(fn, path, within):
+            if self.guarded(call, call_path, check, within=within) is None:
+                partial = self.guarded_when(call, call_path, check, level + 1, within)
+                if partial is None:
+                    return None  # a caller that checks nothing
+        return partial
 
     def _guarding_statement(self, statement, path, check) -> Guard | None:
         """An earlier statement that stops the handler when a check fails: `if (!ok) return;`, or a call of

@@ -243,9 +243,10 @@ class Values:
                 found += self._sources(value, value_at, trace, 1) if value is not None else [(None, value_at)]
         return found
 
-    def functions(self, callee: tree_sitter.Node, where: Where, trace: Trace) -> list[tuple[tree_sitter.Node, Where]]:
-        """The app functions a callee expression can name."""
-        return [(value, at) for value, at in self._sources(callee, where, trace, 0)
+    def functions(self, callee: tree_sitter.Node, where: Where, trace: Trace,
+                  depth: int = 0) -> list[tuple[tree_sitter.Node, Where]]:
+        """The app functions a callee expression can name (``depth``: names already followed to get here)."""
+        return [(value, at) for value, at in self._sources(callee, where, trace, depth)
                 if value is not None and value.type in FUNCTIONS]
 
     # -- where values come from --------------------------------------------
@@ -270,7 +271,7 @@ class Values:
         elif kind == "binary_expression" and text(node.child_by_field_name("operator")) in ("||", "??"):
             found = [(node.child_by_field_name("left"), where), (node.child_by_field_name("right"), where)]
         elif kind == "call_expression":
-            found = self._call(node, where, trace)
+            found = self._call(node, where, trace, depth)
             if found is None:  # not a call of an app function: the call itself is the value
                 return [(node, where)]
         else:
@@ -522,13 +523,14 @@ class Values:
                          if assignment.type == "assignment_expression" else (None, where))
         return found or None
 
-    def _call(self, node: tree_sitter.Node, where: Where, trace: Trace) -> list[Source] | None:
+    def _call(self, node: tree_sitter.Node, where: Where, trace: Trace, depth: int) -> list[Source] | None:
         """A call of an app function is worth what it returns, read in a frame for this call;
         None for any other call."""
         callee = node.child_by_field_name("function")
         if callee is None or callee_name(callee) in CONTEXT_CALLS + ROUTE_CALLS or len(where.frames) >= MAX_FRAMES:
             return None
-        functions = self.functions(callee, where, trace)
+        # the callee counts towards the depth: `s = s.slice(0, 9)` reads `s` through its own call
+        functions = self.functions(callee, where, trace, depth + 1)
         if not functions:
             return None
         found: list[Source] = []
