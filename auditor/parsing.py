@@ -128,17 +128,27 @@ _LITERAL_NAME = re.compile(r"(?:\w|\\\$)+", re.ASCII)  # a name as re.escape or 
 
 
 def _spans(pattern: str, data: bytes) -> Iterator[tuple[int, int]]:
-    """Where ``pattern`` matches in ``data`` (non-overlapping, as re.finditer): a plain name, the common
-    question, is found by bytes.find, without compiling a pattern per name."""
-    if _LITERAL_NAME.fullmatch(pattern):
-        needle = pattern.replace("\\$", "$").encode()
+    """Where ``pattern`` matches in ``data`` (non-overlapping, as re.finditer). Plain names and alternatives
+    of plain names (`requestJira|fetch`), the common questions, are found by bytes.find: no pattern compiled
+    per name, and a scan per name is several times faster over a bundle than one of the alternation."""
+    body = pattern[3:-1] if pattern.startswith("(?:") and pattern.endswith(")") else pattern
+    names = body.split("|")
+    if not all(_LITERAL_NAME.fullmatch(name) for name in names):
+        for match in _word_pattern(pattern).finditer(data):
+            yield match.span()
+        return
+    found = []
+    for order, name in enumerate(names):
+        needle = name.replace("\\$", "$").encode()
         pos = data.find(needle)
         while pos != -1:
-            yield pos, pos + len(needle)
-            pos = data.find(needle, pos + len(needle))
-        return
-    for match in _word_pattern(pattern).finditer(data):
-        yield match.span()
+            found.append((pos, order, pos + len(needle)))
+            pos = data.find(needle, pos + 1)
+    end = 0
+    for start, _, stop in sorted(found):  # leftmost first, then the alternative written first, as `re` picks
+        if start >= end:
+            yield start, stop
+            end = stop
 
 
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")  # ASCII identifier bytes

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from auditor.cli import main
 from auditor.config import Config
 from auditor.engine import scan
 from auditor.loader import SourceFile
-from auditor.parsing import GRAMMAR_BY_SUFFIX, language, parse_source, text
+from auditor.parsing import GRAMMAR_BY_SUFFIX, _spans, language, parse_source, text
 from tests.annotations import FIXTURES
 
 VALID = [
@@ -136,3 +138,16 @@ def test_a_reached_file_with_syntax_errors_still_blocks(tmp_path: Path) -> None:
     result = scan([app], Config(), app)
     [note] = result.incomplete
     assert note.path == app / "src/services/reminders.orig.js" and "function 'remind' reaches this file" in note.message
+
+
+def test_name_lookups_find_what_the_pattern_finds() -> None:
+    """ParsedFile.occurrences finds plain names and alternatives of plain names with bytes.find, other
+    patterns with `re`: both give re.finditer's matches (leftmost, the first alternative written wins,
+    no overlaps), here on random text made of the characters that matter."""
+    patterns = ["a", "ab", "a|ab", "ab|a", "(?:ab|b)", "a\\$b|b", "aa", "(?:a|ab|b)", "ba|ab", "a.b", "(?:a)|(?:b)"]
+    chance = random.Random(7)
+    for _ in range(2000):
+        data = bytes(chance.choice(b"ab$_ .(") for _ in range(chance.randint(0, 40)))
+        for pattern in patterns:
+            assert list(_spans(pattern, data)) == [m.span() for m in re.finditer(pattern.encode(), data)], \
+                (pattern, data)
