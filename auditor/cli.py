@@ -15,7 +15,6 @@ import gc
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,8 +145,7 @@ def scan_command(paths, fmt, output, fail_on, config_path, no_config, enable, di
         except NoAppsFound as exc:
             _fail(f"{exc}: nothing to scan")
         except Exception:  # never report "clean" after a crash
-            traceback.print_exc()
-            _fail("internal error: the scan did not complete")
+            _crashed("the scan did not complete")
         if baseline is not None:
             from auditor.baseline import compare
 
@@ -231,8 +229,7 @@ def _baseline(path: Path | None, ref: str | None, paths: list[Path], config: Con
     except (BaselineError, RevisionError) as exc:
         _fail(str(exc))
     except Exception:  # no gate result without the baseline asked for
-        traceback.print_exc()
-        _fail("internal error: the baseline could not be computed")
+        _crashed("the baseline could not be computed")
     return None
 
 
@@ -247,6 +244,14 @@ def _fail(message: str) -> None:
     # Config errors quote the (repository's) config file: escape what would drive the terminal.
     click.echo(f"forge-audit: {printable(message)}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+def _crashed(what: str) -> None:
+    """An unexpected exception: its traceback, then exit 2 (traceback is loaded only then)."""
+    import traceback
+
+    traceback.print_exc()
+    _fail(f"internal error: {what}")
 
 
 @main.command("replay")

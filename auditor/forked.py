@@ -8,7 +8,6 @@ pickled through a pipe; a child that fails or dies yields None, and the caller d
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 from typing import Callable, TypeVar
 
@@ -20,6 +19,8 @@ AVAILABLE = sys.platform == "linux"
 
 def start(work: Callable[[], T]) -> Callable[[], T | None]:
     """Run ``work`` in a forked child; returns the function that waits for its result (None on failure)."""
+    import pickle  # only a large app's scan forks: not a cost of every start-up
+
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: no cleanup of the parent's state (atexit, buffered output) may run here

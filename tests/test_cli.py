@@ -207,3 +207,17 @@ def test_a_scan_loads_only_what_it_uses(tmp_path: Path) -> None:
     unwanted = {"runtime_harness.replay", "py_mini_racer", "jsonschema", "networkx", "sarif_om",
                 "importlib.resources", "tempfile", "auditor.revision", "auditor.fix"}
     assert not loaded & unwanted
+
+
+def test_an_internal_error_exits_2_with_its_traceback(make_app, monkeypatch) -> None:
+    """Never "clean" after a crash: the traceback, a one-line reason and exit code 2."""
+    import auditor.cli as cli
+
+    def crash(*args, **kwargs):
+        raise ValueError("analysis bug")
+
+    monkeypatch.setattr(cli, "scan", crash)
+    result = invoke("scan", str(make_app()), "--no-config")
+    assert result.exit_code == 2
+    assert "ValueError: analysis bug" in result.output
+    assert "internal error: the scan did not complete" in result.output
