@@ -55,8 +55,10 @@ def _grammar(package: str) -> ModuleType:
             path = os.path.join(folder, "_binding" + suffix)
             if os.path.isfile(path):
                 binding = importlib.util.spec_from_file_location(name, path)
-                if binding is not None:
-                    return importlib.util.module_from_spec(binding)  # an extension runs its init here
+                if binding is not None and binding.loader is not None:
+                    module = importlib.util.module_from_spec(binding)
+                    binding.loader.exec_module(module)
+                    return module
     return importlib.import_module(package)
 
 

@@ -16,7 +16,7 @@ from auditor.cli import main
 from auditor.config import Config
 from auditor.engine import scan
 from auditor.loader import SourceFile
-from auditor.parsing import GRAMMAR_BY_SUFFIX, _spans, language, parse_source, text
+from auditor.parsing import GRAMMAR_BY_SUFFIX, _grammar, _spans, language, parse_source, text
 from tests.annotations import FIXTURES
 
 VALID = [
@@ -151,3 +151,11 @@ def test_name_lookups_find_what_the_pattern_finds() -> None:
         for pattern in patterns:
             assert list(_spans(pattern, data)) == [m.span() for m in re.finditer(pattern.encode(), data)], \
                 (pattern, data)
+
+
+def test_a_grammar_package_of_another_layout_is_imported_as_a_package() -> None:
+    """The grammar's compiled module is loaded without its package's __init__ (tests/test_cli.py checks
+    that a scan loads no importlib.resources); a package with no `_binding` module beside its __init__
+    is imported the ordinary way."""
+    assert _grammar.__wrapped__("json") is json
+    assert callable(_grammar("tree_sitter_javascript").language)
