@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -52,8 +51,7 @@ class Known(NamedTuple):
         return Location(root / self.path, self.region)
 
 
-@dataclass
-class Baseline:
+class Baseline(NamedTuple):
     findings: list[Known]
     # app folder (relative to the source root) -> its permissions needing consent; None: the report has none
     permissions: dict[str, list[Permission]] | None = None

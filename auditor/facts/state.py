@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import tree_sitter
 
@@ -87,8 +88,7 @@ class StateFact:
     members: list[Access] = field(default_factory=list)
 
 
-@dataclass
-class _Candidate:
+class _Candidate(NamedTuple):
     name: str
     kind: str
     decl: Declaration | None        # None for globals and class statics
@@ -803,8 +803,7 @@ def _classify_access(ref: tree_sitter.Node, parsed: ParsedFile):
     return "read", how, keys, None, node
 
 
-@dataclass
-class _MethodSummary:
+class _MethodSummary(NamedTuple):
     field: str
     writes: bool
     keys: list[str]
