@@ -129,16 +129,20 @@ def _scan_app(root: Path, roots: list[Path], paths: list[Path], config: Config, 
     analysis may use a second process."""
     out = _AppScan()
     rules = _enabled_rules(config)
+    split = _StateSplit(rules, jobs, replay=confirm is not None)
     try:
         app = load_app(root, config.load_options(), other_roots=set(roots) - {root},
                        scanned=scanned_path(root, paths))
-        facts = build_facts(app, module_state=any(rule.invocations for rule in rules), defer_state=True)
+        facts = build_facts(app, module_state=any(rule.invocations for rule in rules), defer_state=True,
+                            flow_ready=split.start)
         rule_notes: list[Notification] = []  # a rule's failure (the others still report)
-        findings = _checked(facts, rules, rule_notes, jobs, confirm is not None)
+        findings = split.findings(facts, rule_notes)
     except Exception as exc:  # one app's surprise must not cost the other apps their findings
         out.notifications.append(_internal_error("internal error while analysing this app, its findings "
                                                  "are missing", exc, root))
         return out, budget
+    finally:
+        split.collect()  # a child is always waited for
     out.analysed = True
     out.notifications += facts.notifications + rule_notes
     out.not_deployed = facts.not_deployed
@@ -212,37 +216,54 @@ def _confirm(facts: AppFacts, findings: list[Finding], limits, budget, notes: li
 
 
 # Backend code (bytes) from which an app's module-state analysis, up to half of its scan, is split
-# between two processes by module; below it, the fork and the pickled findings cost more than they save.
+# between two processes by module (_StateSplit); below it, the fork and the pickled findings cost more
+# than they save.
 SPLIT_BYTES = 128 * 1024
 
 
-def _checked(facts: AppFacts, rules: list[Rule], notes: list[Notification], jobs: int, replay: bool) -> list[Finding]:
-    """The findings of ``rules``, with facts.state found first when a rule or the replay reads it. With
-    ``jobs`` > 1 and no replay (which needs all of it here), a large app's state is found in two halves
-    at once: a forked child takes the state declared in one half of the modules and runs the rules that
-    read it; this process takes the other half and runs every rule."""
-    stateful = [rule for rule in rules if rule.module_state]
-    if facts.flow is None or not (stateful or replay):
-        return _run_rules(facts, rules, notes)
-    modules = sorted(facts.stateful)
-    sizes = [len(facts.graph.modules[path].parsed.data) for path in modules]
-    if replay or jobs < 2 or not forked.AVAILABLE or len(modules) < 2 or sum(sizes) < SPLIT_BYTES:
-        facts.state = _state(facts, modules)
-        return _run_rules(facts, rules, notes)
-    half, total = 1, sizes[0]  # the first modules up to half the bytes (at least one, never all)
-    while half < len(modules) - 1 and 2 * (total + sizes[half]) <= sum(sizes):
-        total += sizes[half]
-        half += 1
-    theirs, mine = modules[:half], modules[half:]
-    result = forked.start(lambda: _state_findings(facts, theirs, stateful))
-    try:
-        facts.state = _state(facts, mine)
-        findings = _run_rules(facts, rules, notes)
-    finally:
-        theirs_found = result()  # waited for even when this half failed: no child is left behind
-    found, their_notes = theirs_found or _state_findings(facts, theirs, stateful)  # a failed child: its half here
-    notes += their_notes
-    return findings + found
+class _StateSplit:
+    """facts.state, found when a rule or the replay reads it, and the rules' findings. With ``jobs`` > 1
+    and no replay (which needs all of the state here), a large app's state is found in two halves at
+    once: as soon as the value flow exists, a forked child takes the state declared in the first half of
+    the modules (by size) and runs the rules that read it, while this process builds the rest of the
+    facts, takes the other half and runs every rule."""
+
+    def __init__(self, rules: list[Rule], jobs: int, replay: bool):
+        self.rules = rules
+        self.stateful = [rule for rule in rules if rule.module_state]
+        self.needed = bool(self.stateful) or replay
+        self.may_split = jobs > 1 and not replay and bool(self.stateful) and forked.AVAILABLE
+        self.theirs: list[Path] = []
+        self._result = None
+
+    def start(self, facts: AppFacts) -> None:
+        """The child's half, started when the app is large enough to pay for a process."""
+        modules = sorted(facts.stateful)
+        sizes = [len(facts.graph.modules[path].parsed.data) for path in modules]
+        if not self.may_split or len(modules) < 2 or sum(sizes) < SPLIT_BYTES:
+            return
+        half, total = 1, sizes[0]  # the first modules up to half the bytes (at least one, never all)
+        while half < len(modules) - 1 and 2 * (total + sizes[half]) <= sum(sizes):
+            total += sizes[half]
+            half += 1
+        self.theirs = modules[:half]
+        self._result = forked.start(lambda: _state_findings(facts, self.theirs, self.stateful))
+
+    def findings(self, facts: AppFacts, notes: list[Notification]) -> list[Finding]:
+        if facts.flow is None or not self.needed:
+            return _run_rules(facts, self.rules, notes)
+        facts.state = _state(facts, sorted(set(facts.stateful) - set(self.theirs)))
+        findings = _run_rules(facts, self.rules, notes)
+        if not self.theirs:
+            return findings
+        found, their_notes = self.collect() or _state_findings(facts, self.theirs, self.stateful)  # failed: here
+        notes += their_notes
+        return findings + found
+
+    def collect(self) -> tuple[list[Finding], list[Notification]] | None:
+        """The child's findings and notes (None when there is no child, or it failed); waits for it."""
+        result, self._result = self._result, None
+        return result() if result is not None else None
 
 
 def _state(facts: AppFacts, modules: list[Path]) -> list:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from auditor.facts import sdk_calls
 from auditor.facts.api_calls import ApiCall, FetchCall, StorageUse, extract
@@ -53,11 +54,13 @@ class AppFacts:
         return {s.name for s in self.manifest.scopes} if self.manifest else set()
 
 
-def build_facts(app: App, module_state: bool = True, defer_state: bool = False) -> AppFacts:
+def build_facts(app: App, module_state: bool = True, defer_state: bool = False,
+                flow_ready: Callable[[AppFacts], None] | None = None) -> AppFacts:
     """Facts about ``app``; ``module_state`` False skips entry points, state and flow (only the rules that
     follow invocation data, and the replay, use them). The module graph is always built: it decides which
     gaps block a CI gate. ``defer_state``: facts.state is left to the caller (find_state over
-    facts.stateful), which may split it between processes."""
+    facts.stateful), which may split it between processes; ``flow_ready`` is called as soon as the entries
+    and the value flow exist, before the code facts (calls, needs, secrets), which the state needs none of."""
     manifest = read_manifest(app.manifest, app.manifest_path, app.root) if app.manifest else None
     facts = AppFacts(app=app, manifest=manifest, notifications=list(app.notifications))
     if app.manifest is not None:
@@ -89,6 +92,14 @@ def build_facts(app: App, module_state: bool = True, defer_state: bool = False) 
         facts.not_deployed = sorted(s.path for s in app.sources if s.path not in deployed)
         skipped = set(facts.not_deployed)
     values = {False: Values(backend, facts.graph), True: Values([f for f in files if f.source.frontend])}
+    if module_state:
+        facts.entries = find_entries(manifest, facts.graph)
+        starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
+        # Without a resolvable entry (broken manifest), every backend module may run.
+        facts.stateful = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
+        facts.flow = Flow(values[False], facts.entries, facts.graph)
+        if flow_ready is not None:
+            flow_ready(facts)
     for parsed in files:
         if parsed.source.path in skipped:
             continue
@@ -116,14 +127,8 @@ def build_facts(app: App, module_state: bool = True, defer_state: bool = False) 
                 (facts.needs if isinstance(need, ScopeNeed) else facts.unresolved).append(need)
     if manifest is not None:
         facts.needs += _manifest_needs(manifest)
-    if module_state:
-        facts.entries = find_entries(manifest, facts.graph)
-        starts = [p for p in facts.entries.files.values() if p in facts.graph.modules]
-        # Without a resolvable entry (broken manifest), every backend module may run.
-        facts.stateful = facts.graph.reachable(starts) if starts else set(facts.graph.modules)
-        facts.flow = Flow(values[False], facts.entries, facts.graph)
-        if not defer_state:
-            facts.state = find_state(facts.graph, facts.stateful, values[False], facts.flow)
+    if module_state and not defer_state:
+        facts.state = find_state(facts.graph, facts.stateful, values[False], facts.flow)
     if facts.storage_uses:
         use = facts.storage_uses[0]
         facts.needs.append(ScopeNeed(f"Forge storage ({use.what})",
