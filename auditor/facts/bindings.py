@@ -11,9 +11,9 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import tree_sitter
-from typing import NamedTuple
 
 from auditor.facts.scopes import Declaration, Declarations, declaration_of, resolve
 from auditor.parsing import ParsedFile, text

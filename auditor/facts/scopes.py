@@ -9,9 +9,9 @@ module-level ``cache`` from a handler's own local ``cache``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
 
 import tree_sitter
-from typing import NamedTuple
 
 from auditor.parsing import text
 

@@ -391,25 +391,19 @@ class Flow:
                 within: set[EntryPoint] | None = None) -> Guard | None:
         """The check guarding ``node`` on every path to it (see the module docstring), or None; ``within``:
         only the paths from these entries count (a helper's other callers are some other rule's question)."""
-        current = node
-        fn = enclosing_function(node)
-        while current.parent is not None and (fn is None or current.id != fn.id):
-            parent = current.parent
-            if parent.type == "if_statement" and _same_node(parent.child_by_field_name("consequence"), current):
-                condition = parent.child_by_field_name("condition")
+        for kind, statement in _dominators(node):
+            if kind == "branch":
+                condition = statement.child_by_field_name("condition")
                 # the branch runs when the check passes: `if (ok) {…}`, or `if (!denied) {…}` for a denylist
                 passes = condition is not None and _negated(condition) == isinstance(check, Denylist)
                 what = check(condition, path) if passes else None
                 if what is not None:
                     return Guard(self.location(condition, path), what)
-            if parent.type in ("statement_block", "program", "switch_case"):
-                for sibling in parent.named_children:
-                    if sibling.start_byte >= current.start_byte:
-                        break
-                    found = self._guarding_statement(sibling, path, check)
-                    if found is not None:
-                        return found
-            current = parent
+            else:
+                found = self._guarding_statement(statement, path, check)
+                if found is not None:
+                    return found
+        fn = enclosing_function(node)
         if fn is None or level >= MAX_GUARD_CALLERS or self._runs_an_entry(fn, path):
             return None
         sites = self._callers(fn, path, within)
@@ -430,21 +424,14 @@ class Flow:
         """A check that guards ``node`` only when a condition holds, earlier in its function or in every
         caller of a helper that the check does not guard outright: `if (secret) { if (!ok) return; }` —
         (that check, the condition it depends on), or None."""
-        current = node
+        for kind, statement in _dominators(node):
+            block = statement.child_by_field_name("consequence") if kind == "before" and \
+                statement.type == "if_statement" and statement.child_by_field_name("alternative") is None else None
+            for inner in block.named_children if block is not None and block.type == "statement_block" else ():
+                found = self._guarding_statement(inner, path, check)
+                if found is not None:
+                    return found, statement.child_by_field_name("condition")
         fn = enclosing_function(node)
-        while current.parent is not None and (fn is None or current.id != fn.id):
-            parent = current.parent
-            if parent.type in ("statement_block", "program", "switch_case"):
-                for sibling in parent.named_children:
-                    if sibling.start_byte >= current.start_byte:
-                        break
-                    block = sibling.child_by_field_name("consequence") if sibling.type == "if_statement" and \
-                        sibling.child_by_field_name("alternative") is None else None
-                    for inner in block.named_children if block is not None and block.type == "statement_block" else ():
-                        found = self._guarding_statement(inner, path, check)
-                        if found is not None:
-                            return found, sibling.child_by_field_name("condition")
-            current = parent
         if fn is None or level >= MAX_GUARD_CALLERS or self._runs_an_entry(fn, path):
             return None
         partial = None
@@ -535,6 +522,22 @@ class _Walk:
         """The origins, with the calls taken to reach them (source side first)."""
         via = tuple(reversed(self.calls))
         return [o._replace(via=via) for o in origins] if via else origins
+
+
+def _dominators(node: tree_sitter.Node) -> Iterator[tuple[str, tree_sitter.Node]]:
+    """What decides whether ``node`` runs, in its function, nearest first: ("branch", an `if` whose
+    consequence holds it) and ("before", each earlier statement of a block enclosing it)."""
+    current, fn = node, enclosing_function(node)
+    while current.parent is not None and (fn is None or current.id != fn.id):
+        parent = current.parent
+        if parent.type == "if_statement" and _same_node(parent.child_by_field_name("consequence"), current):
+            yield "branch", parent
+        if parent.type in ("statement_block", "program", "switch_case"):
+            for sibling in parent.named_children:
+                if sibling.start_byte >= current.start_byte:
+                    break
+                yield "before", sibling
+        current = parent
 
 
 def user_invoked(entry: EntryPoint) -> bool:

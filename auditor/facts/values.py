@@ -21,9 +21,9 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import tree_sitter
-from typing import NamedTuple
 
 from auditor.facts.bindings import (
     HOLE, FileBindings, call_of_callee, callee_name, decode_escape, module_source, same, string_value, unwrap)
