@@ -86,10 +86,11 @@ def _display(raw: str) -> str:
     return raw.replace(_HOLE_CHAR, "{…}")
 
 
-def _score(call_seg: str, template_seg: str, param: bool) -> int:
+def _score(call_seg: str, template_seg: str) -> int:
     """How well one call segment fits one template segment (0 = not at all)."""
     if not call_seg:
         return 0
+    param = "{" in template_seg  # a {parameter} segment: matched by its _segment_regex
     if _HOLE_CHAR not in call_seg:
         if not param:
             return 4 if call_seg == template_seg else 0
@@ -115,7 +116,7 @@ def _match(product: str, method: str | None, segments: tuple[str, ...]) -> list[
             continue
         total = 0
         for call_seg, t_seg in zip(segments, template.segments):
-            score = _score(call_seg, t_seg, "{" in t_seg)
+            score = _score(call_seg, t_seg)
             if score == 0:
                 break
             total += score
