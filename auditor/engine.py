@@ -241,12 +241,13 @@ class _StateSplit:
         """The child's part, started when the app is large enough to pay for a process."""
         modules = sorted(facts.stateful)
         sizes = [len(facts.graph.modules[path].parsed.data) for path in modules]
-        if not self.may_split or len(modules) < 2 or sum(sizes) < SPLIT_BYTES:
+        size = sum(sizes)
+        if not self.may_split or len(modules) < 2 or size < SPLIT_BYTES:
             return
         # the first modules up to two thirds of the bytes (at least one, never all): this process also
         # extracts the code facts and runs the other rules meanwhile (measured: then both end together)
         count, total = 1, sizes[0]
-        while count < len(modules) - 1 and 3 * (total + sizes[count]) <= 2 * sum(sizes):
+        while count < len(modules) - 1 and 3 * (total + sizes[count]) <= 2 * size:
             total += sizes[count]
             count += 1
         self.theirs = modules[:count]

@@ -257,7 +257,7 @@ class Flow:
             return []
         index, key, _default = slot
         suffix = ((key,) if key else ()) + suffix
-        entries = [e for e in self.entries.at(fn, path) if e.node is not None and e.node.id == fn.id] \
+        entries = self._entries_running(fn, path) \
             or [e for e in self.entries.registered(fn, path) if _outermost_in(fn, e.site)]
         if entries:
             return state.stamped([_entry_origin(e, index, suffix, self.location(read, path)) for e in entries])
@@ -404,15 +404,15 @@ class Flow:
                 if found is not None:
                     return found
         fn = enclosing_function(node)
-        if fn is None or level >= MAX_GUARD_CALLERS or self._runs_an_entry(fn, path):
+        if fn is None or level >= MAX_GUARD_CALLERS or self._entries_running(fn, path):
             return None
         sites = self._callers(fn, path, within)
         guards = [self.guarded(call, call_path, check, level + 1, within) for call, call_path in sites]
         return guards[0] if sites and all(guards) else None
 
-    def _runs_an_entry(self, fn: tree_sitter.Node, path: Path) -> bool:
-        """Is ``fn`` the function an entry point runs (its callers are Forge's, not the app's)?"""
-        return any(e.node is not None and e.node.id == fn.id for e in self.entries.at(fn, path))
+    def _entries_running(self, fn: tree_sitter.Node, path: Path) -> list[EntryPoint]:
+        """The entry points that run ``fn`` itself (its callers are then Forge's, not the app's)."""
+        return [e for e in self.entries.at(fn, path) if e.node is not None and e.node.id == fn.id]
 
     def _callers(self, fn: tree_sitter.Node, path: Path, within: set[EntryPoint] | None) -> list:
         """The call sites of ``fn`` (those one of ``within`` reaches, when given)."""
@@ -432,7 +432,7 @@ class Flow:
                 if found is not None:
                     return found, statement.child_by_field_name("condition")
         fn = enclosing_function(node)
-        if fn is None or level >= MAX_GUARD_CALLERS or self._runs_an_entry(fn, path):
+        if fn is None or level >= MAX_GUARD_CALLERS or self._entries_running(fn, path):
             return None
         partial = None
         for call, call_path in self._callers(fn, path, within):
