@@ -23,7 +23,7 @@ import tree_sitter
 from auditor.facts.bindings import string_value, unwrap
 from auditor.facts.bundles import esbuild_export, webpack_bundle_export
 from auditor.facts.manifest import ManifestFacts
-from auditor.facts.modules import ModuleGraph
+from auditor.facts.modules import UNFOLLOWED, ModuleGraph
 from auditor.facts.scopes import FUNCTIONS, declaration_of, declaring, enclosing_function
 from auditor.parsing import ParsedFile, text
 
@@ -176,22 +176,24 @@ class Entries:
         return found
 
     def _reached_by(self, graph: ModuleGraph) -> dict[Path, frozenset[EntryPoint]]:
-        """File -> the entries whose handler file's module graph reaches it; one graph walk
-        per handler file, one set per combination of handler files."""
+        """File -> the entries whose code can reach it: what the modules of the entry's function, of its
+        registration and of its handler file import (ModuleGraph.code_reachable); one set per combination
+        of those modules."""
         if self._by_reached_file is None:
-            by_handler: dict[Path, list[EntryPoint]] = {}
+            by_origin: dict[frozenset[Path], list[EntryPoint]] = {}
             for e in self.entries:
                 if e.bundle is not None:
-                    by_handler.setdefault(e.bundle, []).append(e)
-            handlers: dict[Path, list[Path]] = {}
-            for handler in by_handler:
-                for reached in graph.reachable([handler]):
-                    handlers.setdefault(reached, []).append(handler)
-            combined: dict[tuple[Path, ...], frozenset[EntryPoint]] = {}
-            for group in map(tuple, handlers.values()):
+                    origin = frozenset(p for p in (e.bundle, e.file, e.site_file) if p is not None)
+                    by_origin.setdefault(origin, []).append(e)
+            origins: dict[Path, list[frozenset[Path]]] = {}
+            for origin in by_origin:
+                for reached in set().union(*map(graph.code_reachable, origin)):
+                    origins.setdefault(reached, []).append(origin)
+            combined: dict[tuple[frozenset[Path], ...], frozenset[EntryPoint]] = {}
+            for group in map(tuple, origins.values()):
                 if group not in combined:
-                    combined[group] = frozenset(e for handler in group for e in by_handler[handler])
-            self._by_reached_file = {reached: combined[tuple(group)] for reached, group in handlers.items()}
+                    combined[group] = frozenset(e for origin in group for e in by_origin[origin])
+            self._by_reached_file = {reached: combined[tuple(group)] for reached, group in origins.items()}
         return self._by_reached_file
 
 
@@ -292,8 +294,9 @@ def _name_references(fn: tree_sitter.Node, name: str, path: Path, graph: ModuleG
         sites.append((n, path))
     if not exported:
         return sites
-    importers = graph.importers(path)
-    for other, local, imported in importers:
+    for other, local, imported in graph.importers(path):
+        if imported == UNFOLLOWED:
+            return None
         if imported == name:
             sites += [(n, other) for n in graph.modules[other].parsed.occurrences(re.escape(local))
                       if n.type in ("identifier", "shorthand_property_identifier") and declaration_of(n) is None]
@@ -307,12 +310,7 @@ def _name_references(fn: tree_sitter.Node, name: str, path: Path, graph: ModuleG
                 prop = member.child_by_field_name("property")
                 if prop is not None and text(prop) == name:
                     sites.append((member, other))
-    named = {other for other, _, _ in importers}
-    # a module loaded for its side effects only (`import './services/x'`) reaches none of its names
-    if any(isinstance(p, Path) and p not in named and (p, path) not in graph.bare_edges
-           for p in graph.graph.predecessors(path)):
-        return None  # re-exported or loaded without a name we follow
-    return sites
+    return None if graph.unfollowed(path) else sites
 
 
 def _member_references(name: str, graph: ModuleGraph, members: dict[str, list[tuple[tree_sitter.Node, Path]]]
@@ -383,6 +381,12 @@ def _export_value(graph: ModuleGraph, path: Path, export: str, depth: int
     found = info.exports.get(export)
     if found is None:
         found = _whole_module_export(info.parsed, path, export, graph)
+    if found is None and export != "default":  # `export * from './comments'`: the first module holding it
+        for specifier, imported, exported in info.reexports:
+            target = graph.resolve(specifier, path) if (imported, exported) == ("*", "*") else None
+            value = _export_value(graph, target, export, depth + 1) if target is not None else None
+            if value is not None:
+                return value
     if found is None:  # a webpack bundle: its entry module's export table
         bundled = webpack_bundle_export(info.parsed, export)
         return (path, bundled) if bundled is not None else None

@@ -39,6 +39,10 @@ class ModuleInfo:
     # specifiers loaded only for their side effects (`import './setup'`, `require('./setup');`): no name of
     # the module is reachable through them
     bare_specifiers: set[str] = field(default_factory=set)
+    # names handed on from another module: (specifier, its name, the name exported here) with "*" for
+    # all of them (`export * from './x'`: "*", "*") or for the module object (`export * as ns`: "*", "ns")
+    reexports: list[tuple[str, str, str]] = field(default_factory=list)
+    loaded_specifiers: set[str] = field(default_factory=set)  # imported or required: not only re-exported
     exports: dict[str, Any] | None = None   # export name -> what provides it; filled by entrypoints.py
 
 
@@ -71,6 +75,9 @@ class ImportGraph:
     def predecessors(self, node) -> list:
         return list(self._importers.get(node, ()))
 
+    def successors(self, node) -> list:
+        return list(self._imports.get(node, ()))
+
     def descendants(self, node) -> set:
         """Everything ``node`` imports, directly or not; never ``node`` itself, even through a cycle."""
         return _reach(self._imports, node)
@@ -101,24 +108,82 @@ class ModuleGraph:
     modules: dict[Path, ModuleInfo]
     graph: ImportGraph | None
     _descendants: dict[Path, set] = field(default_factory=dict)
-    _importers: dict[Path, list[tuple[Path, str, str]]] | None = None
+    # module -> its imports by name and its re-exports, by the modules holding them; indexed once:
+    # asking every module for every function or state would be quadratic
+    _by_name: dict[Path, list[tuple[Path, str, str]]] | None = None
+    _reexported: dict[Path, list[tuple[Path, str, str]]] = field(default_factory=dict)
+    _importers: dict[Path, list[tuple[Path, str, str]]] = field(default_factory=dict)
     # (importer, module) pairs where the importer reaches no name of the module (`import './services/x'`)
     bare_edges: set[tuple[Path, Path]] = field(default_factory=set)
+    # (barrel, module) pairs where the barrel only re-exports the module's names: its code binds none
+    reexport_edges: set[tuple[Path, Path]] = field(default_factory=set)
+    _code_reach: dict[Path, set[Path]] = field(default_factory=dict)
 
     def resolve(self, specifier: str, importer: Path) -> Path | None:
         return resolve_specifier(specifier, importer, self.modules)
 
     def importers(self, path: Path) -> list[tuple[Path, str, str]]:
-        """(importing module, local name, imported name) of every import of ``path`` by another module.
-        Indexed once: asking every module for every function or state would be quadratic."""
-        if self._importers is None:
-            self._importers = {}
+        """(importing module, local name, name of ``path`` it holds) of every import of ``path``'s names by
+        another module, also through the modules re-exporting them (`export { x } from './jira'`, `export *
+        from`, at any depth: an app's `services/index.ts`). The name is "*" for the module object, and
+        UNFOLLOWED where the import reaches ``path``'s names under names not told here (a namespace of a
+        barrel that renames them)."""
+        if path not in self._importers:
+            self._importers[path] = self._importers_through(path, {path})
+        return self._importers[path]
+
+    def _importers_through(self, path: Path, seen: set[Path]) -> list[tuple[Path, str, str]]:
+        if self._by_name is None:
+            self._by_name = {}
             for other, info in self.modules.items():
                 for local, (specifier, imported) in info.imported_names.items():
                     target = self.resolve(specifier, other)
                     if target is not None and target != other:
-                        self._importers.setdefault(target, []).append((other, local, imported))
-        return self._importers.get(path, [])
+                        self._by_name.setdefault(target, []).append((other, local, imported))
+                for specifier, imported, exported in info.reexports:
+                    target = self.resolve(specifier, other)
+                    if target is not None and target != other:
+                        self._reexported.setdefault(target, []).append((other, imported, exported))
+        found = list(self._by_name.get(path, ()))
+        for barrel, imported, exported in self._reexported.get(path, ()):
+            if barrel in seen:
+                continue
+            for other, local, name in self._importers_through(barrel, seen | {barrel}):
+                held = _held(name, imported, exported)
+                if held is not None and other != path:
+                    found.append((other, local, held))
+        return found
+
+    def barrels(self, path: Path) -> set[Path]:
+        """The modules re-exporting names of ``path``, directly or through each other."""
+        self.importers(path)  # builds the index
+        found, todo = set(), [path]
+        while todo:
+            for barrel, _, _ in self._reexported.get(todo.pop(), ()):
+                if barrel not in found and barrel != path:
+                    found.add(barrel)
+                    todo.append(barrel)
+        return found
+
+    def unfollowed(self, path: Path) -> bool:
+        """Does a module load ``path``, or a barrel of it, other than by the names importers() tells: whole
+        (`module.exports = require('./x')`, `import('./x')`)? A side-effect import reaches no name."""
+        for module in {path} | self.barrels(path):
+            told = {other for other, _, _ in self._by_name.get(module, ())} | \
+                {barrel for barrel, _, _ in self._reexported.get(module, ())}
+            if any(isinstance(p, Path) and p not in told and (p, module) not in self.bare_edges
+                   for p in self.graph.predecessors(module)):
+                return True
+        return False
+
+    def code_reachable(self, path: Path) -> set[Path]:
+        """The modules holding functions the code of ``path`` can call: ``path`` and what its imports
+        reach, not the modules it only re-exports (a handler file's `export { run } from './trigger'` beside
+        `export { handler } from './resolvers'` binds neither name in its own code)."""
+        if path not in self._code_reach:
+            imported = [m for m in self.graph.successors(path) if (path, m) not in self.reexport_edges]
+            self._code_reach[path] = {path} | self.reachable(imported)
+        return self._code_reach[path]
 
     def reachable(self, starts: list[Path]) -> set[Path]:
         seen: set[Path] = set()
@@ -153,14 +218,15 @@ def _candidates(folder: Path, specifier: str) -> tuple[Path, ...]:
 def build_module_graph(files: list[ParsedFile]) -> ModuleGraph:
     modules = {f.path: _module_info(f) for f in files}
     graph = ImportGraph()
-    bare, named = set(), set()
+    bare, named, reexported, loaded = set(), set(), set(), set()
     for path, info in modules.items():
         graph.add_node(path)
         for specifier in info.specifiers:
             target = resolve_specifier(specifier, path, modules)
             graph.add_edge(path, target if target is not None else f"pkg:{specifier}")
             (bare if specifier in info.bare_specifiers else named).add((path, target))
-    return ModuleGraph(modules, graph, bare_edges=bare - named)
+            (loaded if specifier in info.loaded_specifiers else reexported).add((path, target))
+    return ModuleGraph(modules, graph, bare_edges=bare - named, reexport_edges=reexported - loaded)
 
 
 def _module_info(parsed: ParsedFile) -> ModuleInfo:
@@ -173,6 +239,10 @@ def _module_info(parsed: ParsedFile) -> ModuleInfo:
                 specifier = string_value(source)
                 info.specifiers.add(specifier)
                 _record_import_names(statement, specifier, info)
+                if statement.type == "export_statement":
+                    _record_reexports(statement, specifier, info)
+                else:
+                    info.loaded_specifiers.add(specifier)
                 if statement.type == "import_statement" and not any(
                         c.type == "import_clause" for c in statement.named_children):
                     info.bare_specifiers.add(specifier)
@@ -190,6 +260,7 @@ def _module_info(parsed: ParsedFile) -> ModuleInfo:
         if first is not None and first.type == "string":
             specifier = string_value(first)
             info.specifiers.add(specifier)
+            info.loaded_specifiers.add(specifier)
             _record_require_names(call, specifier, info)
             if call.parent is not None and call.parent.type == "expression_statement":
                 info.bare_specifiers.add(specifier)
@@ -212,6 +283,34 @@ def _record_import_names(statement: tree_sitter.Node, specifier: str, info: Modu
                     alias = spec.child_by_field_name("alias") or name
                     if name is not None:
                         info.imported_names[text(alias)] = (specifier, text(name))
+
+
+def _held(name: str, imported: str, exported: str) -> str | None:
+    """Which name of a module an import of ``name`` from a barrel holds, the barrel re-exporting its
+    ``imported`` as ``exported``; None when another name."""
+    if exported == "*":  # `export * from`: every name but the default, unchanged
+        return name if name != "default" else None
+    if name == exported:
+        return imported
+    if name == "*":  # the barrel's module object: `barrel.x` is the module's own `x` unless renamed
+        return "*" if imported == exported else UNFOLLOWED
+    return None
+
+
+UNFOLLOWED = "?"  # an importers() name: the importer reaches the module's names in a way not told
+
+
+def _record_reexports(statement: tree_sitter.Node, specifier: str, info: ModuleInfo) -> None:
+    clause = next((c for c in statement.named_children if c.type in ("export_clause", "namespace_export")), None)
+    if clause is None:
+        info.reexports.append((specifier, "*", "*"))
+    elif clause.type == "namespace_export":
+        info.reexports.append((specifier, "*", text(clause.named_children[0]) if clause.named_children else "*"))
+    else:
+        for spec in clause.named_children:
+            name = spec.child_by_field_name("name")
+            if name is not None:
+                info.reexports.append((specifier, text(name), text(spec.child_by_field_name("alias") or name)))
 
 
 def _record_require_names(call: tree_sitter.Node, specifier: str, info: ModuleInfo) -> None:

@@ -192,8 +192,7 @@ class Values:
         if name_node is None:
             return []
         name = text(name_node)
-        files = [path] + sorted({other for module in [path, *self._barrels(path)]
-                                 for other, _, _ in self.graph.importers(module)} - {path})
+        files = [path] + sorted({other for other, _, _ in self.graph.importers(path)} - {path})
         sites = []
         for file in files:
             # a common method name can occur thousands of times in a bundle: look at the first ones
@@ -210,20 +209,6 @@ class Values:
                 if len(sites) >= MAX_CALL_SITES:
                     return sites
         return sites
-
-    def _barrels(self, path: Path) -> list[Path]:
-        """Modules re-exporting from ``path`` (``export { x } from './jira'``, ``export * from``),
-        one level: their importers call ``path``'s functions too."""
-        graph = self.graph.graph
-        found = []
-        for other in graph.predecessors(path) if path in graph else []:
-            info = self.graph.modules.get(other)
-            statements = info.parsed.tree.root_node.named_children if info is not None else []
-            if any(st.type == "export_statement" and st.child_by_field_name("source") is not None
-                   and self.graph.resolve(string_value(st.child_by_field_name("source")), other) == path
-                   for st in statements):
-                found.append(other)
-        return found
 
     def sources(self, node: tree_sitter.Node | None, where: Where, trace: Trace | None = None) -> list[Source]:
         """The expressions the value may come from (None: a value that cannot be read statically)."""
