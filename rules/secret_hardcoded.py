@@ -28,8 +28,9 @@ A constant used only when a value read at run time is missing (`process.env.JWT_
 is reported too: a deployment without the variable runs with the published key. Values read from
 `process.env`, secret storage (`kvs.getSecret`) or the request are not literals and are not
 reported, nor are empty strings, public keys and certificates (PEM `PUBLIC KEY`/`CERTIFICATE`), and,
-as header or manifest values, text with spaces in it (`'Authorization failed'`) and placeholders
-(`<token>`, `YOUR_API_KEY`, `xxxx`, `changeme`). The finding points at the key argument or header value, names the
+as header or manifest values, text with spaces in it (`'Authorization failed'`), placeholders
+(`<token>`, `YOUR_API_KEY`, `xxxx`, `changeme`) and values without a letter or digit, Basic
+credentials included (`${email || ''}:${token || ''}` with both fallbacks taken is `Og==`, ':'). The finding points at the key argument or header value, names the
 sink, shows only the start of the secret, and gives where the constant is written.
 
 ## Why is this bad?

@@ -13,6 +13,7 @@ Candidates are found by byte search (sink names, header names) before any tree l
 
 from __future__ import annotations
 
+import binascii
 import re
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -187,8 +188,27 @@ def _secrets(values: Values, node: tree_sitter.Node, where: Where, what: str, si
 def credential(value: str) -> str | None:
     """The secret a header (or manifest parameter) value carries after its scheme; None for text that
     is no credential: empty, words with spaces between them ('Authorization failed'), a placeholder."""
-    secret = _SCHEME.sub("", value, count=1).strip()
-    return secret if secret and not re.search(r"\s", secret) and not _PLACEHOLDER.match(secret) else None
+    scheme = _SCHEME.match(value)
+    secret = value[scheme.end():].strip() if scheme else value.strip()
+    if scheme and scheme.group(1).lower() == "basic" and _blank_basic(secret):
+        return None
+    return secret if _has_alnum(secret) and not re.search(r"\s", secret) and not _PLACEHOLDER.match(secret) \
+        else None
+
+
+def _has_alnum(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
+def _blank_basic(basic: str) -> bool:
+    """Are ``basic`` Basic credentials with neither a user nor a password (`Og==`, ':', is what
+    `${user || ''}:${token || ''}` folds to with the run-time reads' empty fallbacks)? A key sent as the
+    user with no password (`sk_live_…:`) is a secret."""
+    try:
+        decoded = binascii.a2b_base64(basic, strict_mode=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return not _has_alnum(decoded)
 
 
 def _constants(values: Values, node: tree_sitter.Node, where: Where, depth: int = 0) -> list[tuple[str, Location] | None]:
