@@ -5,10 +5,12 @@ In code a user can invoke (resolvers of UI modules, macros, custom fields,
 Rovo actions…), finds Forge storage calls — `get`, `set`, `delete`,
 `getSecret`, `setSecret`, `deleteSecret` on `kvs` / `storage` of `@forge/kvs`,
 `@forge/storage` or `@forge/api`, and on entity stores (`kvs.entity('x')`) —
-whose key starts with caller data: the payload, or a caller-described part
-of `context`. A key with a constant prefix (`settings:${payload.id}`), a key
-from `context.accountId` or another identity field, and a constant key are
-not reported.
+whose key is caller data from start to end: the payload, or a
+caller-described part of `context`. A key with a constant prefix or suffix
+(`settings:${payload.id}`, `${projectKey}-metrics`: the caller reaches only
+keys of that namespace), a key from `context.accountId` or another identity
+field, and a constant key are not reported; a separator between two caller
+parts (`scope + ':' + name`) namespaces nothing.
 
 ## Why is this bad?
 Forge storage is one key space per installation. When the caller picks the

@@ -337,12 +337,16 @@ def test_whole_values_pass_on_only_the_leading_piece_of_templates_and_concatenat
     flow = flow_of(make_app, **{
         "src/index.js": RESOLVER + """\
 const keyOf = (id) => `job:${id}`;
+const statsOf = (id) => `${id}-stats`;
 resolver.define('a', ({ payload }) => {
   sink(`job:${payload.id}`);
   sink(payload.id + ':draft');
   sink(keyOf(payload.id));
   sink([`job:${payload.id}`].map((key) => key)[0]);
   sink(`${payload.space}:${payload.id}`);
+  sink(statsOf(payload.id));
+  sink(payload.scope + ':' + payload.name);
+  sink(`${payload.id}\\n`);
 });
 export const handler = resolver.getDefinitions();
 """})
@@ -352,10 +356,11 @@ export const handler = resolver.getDefinitions();
         node, path = by_line[("index.js", line)]
         return [o.what for o in flow.caller_origins(node, path, whole=True)]
 
-    assert [whole(line) for line in (5, 7, 8)] == [[], [], []]  # a constant namespace starts each
-    assert whole(6) == ["req.payload.id"]                       # the caller's value starts it
-    assert whole(9) == ["req.payload.space"]                    # only the leading piece
-    node, path = by_line[("index.js", 5)]
+    assert [whole(line) for line in (6, 8, 9)] == [[], [], []]  # a constant namespace starts each
+    assert [whole(line) for line in (7, 11, 13)] == [[], [], []]  # or ends each
+    assert whole(10) == ["req.payload.space"]                    # only the leading piece
+    assert whole(12) == ["req.payload.scope"]                    # a separator inside is no namespace
+    node, path = by_line[("index.js", 6)]
     assert [o.what for o in flow.caller_origins(node, path)] == ["req.payload.id"]  # the part still carries data
 
 

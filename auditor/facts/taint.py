@@ -133,8 +133,9 @@ class Flow:
 
     def origins(self, node: tree_sitter.Node | None, path: Path, whole: bool = False) -> list[Origin]:
         """The sources ``node``'s value derives from (deduplicated, in the order found). ``whole``: only the
-        sources that can make up the whole value, or its start: a template or concatenation passes on its
-        leading piece only (`job:${id}` starts with a constant, and `id` alone is not the value)."""
+        sources that can make up the whole value, or its start when its end is not constant: a template or
+        concatenation passes on its leading piece only, and nothing when it starts or ends with a constant
+        (`job:${id}`, `${id}-metrics`: `id` alone is never the value)."""
         if node is None:
             return []
         key = (path, node.start_byte, node.end_byte, node.type, whole)
@@ -157,7 +158,7 @@ class Flow:
         if depth > MAX_DEPTH or state.steps > MAX_STEPS:
             return []
         node = unwrap(node)
-        seen = (path, node.id, suffix)
+        seen = (path, node.id, suffix, state.start_only)
         if seen in state.seen:
             return []
         state.seen.add(seen)
@@ -178,13 +179,23 @@ class Flow:
                     for o in self._walk_child(node.child_by_field_name(part), path, suffix, state, depth)]
         if kind == "pair":
             return self._walk_child(node.child_by_field_name("value"), path, (), state, depth)
-        if state.whole and kind == "template_string":
-            first = next((c for c in node.named_children if c.type != "comment"), None)
-            if first is None or first.type != "template_substitution" or not first.named_children:
-                return []  # starts with a constant
-            return self._walk(first.named_children[0], path, (), state, depth + 1)
-        if state.whole and kind == "binary_expression":  # `a + b` starts with a
-            return self._walk_child(node.child_by_field_name("left"), path, (), state, depth)
+        if state.whole and kind in ("template_string", "binary_expression"):
+            if not state.start_only and _ends_constant(node):
+                return []  # the value's end is constant: the caller's part cannot be all of it
+            if kind == "template_string":
+                first = next((c for c in node.named_children if c.type != "comment"), None)
+                if first is None or first.type != "template_substitution" or not first.named_children:
+                    return []  # starts with a constant
+                first = first.named_children[0]
+            else:
+                first = node.child_by_field_name("left")  # `a + b` starts with a
+            if first is None:
+                return []
+            outer, state.start_only = state.start_only, True  # the first piece's own end is not the value's
+            try:
+                return self._walk(first, path, (), state, depth + 1)
+            finally:
+                state.start_only = outer
         # template pieces, concatenations, objects, arrays, `new X(...)`: the value carries every part's data
         return [o for child in node.named_children for o in self._walk(child, path, (), state, depth + 1)]
 
@@ -510,6 +521,7 @@ class Flow:
 @dataclass
 class _Walk:
     whole: bool = False  # see Flow.origins
+    start_only: bool = False  # walking the first piece of a whole value: its end is not the value's
     steps: int = 0
     seen: set = None
     calls: list = None  # the call sites taken from the sink's function outwards
@@ -579,6 +591,19 @@ def _entry_origin(entry: EntryPoint, index: int, suffix: tuple, where: Location)
 def _context_origin(suffix: tuple, where: Location, prefix: str) -> Origin:
     shown = prefix + "context" + "".join("." + s for s in suffix)
     return Origin("identity" if suffix[:1] and suffix[0] in IDENTITY else "context", where, shown)
+
+
+def _ends_constant(node: tree_sitter.Node) -> bool:
+    """Does the template or concatenation end with constant text (`${id}-metrics`, `id + ':cfg'`)?"""
+    node = unwrap(node)
+    if node.type == "template_string":
+        pieces = [c for c in node.named_children if c.type != "comment"]
+        return bool(pieces) and pieces[-1].type in ("string_fragment", "escape_sequence")
+    if node.type == "binary_expression" and text(node.child_by_field_name("operator")) == "+":
+        right = node.child_by_field_name("right")
+        return right is not None and (unwrap(right).type == "string" and len(text(right)) > 2
+                                      or _ends_constant(right))
+    return False
 
 
 def arguments(call: tree_sitter.Node) -> list[tree_sitter.Node]:
