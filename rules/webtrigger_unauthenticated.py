@@ -9,9 +9,14 @@ guards them on every path. Verification is a comparison of a request value
 secret storage (`storage.getSecret`, `kvs.getSecret`) — `===`/`!==`, or
 `crypto.timingSafeEqual` over an HMAC made with `crypto.createHmac` (a
 hard-coded HMAC key is `secret/hardcoded`'s finding) — in an `if` that returns
-or throws when it fails, before the call (or an
-`if` whose branch holds it; a helper that throws counts where it is called).
-Reading a secret without comparing it with the request is not verification.
+or throws when it fails, before the call (or an `if` whose branch holds it),
+or a call that throws unless a token from the request is signed with the
+secret: jsonwebtoken's `jwt.verify(token, secret)`, jose's `jwtVerify`,
+atlassian-jwt's `decodeSymmetric(token, secret, alg)`. A helper that throws
+when its check fails (also from a `catch` that throws again) counts where it
+is called, and a callback (`servers.forEach((s) => …)`) is guarded where it is
+handed over. Reading a secret without comparing it with the request is not
+verification.
 Only the paths from web triggers count. A check that runs only when some
 condition holds (`if (secret) { … }`, so a missing secret lets every request
 through) is reported as a warning that names the check and the condition.
@@ -43,7 +48,7 @@ and reject requests whose signature does not match before doing anything:
 from __future__ import annotations
 
 from auditor.facts.bindings import callee_name, unwrap
-from auditor.facts.taint import arguments, web_triggered
+from auditor.facts.taint import Throwing, arguments, web_triggered
 from auditor.facts.values import Where
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
@@ -105,10 +110,10 @@ def _sink(flow, call, path) -> str | None:
     return None
 
 
-def _verification(flow):
+def _verification(flow) -> Throwing:
     def is_check(condition, path):
         return flow.derives(condition, path, lambda node, at: _verifies(flow, node, at))
-    return is_check
+    return Throwing(is_check, lambda call, path: _token_verified(flow, call, path))
 
 
 def _verifies(flow, node, path) -> str | None:
@@ -123,6 +128,25 @@ def _verifies(flow, node, path) -> str | None:
             return "timingSafeEqual() with a secret"
         if any(flow.derives(arg, path, _hmac) for arg in args.named_children):
             return "timingSafeEqual() with an HMAC"  # where its key comes from is secret/hardcoded's question
+    return None
+
+
+# Library calls that throw unless a token verifies with the key they are given: jsonwebtoken's
+# `jwt.verify(token, key)`, jose's `jwtVerify(token, key)`, atlassian-jwt's `decodeSymmetric(token, secret, alg)`
+# (unless its fourth argument, noVerify, is true).
+TOKEN_VERIFIERS = ("verify", "jwtVerify", "decodeSymmetric")
+
+
+def _token_verified(flow, call, path) -> str | None:
+    """A call that throws unless a token from the request verifies with a secret."""
+    name = callee_name(call.child_by_field_name("function"))
+    named = arguments(call)
+    if name not in TOKEN_VERIFIERS or len(named) < 2 or \
+            name == "decodeSymmetric" and len(named) > 3 and unwrap(named[3]).type != "false":
+        return None
+    if any(o.kind == "request" for o in flow.origins(named[0], path)) and \
+            any(o.kind in SECRETS for o in flow.origins(named[1], path)):
+        return f"{name}() of a token from the request with a secret"
     return None
 
 

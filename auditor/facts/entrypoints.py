@@ -452,6 +452,8 @@ def _statement_export_names(statement: tree_sitter.Node) -> list[str]:
 
 def _esm_export(statement, export, graph, path):
     declaration = statement.child_by_field_name("declaration")
+    if declaration is not None and any(c.type == "default" for c in statement.children):
+        return declaration if export == "default" else None  # `export default function handler() {}`
     if declaration is not None:
         if declaration.type in ("function_declaration", "generator_function_declaration", "class_declaration",
                                 "enum_declaration"):

@@ -36,7 +36,11 @@ from auditor.facts.values import Trace, Values, Where, _parameter_slot, _pattern
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
 
-MAX_DEPTH = 14          # names, properties and calls followed from one expression
+# Library functions (by own name) whose result is their argument's value in another form or a part of it: a
+# whole key made by one is the argument's (`kvs.get(String(payload.key))`, `Object.keys(payload)[0]`).
+CONVERSIONS = frozenset({"String", "decodeURIComponent", "encodeURIComponent", "decodeURI", "encodeURI", "unescape",
+                         "escape", "stringify", "parse", "from", "atob", "btoa", "keys", "values", "entries"})
+MAX_DEPTH = 28          # names, properties and calls followed from one expression
 MAX_STEPS = 800         # nodes looked at per question
 MAX_GUARD_CALLERS = 3   # helper levels whose call sites are searched for a guard
 MAX_OCCURRENCES = 400   # occurrences of a name examined for writes into its properties
@@ -78,6 +82,17 @@ class Guard(NamedTuple):
 
 
 Check = Callable[[tree_sitter.Node, Path], "str | None"]  # condition node -> what checks it, or None
+
+
+class Throwing(NamedTuple):
+    """A check that calls also make by throwing when it fails (`jwt.verify(token, secret)`): a statement
+    making such a call, or an app function making one outside a `try` that swallows the error, guards
+    what runs after it."""
+    test: Check
+    call: Check  # call node -> what it verifies, or None
+
+    def __call__(self, condition: tree_sitter.Node, path: Path) -> str | None:
+        return self.test(condition, path)
 
 
 class Denylist(NamedTuple):
@@ -158,7 +173,7 @@ class Flow:
         if depth > MAX_DEPTH or state.steps > MAX_STEPS:
             return []
         node = unwrap(node)
-        seen = (path, node.id, suffix, state.start_only)
+        seen = (path, node.id, suffix, state.start_only, state.entered[-1][1].id if state.entered else None)
         if seen in state.seen:
             return []
         state.seen.add(seen)
@@ -276,6 +291,15 @@ class Flow:
         if handed is not None:  # `payload.items.forEach((item) => …)`: the items are the payload's
             return self._walk_child(handed, path, (), state, depth)
         found: list[Origin] = []
+        entered = next((i for i in range(len(state.entered) - 1, -1, -1) if _same_node(state.entered[i][0], fn)), None)
+        if entered is not None:  # reached through a call's result: that call's argument, not every caller's
+            _, call, call_path = state.entered[entered]
+            named, outer = arguments(call), state.entered
+            state.entered = outer[:entered]  # back in the caller's context
+            try:
+                return self._walk_child(named[index], call_path, suffix, state, depth) if index < len(named) else []
+            finally:
+                state.entered = outer
         sites = self.values.call_sites(fn, path)
         for call, call_path in sites:
             named = arguments(call)
@@ -328,15 +352,21 @@ class Flow:
         found: list[Origin] = []
         functions = self.values.functions(fn, Where(path), Trace(open=True))  # injected instances too
         for function, at in functions:
+            state.entered.append((function, node, path))  # its parameters are this call's arguments
             for returned in self.values.returned(function, at.path):
                 found += self._walk_child(returned, at.path, (), state, depth)
+            state.entered.pop()
         if functions:
             return found
-        # a library call: its result carries what its receiver and arguments carry
+        # a library call: its result carries what its receiver and arguments carry; all of it is the caller's
+        # only when made from the receiver (`key.trim()`, `ids.split(',')[0]`) or by a conversion (`String(k)`):
+        # a query's results are not the filter that chose them
         fn = unwrap(fn)
         if fn.type == "member_expression":
             found += self._walk_child(fn.child_by_field_name("object"), path, (), state, depth)
         args = node.child_by_field_name("arguments")
+        if state.whole and name not in CONVERSIONS:
+            return found
         for arg in args.named_children if args is not None else []:
             found += self._walk_child(arg, path, (), state, depth)
         return found
@@ -415,11 +445,19 @@ class Flow:
                 if found is not None:
                     return found
         fn = enclosing_function(node)
+        if self._callback(fn, path):
+            return self.guarded(fn, path, check, level, within)
         if fn is None or level >= MAX_GUARD_CALLERS or self._entries_running(fn, path):
             return None
         sites = self._callers(fn, path, within)
         guards = [self.guarded(call, call_path, check, level + 1, within) for call, call_path in sites]
         return guards[0] if sites and all(guards) else None
+
+    def _callback(self, fn: tree_sitter.Node | None, path: Path) -> bool:
+        """Is ``fn`` a callback handed to a call (`servers.forEach((s) => …)`, `.then(…)`), which runs where
+        that call does, and not an entry's own function?"""
+        return fn is not None and fn.parent is not None and fn.parent.type == "arguments" \
+            and not self._entries_running(fn, path)
 
     def _entries_running(self, fn: tree_sitter.Node, path: Path) -> list[EntryPoint]:
         """The entry points that run ``fn`` itself (its callers are then Forge's, not the app's)."""
@@ -443,6 +481,8 @@ class Flow:
                 if found is not None:
                     return found, statement.child_by_field_name("condition")
         fn = enclosing_function(node)
+        if self._callback(fn, path):
+            return self.guarded_when(fn, path, check, level, within)
         if fn is None or level >= MAX_GUARD_CALLERS or self._entries_running(fn, path):
             return None
         partial = None
@@ -472,16 +512,35 @@ class Flow:
             return next((g for g in (self._guarding_statement(inner, path, check) for inner in body.named_children)
                          if g is not None), None)
         if statement.type in ("expression_statement", "lexical_declaration", "variable_declaration"):
-            call = _first_call(statement)
-            if call is None:
+            for call in _statement_calls(statement):  # `bodyOf(verify(token, secret))`: verify runs first
+                what = check.call(call, path) if isinstance(check, Throwing) else None
+                if what is not None:
+                    return Guard(self.location(call, path), what)
+                callee = call.child_by_field_name("function")
+                for fn, at in self.values.functions(callee, Where(path), Trace()) if callee is not None else []:
+                    body = fn.child_by_field_name("body")
+                    for inner in body.named_children if body is not None and body.type == "statement_block" else []:
+                        found = self._throwing_guard(inner, at.path, check)
+                        if found is not None:
+                            return Guard(self.location(call, path), f"{callee_name(callee)}() ({found.what})")
+        return None
+
+    def _throwing_guard(self, statement, path, check) -> Guard | None:
+        """A statement of a helper that throws when a check fails: `if (!ok) throw …`, a throwing check call,
+        or either inside a `try` whose `catch` throws again (a `catch` that returns lets the caller go on)."""
+        if statement.type == "if_statement":
+            found = self._guarding_statement(statement, path, check)
+            return found if found is not None and _throws(statement.child_by_field_name("consequence")) else None
+        if statement.type == "try_statement":
+            handler, body = statement.child_by_field_name("handler"), statement.child_by_field_name("body")
+            if handler is None or body is None or not _throws(handler.child_by_field_name("body")):
                 return None
-            callee = call.child_by_field_name("function")
-            for fn, at in self.values.functions(callee, Where(path), Trace()) if callee is not None else []:
-                body = fn.child_by_field_name("body")
-                for inner in body.named_children if body is not None and body.type == "statement_block" else []:
-                    found = self._guarding_statement(inner, at.path, check) if inner.type == "if_statement" else None
-                    if found is not None and _throws(inner.child_by_field_name("consequence")):
-                        return Guard(self.location(call, path), f"{callee_name(callee)}() ({found.what})")
+            return next((g for g in (self._throwing_guard(inner, path, check) for inner in body.named_children)
+                         if g is not None), None)
+        for call in _statement_calls(statement) if isinstance(check, Throwing) else ():
+            what = check.call(call, path)
+            if what is not None:
+                return Guard(self.location(call, path), what)
         return None
 
     def derives(self, node: tree_sitter.Node, path: Path, test: Callable[[tree_sitter.Node, Path], str | None],
@@ -525,10 +584,14 @@ class _Walk:
     steps: int = 0
     seen: set = None
     calls: list = None  # the call sites taken from the sink's function outwards
+    # (function, call, its file) of each call whose result is being followed into the function, innermost
+    # last: a parameter reached there is that call's argument (a helper's callers elsewhere pass it nothing)
+    entered: list = None
 
     def __post_init__(self):
         self.seen = set()
         self.calls = []
+        self.entered = []
 
     def stamped(self, origins: list[Origin]) -> list[Origin]:
         """The origins, with the calls taken to reach them (source side first)."""
@@ -664,6 +727,23 @@ def _throws(block: tree_sitter.Node | None) -> bool:
     return bool(statements) and _throws(statements[-1])
 
 
+def _statement_calls(statement: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """The calls a statement always makes: its first call, and the calls that compute that call's arguments
+    (`bodyOf(verify(token, secret))`), not those in a callback or behind `&&`, `?:`."""
+    todo = [_first_call(statement)]
+    while todo:
+        call = todo.pop()
+        if call is None:
+            continue
+        yield call
+        for arg in reversed(arguments(call)):
+            node = arg
+            while node is not None and node.type in _PASSING:
+                node = node.named_children[0] if node.named_children else None
+            if node is not None and node.type == "call_expression":
+                todo.append(node)
+
+
 def _first_call(statement: tree_sitter.Node) -> tree_sitter.Node | None:
     """The call a statement runs (`await assertAdmin(ctx);`, `const x = await check(…);`)."""
     node = statement
@@ -672,11 +752,16 @@ def _first_call(statement: tree_sitter.Node) -> tree_sitter.Node | None:
             node = node.named_children[0] if node.named_children else None
         elif node.type == "variable_declarator":
             node = node.child_by_field_name("value")
-        elif node.type in ("await_expression", "parenthesized_expression"):
+        elif node.type in _PASSING:
             node = node.named_children[0] if node.named_children else None
         else:
             return None
     return node
 
 
-__all__ = ["Flow", "Origin", "Guard", "Denylist", "user_invoked", "web_triggered", "receives_caller_data", "arguments", "IDENTITY"]
+# Expressions whose value is their first operand's, computed first: `await x`, `(x)`, `x as T`, `x!`.
+_PASSING = ("await_expression", "parenthesized_expression", "as_expression", "non_null_expression",
+            "satisfies_expression")
+
+
+__all__ = ["Flow", "Origin", "Guard", "Denylist", "Throwing", "user_invoked", "web_triggered", "receives_caller_data", "arguments", "IDENTITY"]
