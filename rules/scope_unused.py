@@ -18,7 +18,9 @@ CLI list knows are not judged. When some calls to the same product could not
 be resolved (a path built at run time, an endpoint missing from the catalog,
 a `route` from `@forge/api` passed to an npm HTTP wrapper or SDK method
 forge-audit cannot follow) the finding is still reported, at level `note`,
-with the count of unresolved calls and the first one's reason.
+with the count of unresolved calls and the first one's reason. A scope listed
+twice is judged once, at its first entry; the second is a `note` asking to
+remove the duplicate.
 
 ## Why is this bad?
 Least privilege: every scope is a permission an attacker inherits if the app is
@@ -44,6 +46,7 @@ forge-audit cannot follow, suppress with a reason:
 from __future__ import annotations
 
 from auditor.facts.scope_needs import Bypass, describe_set, is_classic, scope_use
+from auditor.model import Location
 from auditor.report.paths import relative_path
 from rules import catalog
 from rules.base import Rule
@@ -74,7 +77,17 @@ def check(facts):
     by_product: dict[str, list] = {}  # grouped once: not unresolved calls x declared scopes
     for call in facts.unresolved:
         by_product.setdefault(call.product, []).append(call)
+    first: dict[str, Location] = {}
     for scope in facts.manifest.scopes:
+        if scope.name in first:  # a second entry grants nothing the first does not
+            declared = first[scope.name]
+            yield RULE.finding(
+                f"scope '{scope.name}' is declared again (first at line {declared.region.start_line}): "
+                "remove the duplicate", scope.location, level="note",
+                related=[declared.with_message("the first declaration")],
+                properties={"scope": scope.name, "duplicate": True})
+            continue
+        first[scope.name] = scope.location
         products = _judged(scope.name)
         if not products or scope.name in use.used:
             continue
