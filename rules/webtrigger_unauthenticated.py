@@ -1,12 +1,17 @@
 """Reports web triggers that act on a request without verifying it against a secret.
 
 ## What it does
-In code a web trigger runs, finds `asApp()` product calls and Forge storage
-writes (`set`, `delete`, `setSecret`, `deleteSecret`, entity writes) whose
-path, key, body or value derive from the request, when no verification
+In code a web trigger runs, finds `asApp()` product calls, Forge storage
+writes (`set`, `delete`, `setSecret`, `deleteSecret`, entity writes) and
+Compass changes through `@atlassian/forge-graphql` made `asApp()`
+(`createEvent`, `configAsCode.syncComponentWithFile`: the methods needing a
+write or delete scope) whose path, key, body, value or input derive from the
+request (not its `context`, which the platform sets), when no verification
 guards them on every path. Verification is a comparison of a request value
 (a header, a query parameter, the body) with a secret from `process.env` or
-secret storage (`storage.getSecret`, `kvs.getSecret`) — `===`/`!==`, or
+secret storage (`storage.getSecret`, `kvs.getSecret`), or of a request header
+with a token the app keeps in storage (`x-gitlab-token` against the value
+stored when the webhook was made) — `===`/`!==`, or
 `crypto.timingSafeEqual` over an HMAC made with `crypto.createHmac` (a
 hard-coded HMAC key is `secret/hardcoded`'s finding) — in an `if` that returns
 or throws when it fails, before the call (or an `if` whose branch holds it),
@@ -48,13 +53,18 @@ and reject requests whose signature does not match before doing anything:
 from __future__ import annotations
 
 from auditor.facts.bindings import callee_name, unwrap
+from auditor.facts.sdk_calls import compass_client
 from auditor.facts.taint import Throwing, arguments, web_triggered
 from auditor.facts.values import Where
+from rules import catalog
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
 
 REQUESTS = ("requestJira", "requestConfluence", "requestBitbucket")
 STORAGE_WRITES = ("set", "delete", "setSecret", "deleteSecret")
+# @atlassian/forge-graphql Compass methods that change data (a write or delete scope): createEvent, updateComponent...
+COMPASS_WRITES = tuple(sorted({method.rsplit(".", 1)[-1] for method, entry in catalog.compass_methods().items()
+                               if any(scope.startswith(("write:", "delete:")) for scope in entry["scopes"])}))
 EQUALITY = ("===", "!==", "==", "!=")
 SECRETS = ("env", "secret")
 
@@ -63,7 +73,7 @@ def check(facts):
     flow = facts.flow
     if flow is None or not flow.invoked(web_triggered):
         return
-    for call, path in flow.calls(REQUESTS + STORAGE_WRITES):
+    for call, path in flow.calls(REQUESTS + STORAGE_WRITES + COMPASS_WRITES):
         what = _sink(flow, call, path)
         if what is None:
             continue
@@ -107,6 +117,10 @@ def _sink(flow, call, path) -> str | None:
         return "acts with the app's identity on a target"
     if name in STORAGE_WRITES and flow.is_storage(receiver, path):
         return "writes storage with data"
+    if name in COMPASS_WRITES and any(
+            value is not None and compass_client(value, flow.values.bindings(at.path)) == "asApp"
+            for value, at in flow.values.sources(receiver, Where(path))):
+        return "changes Compass with the app's identity, with data"
     return None
 
 
@@ -119,9 +133,14 @@ def _verification(flow) -> Throwing:
 def _verifies(flow, node, path) -> str | None:
     """A comparison of request data with a secret, or timingSafeEqual over a secret's HMAC."""
     if node.type == "binary_expression" and node.child_by_field_name("operator").type in EQUALITY:
-        sides = [{o.kind for o in flow.origins(node.child_by_field_name(side), path)} for side in ("left", "right")]
-        if any("request" in a and b & set(SECRETS) for a, b in (sides, sides[::-1])):
-            return "comparison with a secret"
+        sides = [flow.origins(node.child_by_field_name(side), path) for side in ("left", "right")]
+        for request, other in (sides, sides[::-1]):
+            if any(o.kind == "request" for o in request) and any(o.kind in SECRETS for o in other):
+                return "comparison with a secret"
+            # a token header matched against one the app stored when it set the webhook up (`x-gitlab-token`)
+            if any(o.kind == "request" and o.what.startswith("request.headers") for o in request) and \
+                    any(o.kind == "storage" for o in other):
+                return "comparison of a request header with a value from storage"
     if node.type == "call_expression" and callee_name(node.child_by_field_name("function")) == "timingSafeEqual":
         args = node.child_by_field_name("arguments")
         if any(o.kind in SECRETS for arg in args.named_children for o in flow.origins(arg, path)):

@@ -88,6 +88,24 @@ def _rest_call(package: str, form: str) -> str:
 # -- tree shapes -----------------------------------------------------------------------------------
 
 
+def compass_client(node: tree_sitter.Node, bindings: FileBindings) -> str | None:
+    """'asApp' / 'asUser' when ``node`` is ``graphqlGateway.compass[.configAsCode].asApp()|asUser()`` of
+    @atlassian/forge-graphql."""
+    node = unwrap(node)
+    fn = unwrap(node.child_by_field_name("function")) if node.type == "call_expression" else None
+    name = callee_name(fn) if fn is not None else None
+    if name not in ("asApp", "asUser") or fn.type != "member_expression":
+        return None
+    holder = unwrap(fn.child_by_field_name("object"))
+    if holder.type == "member_expression" and text(holder.child_by_field_name("property")) == "configAsCode":
+        holder = unwrap(holder.child_by_field_name("object"))
+    if holder.type != "member_expression" or text(holder.child_by_field_name("property")) != "compass":
+        return None
+    gateway = unwrap(holder.child_by_field_name("object"))
+    imported = bindings.imports.get(text(gateway)) if gateway.type == "identifier" else None
+    return name if imported is not None and imported.module == GRAPHQL_PACKAGE else None
+
+
 def _member(prop: tree_sitter.Node) -> tree_sitter.Node | None:
     """The member expression ``x.prop`` whose property is this property_identifier (with an object:
     error recovery can leave it out)."""

@@ -42,7 +42,7 @@ CONVERSIONS = frozenset({"String", "decodeURIComponent", "encodeURIComponent", "
                          "escape", "stringify", "parse", "from", "atob", "btoa", "keys", "values", "entries"})
 MAX_DEPTH = 28          # names, properties and calls followed from one expression
 MAX_STEPS = 800         # nodes looked at per question
-MAX_GUARD_CALLERS = 3   # helper levels whose call sites are searched for a guard
+MAX_GUARD_CALLERS = 6   # helper levels whose call sites are searched for a guard
 MAX_OCCURRENCES = 400   # occurrences of a name examined for writes into its properties
 
 # Forge sets these context fields; a caller cannot choose them (app-context-security).
@@ -644,7 +644,9 @@ def _entry_origin(entry: EntryPoint, index: int, suffix: tuple, where: Location)
                       else "req." + shown)
     if index >= 1:
         return _context_origin(suffix, where, "")
-    if web_triggered(entry):
+    if web_triggered(entry):  # its `context` (cloudId, moduleKey) is the platform's, not the sender's
+        if suffix[:1] == ("context",):
+            return _context_origin(suffix[1:], where, "request.")
         return Origin("request", where, "request" + ("." + shown if shown else ""))
     if user_invoked(entry):
         return Origin("payload", where, "payload" + ("." + shown if shown else ""))
