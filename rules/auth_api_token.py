@@ -7,7 +7,9 @@ spreads and `new Headers(…)`):
 
 * on a product request (`api.asApp().requestJira(…)`, `asUser()`, `requestConfluence`,
   `requestBitbucket`, …), or
-* on a `fetch` to an Atlassian host: `*.atlassian.net`, `*.atlassian.com` (`api.atlassian.com`
+* on a `fetch` or an `axios` request (`axios.get|post|put|patch|delete|request(…)`, `axios(…)`; the
+  URL also read through the callers of a wrapper that takes it as a parameter) to an Atlassian
+  host: `*.atlassian.net`, `*.atlassian.com` (`api.atlassian.com`
   included) or `api.bitbucket.org`, also when a leading label of the host is built at run time
   (`https://${site}.atlassian.net`), or when the whole host is (a site URL from settings) and the
   path is one only Atlassian's products serve (`/rest/api/…`, `/rest/agile/…`,

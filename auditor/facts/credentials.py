@@ -353,39 +353,110 @@ def token_headers(api_calls: list[ApiCall], fetch_calls: list[FetchCall], files:
     if not any(_mentions(f.data, (b"basic", b"bearer")) for f in files):
         return []  # no file even spells the schemes
     by_path = {f.path: f for f in files}
-    requests: dict[int, tuple[tree_sitter.Node, Path, str, list]] = {}
+    # request call -> (call, file, what it is, URLs or product paths, the options argument)
+    requests: dict[int, tuple[tree_sitter.Node, Path, str, list, tree_sitter.Node | None]] = {}
     for call in api_calls:
         if call.node is not None:
             path = (call.request or call.location).path
-            requests.setdefault(call.node.id, (call.node, path, f"{call.function}()", []))[3].append(call.parts)
+            requests.setdefault(call.node.id, (call.node, path, f"{call.function}()", [], _argument(call.node, 1))
+                                )[3].append(call.parts)
     for fetch in fetch_calls:
         if fetch.node is not None:
-            requests.setdefault(fetch.node.id, (fetch.node, fetch.location.path, "fetch()", []))[3].append(fetch.parts)
+            urls = requests.setdefault(fetch.node.id, (fetch.node, fetch.location.path, "fetch()", [],
+                                                       _argument(fetch.node, 1)))[3]
+            urls.append(fetch.parts)
+            if any(not isinstance(p, str) for p in fetch.parts):  # a wrapper's parameter: its callers' URLs
+                urls.append(_argument(fetch.node, 0))
+    for parsed in files:
+        if b"axios" in parsed.data:
+            for node, function, url, options in _axios_requests(values_of(parsed).bindings(parsed.path)):
+                requests[node.id] = (node, parsed.path, function, [url] if url is not None else [], options)
     found = []
-    for node, path, function, paths in requests.values():
-        fetch = function == "fetch()"
-        targets = [p for p in paths if _atlassian_url(p) is not None] if fetch else paths
-        if not targets:
-            continue
+    for node, path, function, paths, options in requests.values():
         parsed = by_path[path]
-        header = _token_header(values_of(parsed), node, Where(path))
+        values = values_of(parsed)
+        product = not function.startswith(("fetch", "axios"))
+        targets = paths if product else _atlassian_targets(values, paths, path)
+        if not targets or options is None:
+            continue
+        header = _token_header(values, options, Where(path))
         if header is None:
             continue
         scheme, location = header
         shown = _shown(targets[0])
-        admin = scheme == "Bearer" and any(_ADMIN_PATH.search(_atlassian_url(p) if fetch else _shown(p))
+        admin = scheme == "Bearer" and any(_ADMIN_PATH.search(_shown(p) if product else _atlassian_url(p))
                                            for p in targets)
         found.append(TokenHeader(scheme, f"{function} to {shown}", parsed.location(node), location, admin, node))
     return sorted(found, key=lambda h: (str(h.location.path), h.location.region))
 
 
-def _token_header(values: Values, call: tree_sitter.Node, where: Where) -> tuple[str, Location] | None:
-    """(scheme, where the header value is written) of the request's Authorization header."""
+def _atlassian_targets(values: Values, urls: list, path: Path) -> list[list]:
+    """The URLs (as parts) to Atlassian hosts among ``urls``: evaluated parts, or URL expressions read
+    through the callers of the function holding them (`fetch(url, …)` in a wrapper)."""
+    found = []
+    for url in urls:
+        if isinstance(url, list):
+            found += [url] if _atlassian_url(url) is not None else []
+        elif url is not None:
+            found += [parts for parts in values.strings(url, Where(path), Trace(open=True))
+                      if _atlassian_url(parts) is not None]
+    return found
+
+
+def _argument(call: tree_sitter.Node, index: int) -> tree_sitter.Node | None:
     args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
-    if len(args) < 2:
-        return None
+    return args[index] if index < len(args) else None
+
+
+# axios methods: where the URL and the request options are among the arguments (data comes between them)
+_AXIOS = {"get": (0, 1), "delete": (0, 1), "head": (0, 1), "options": (0, 1),
+          "post": (0, 2), "put": (0, 2), "patch": (0, 2), "request": (None, 0)}
+
+
+def _axios_requests(bindings: FileBindings) -> list[tuple[tree_sitter.Node, str, tree_sitter.Node | None,
+                                                              tree_sitter.Node | None]]:
+    """(call, "axios.get()", URL expression, options) of the requests made through the `axios` package:
+    `axios.get(url, options)`, `axios.post(url, data, options)`, `axios(options)`, `axios(url, options)`
+    (a URL given only in the options is read from them: `url`)."""
+    found = []
+    for local, imported in bindings.imports.items():
+        if imported.module != "axios" or imported.name not in ("default", "*"):
+            continue
+        for node in bindings.parsed.occurrences(re.escape(local)):
+            member = node.parent if node.parent is not None and node.parent.type == "member_expression" and \
+                same(node.parent.child_by_field_name("object"), node) else None
+            call = call_of_callee(member if member is not None else node)
+            if call is None or node.type != "identifier":
+                continue
+            fn = unwrap(call.child_by_field_name("function"))
+            method = text(fn.child_by_field_name("property")) if fn.type == "member_expression" else None
+            if method is None:  # axios(options) or axios(url, options)
+                first = _argument(call, 0)
+                url_at, options_at = (0, 1) if first is not None and unwrap(first).type != "object" else (None, 0)
+            elif method in _AXIOS:
+                url_at, options_at = _AXIOS[method]
+            else:
+                continue
+            options = _argument(call, options_at)
+            url = _argument(call, url_at) if url_at is not None else _options_url(options)
+            found.append((call, f"axios.{method}()" if method else "axios()", url, options))
+    return found
+
+
+def _options_url(options: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The `url` of an object literal of request options."""
+    options = unwrap(options) if options is not None else None
+    for prop in options.named_children if options is not None and options.type == "object" else []:
+        key = prop.child_by_field_name("key") if prop.type == "pair" else prop
+        if key is not None and text(key).strip("'\"") == "url":
+            return prop.child_by_field_name("value") if prop.type == "pair" else prop
+    return None
+
+
+def _token_header(values: Values, options: tree_sitter.Node, where: Where) -> tuple[str, Location] | None:
+    """(scheme, where the header value is written) of the Authorization header in a request's options."""
     trace = Trace(open=True)  # options a wrapper's caller passes: every caller's
-    for headers, at in values.property(args[1], "headers", where, trace):
+    for headers, at in values.property(options, "headers", where, trace):
         if headers is not None and headers.type == "new_expression" \
                 and text(headers.child_by_field_name("constructor")) == "Headers":
             given = headers.child_by_field_name("arguments")
