@@ -52,6 +52,8 @@ and reject requests whose signature does not match before doing anything:
 
 from __future__ import annotations
 
+import functools
+
 from auditor.facts.bindings import callee_name, unwrap
 from auditor.facts.sdk_calls import compass_client
 from auditor.facts.taint import Throwing, arguments, web_triggered
@@ -62,18 +64,22 @@ from rules.invocation_data import flow_finding, listed, shown
 
 REQUESTS = ("requestJira", "requestConfluence", "requestBitbucket")
 STORAGE_WRITES = ("set", "delete", "setSecret", "deleteSecret")
-# @atlassian/forge-graphql Compass methods that change data (a write or delete scope): createEvent, updateComponent...
-COMPASS_WRITES = tuple(sorted({method.rsplit(".", 1)[-1] for method, entry in catalog.compass_methods().items()
-                               if any(scope.startswith(("write:", "delete:")) for scope in entry["scopes"])}))
 EQUALITY = ("===", "!==", "==", "!=")
 SECRETS = ("env", "secret")
+
+
+@functools.cache  # read when a web trigger is scanned, not at every start-up
+def _compass_writes() -> tuple[str, ...]:
+    """@atlassian/forge-graphql Compass methods that change data (a write or delete scope): createEvent, ..."""
+    return tuple(sorted({method.rsplit(".", 1)[-1] for method, entry in catalog.compass_methods().items()
+                         if any(scope.startswith(("write:", "delete:")) for scope in entry["scopes"])}))
 
 
 def check(facts):
     flow = facts.flow
     if flow is None or not flow.invoked(web_triggered):
         return
-    for call, path in flow.calls(REQUESTS + STORAGE_WRITES + COMPASS_WRITES):
+    for call, path in flow.calls(REQUESTS + STORAGE_WRITES + _compass_writes()):
         what = _sink(flow, call, path)
         if what is None:
             continue
@@ -117,7 +123,7 @@ def _sink(flow, call, path) -> str | None:
         return "acts with the app's identity on a target"
     if name in STORAGE_WRITES and flow.is_storage(receiver, path):
         return "writes storage with data"
-    if name in COMPASS_WRITES and any(
+    if name in _compass_writes() and any(
             value is not None and compass_client(value, flow.values.bindings(at.path)) == "asApp"
             for value, at in flow.values.sources(receiver, Where(path))):
         return "changes Compass with the app's identity, with data"
