@@ -218,8 +218,9 @@ def _error_nodes(tree: tree_sitter.Tree, grammar: str) -> list[tree_sitter.Node]
 
 # The `>` closing a tagged template's type arguments: styled.div<{ open: boolean }>`...`, sql<Row[]>`...`
 _TEMPLATE_AFTER_TYPE = re.compile(rb">\s*`")
-# A `&` that starts no character reference: bare in JSX text or inside a JSX string attribute.
-_BARE_AMPERSAND = re.compile(rb"&(?![&=]|#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+# A `&` that starts no character reference the grammars read, in JSX text or inside a JSX string attribute:
+# bare, or a decimal reference longer than five digits (`&#128203;`, an emoji beyond U+FFFF).
+_BARE_AMPERSAND = re.compile(rb"&(?![&=]|#[0-9]{1,5};|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
 # A reserved word as a JSX attribute name (<label for="x">): valid JSX the JavaScript grammar rejects.
 _KEYWORD_ATTRIBUTE = re.compile(
     rb"(?<=\s)(?:break|case|catch|class|const|continue|debugger|default|delete|do|else|export|extends|false|"

@@ -34,6 +34,8 @@ VALID = [
     ("Qa.tsx", 'const Q = () => <a title="Q&A">R&D</a>;'),
     ("Label.jsx", 'const L = () => <label for="name" class="field">Name & role</label>;'),
     ("Label.tsx", 'const L = () => <label for="name">Name</label>;'),
+    ("Empty.tsx", 'const E = () => <div className="icon" title="&#128203; none">&#128203;&#9998;&#x1F4CB;</div>;'),
+    ("Empty.jsx", "const E = () => <span>&#128203; No standups yet</span>;"),
     ("types.ts", "export type * from './issue';"),
     ("History.tsx", "const [h] = useState<import('history').History | null>(\n  null,\n);\n"
                     "const lazy = import('./lazy').then((m) => m.default);"),

@@ -382,3 +382,37 @@ def test_a_verification_that_runs_only_when_a_secret_is_set_is_a_warning_that_na
     # two modules' functions export one resolver's definitions: the message names the key once
     authz = [f for f in report["findings"] if f["rule"] == "authz/as-app-unchecked"]
     assert authz and all(f["message"].count("resolver:fileAlert") == 1 for f in authz)
+
+
+def test_a_property_read_takes_the_sources_of_that_property_only(make_app) -> None:
+    """NFR-for-Jira's shape: `storage.set(catalog.id, catalog)` where the id is `catalog-${Date.now()}` and the
+    caller's data sits in other fields, written by a factory, a spread, or an assignment."""
+    flow = flow_of(make_app, **{
+        "src/index.js": RESOLVER + """\
+const make = (title, prefix) => ({ id: `catalog-${Date.now()}`, title, prefix, items: [] });
+resolver.define('a', ({ payload }) => {
+  const catalog = make(payload.title, payload.prefix);
+  catalog.items = payload.items;
+  sink(catalog.id);
+  sink(catalog.prefix);
+  const copy = { ...make(payload.title, payload.prefix), owner: payload.owner };
+  sink(copy.id);
+  sink(copy.title);
+  sink(copy[payload.field]);
+  catalog.id = payload.id;
+  sink(catalog.items);
+});
+export const handler = resolver.getDefinitions();
+"""})
+    by_line = sink_arguments(flow, "sink")
+
+    def whole(line: int) -> list[str]:
+        node, path = by_line[("index.js", line)]
+        return sorted(o.what for o in flow.caller_origins(node, path, whole=True))
+
+    assert whole(7) == ["req.payload.id"]                      # the later `catalog.id = payload.id` only
+    assert whole(8) == ["req.payload.prefix"]
+    assert whole(10) == []                                      # `catalog-…` through the spread factory
+    assert whole(11) == ["req.payload.title"]
+    assert whole(12) == ["req.payload.owner", "req.payload.prefix", "req.payload.title"]  # any property
+    assert whole(14) == ["req.payload.items"]

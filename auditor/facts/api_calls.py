@@ -216,6 +216,9 @@ def _storage_uses(parsed: ParsedFile, bindings: FileBindings) -> list[StorageUse
         package = forge_package(imported.module)
         if package in STORAGE_PACKAGES or (package == "api" and imported.name == "storage"):
             return [StorageUse(parsed.location(imported.node), f"storage from {imported.module}")]
+    source = bindings.destructured_source("storage")  # const { storage } = api
+    if source is not None and bindings.forge_module(source) == "api":
+        return [StorageUse(parsed.location(source.parent or source), "storage from @forge/api")]
     for node in parsed.occurrences("storage"):
         member = node.parent
         if node.type == "property_identifier" and member is not None and member.type == "member_expression":

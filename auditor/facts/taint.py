@@ -185,7 +185,7 @@ class Flow:
         if kind in ("member_expression", "subscript_expression"):
             return self._member(node, path, suffix, state, depth, read or node)
         if kind == "call_expression":
-            return self._call(node, path, state, depth)
+            return self._call(node, path, state, depth, suffix)
         if kind == "ternary_expression":
             return [o for part in ("consequence", "alternative")
                     for o in self._walk_child(node.child_by_field_name(part), path, suffix, state, depth)]
@@ -194,6 +194,9 @@ class Flow:
                     for o in self._walk_child(node.child_by_field_name(part), path, suffix, state, depth)]
         if kind == "pair":
             return self._walk_child(node.child_by_field_name("value"), path, (), state, depth)
+        if kind == "object" and suffix:  # `{ id: `c-${n}`, prefix: payload.p }.id`: the id's sources only
+            return [o for child, rest in _properties(node, suffix)
+                    for o in self._walk_child(child, path, rest, state, depth)]
         if state.whole and kind in ("template_string", "binary_expression"):
             if not state.start_only and _ends_constant(node):
                 return []  # the value's end is constant: the caller's part cannot be all of it
@@ -240,13 +243,15 @@ class Flow:
         for assigned in self.values.bindings(path).assigned_values(decl):
             if assigned is not None:
                 found += self._walk_child(assigned, path, suffix, state, depth)
-        for stored in self._stored_in(decl, path):
-            found += self._walk_child(stored, path, (), state, depth)
+        for key, stored in self._stored_in(decl, path):
+            if not suffix or key in (None, "*", suffix[0]) or suffix[0] == "*":
+                found += self._walk_child(stored, path, (), state, depth)
         return found
 
-    def _stored_in(self, decl, path: Path) -> list[tree_sitter.Node]:
+    def _stored_in(self, decl, path: Path) -> list[tuple[str | None, tree_sitter.Node]]:
         """Values written into a local object's properties (`body.jql = …`, `index[a][b] = …`) or put into
-        a local collection (`related.push(item)`, `byKey.set(k, v)`): the object carries them."""
+        a local collection (`related.push(item)`, `byKey.set(k, v)`): the object carries them. Each with the
+        property written (None for a collection's, "*" for a computed one)."""
         key = (path, decl.node.id)
         if key in self._stored:
             return self._stored[key]
@@ -264,7 +269,7 @@ class Flow:
                     _same_node(target.child_by_field_name("object"), occurrence):
                 found_decl = bindings.declaration(occurrence)
                 if found_decl is not None and found_decl.node.id == decl.node.id:
-                    found += arguments(parent)[-1:]
+                    found += [(None, value) for value in arguments(parent)[-1:]]
                 continue
             if target.id == occurrence.id or parent is None or \
                     parent.type not in ("assignment_expression", "augmented_assignment_expression") or \
@@ -272,7 +277,7 @@ class Flow:
                 continue
             found_decl = bindings.declaration(occurrence)
             if found_decl is not None and found_decl.node.id == decl.node.id:
-                found.append(parent.child_by_field_name("right"))
+                found.append((_written_key(occurrence), parent.child_by_field_name("right")))
         self._stored[key] = found
         return found
 
@@ -341,7 +346,9 @@ class Flow:
             return state.stamped([Origin("env", self.location(read, path), _shown(read))])
         return self._walk(obj, path, (key,) + suffix, state, depth + 1, read)
 
-    def _call(self, node, path, state, depth) -> list[Origin]:
+    def _call(self, node, path, state, depth, suffix: tuple = ()) -> list[Origin]:
+        """``suffix``: the properties read from the result (`make().id`): read from what an app function
+        returns; a library call's result carries all its inputs."""
         fn = node.child_by_field_name("function")
         if fn is None:
             return []
@@ -354,7 +361,7 @@ class Flow:
         for function, at in functions:
             state.entered.append((function, node, path))  # its parameters are this call's arguments
             for returned in self.values.returned(function, at.path):
-                found += self._walk_child(returned, at.path, (), state, depth)
+                found += self._walk_child(returned, at.path, suffix, state, depth)
             state.entered.pop()
         if functions:
             return found
@@ -656,6 +663,34 @@ def _entry_origin(entry: EntryPoint, index: int, suffix: tuple, where: Location)
 def _context_origin(suffix: tuple, where: Location, prefix: str) -> Origin:
     shown = prefix + "context" + "".join("." + s for s in suffix)
     return Origin("identity" if suffix[:1] and suffix[0] in IDENTITY else "context", where, shown)
+
+
+def _written_key(name: tree_sitter.Node) -> str:
+    """The first property an assignment through ``name`` writes: `body` for `o.body.x = v`, "*" when computed."""
+    member = name.parent
+    if member.type == "member_expression":
+        prop = member.child_by_field_name("property")
+        return text(prop) if prop is not None else "*"
+    index = member.child_by_field_name("index")
+    return string_value(index) if index is not None and index.type == "string" else "*"
+
+
+def _properties(obj: tree_sitter.Node, suffix: tuple) -> list[tuple[tree_sitter.Node, tuple]]:
+    """The values of an object literal that property ``suffix[0]`` may read, each with what is read from it
+    then: the pair or shorthand of that name, a computed key's, and spreads (which may hold it)."""
+    wanted, rest, found = suffix[0], suffix[1:], []
+    for child in obj.named_children:
+        if child.type == "pair":
+            key = child.child_by_field_name("key")
+            name = string_value(key) if key is not None and key.type == "string" else text(key) if key is not None \
+                else None
+            if key is None or key.type == "computed_property_name" or wanted in ("*", name):
+                found.append((child.child_by_field_name("value"), rest))
+        elif child.type == "shorthand_property_identifier" and wanted in ("*", text(child)):
+            found.append((child, rest))
+        elif child.type == "spread_element" and child.named_children:
+            found.append((child.named_children[0], suffix))
+    return [(value, tail) for value, tail in found if value is not None]
 
 
 def _ends_constant(node: tree_sitter.Node) -> bool:
