@@ -55,7 +55,7 @@ import re
 
 from auditor.facts.bindings import HOLE, callee_name, unwrap
 from auditor.facts.taint import arguments, user_invoked
-from auditor.facts.values import Where
+from auditor.facts.values import Trace, Where
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
 
@@ -77,7 +77,9 @@ def check(facts):
         named = arguments(call)
         if not entries or not named:
             continue
-        paths = [_shape(parts) for parts in flow.values.strings(named[0], Where(path))]
+        # a wrapper's path parameter: its callers' paths (`requestJiraJson(route`/rest/api/3/issue/${k}`)`)
+        read = flow.values.strings(named[0], Where(path), Trace(open=True))
+        paths = [shape for shape in map(_shape, read) if shape != "{}"]
         if paths and all(TRIVIAL.search(p) for p in paths):
             continue
         if flow.guarded(call, path, _authorization(flow, paths), within=entries) is not None:
@@ -86,7 +88,7 @@ def check(facts):
         entry = min(entries, key=lambda e: e.id)
         missing = flow.location(entry.node, entry.file, "the entry: no authorization check before the call") \
             if entry.node is not None else None
-        what = "/".join(sorted(set(paths))) or "a path built at run time"
+        what = _paths_shown(paths)
         if origins:
             origin = origins[0]
             yield flow_finding(
@@ -102,6 +104,15 @@ def check(facts):
                 "returns or does, or use asUser()",
                 flow.location(call, path), level="warning", related=[missing] if missing else [],
                 properties={"entryPoints": sorted(e.id for e in entries), "path": what})
+
+
+def _paths_shown(paths: list[str], limit: int = 3) -> str:
+    """The distinct paths a call may request, the first ``limit`` named."""
+    distinct = sorted(set(paths))
+    if not distinct:
+        return "a path built at run time"
+    more = len(distinct) - limit
+    return ", ".join(distinct[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 def _shape(parts: list) -> str:
