@@ -44,7 +44,7 @@ class EntryPoint:
     site_file: Path | None = None
 
 
-MAX_CALL_DEPTH = 4
+MAX_CALL_DEPTH = 8
 
 
 @dataclass
