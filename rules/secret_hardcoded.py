@@ -30,8 +30,9 @@ is reported too: a deployment without the variable runs with the published key. 
 reported, nor are empty strings, public keys and certificates (PEM `PUBLIC KEY`/`CERTIFICATE`), and,
 as header or manifest values, text with spaces in it (`'Authorization failed'`), placeholders
 (`<token>`, `YOUR_API_KEY`, `xxxx`, `changeme`) and values without a letter or digit, Basic
-credentials included (`${email || ''}:${token || ''}` with both fallbacks taken is `Og==`, ':'). The finding points at the key argument or header value, names the
-sink, shows only the start of the secret, and gives where the constant is written.
+credentials included (`${email || ''}:${token || ''}` with both fallbacks taken is `Og==`, ':').
+The finding points at the key argument or header value, names the sink, shows only the start of
+the secret, and gives where the constant is written.
 
 ## Why is this bad?
 Anything in an app's code or manifest is in every copy of it: the repository, the deployed bundle,
