@@ -20,8 +20,10 @@ secret: jsonwebtoken's `jwt.verify(token, secret)`, jose's `jwtVerify`,
 atlassian-jwt's `decodeSymmetric(token, secret, alg)`. A helper that throws
 when its check fails (also from a `catch` that throws again) counts where it
 is called, and a callback (`servers.forEach((s) => …)`) is guarded where it is
-handed over. Reading a secret without comparing it with the request is not
-verification.
+handed over. A request value that finds a record the app stored under a random token
+(`oauth-state:${randomUUID()}`: an OAuth callback's `state`), with the
+handler stopping when it finds none, verifies the request too. Reading a
+secret without comparing it with the request is not verification.
 Only the paths from web triggers count. A check that runs only when some
 condition holds (`if (secret) { … }`, so a missing secret lets every request
 through) is reported as a warning that names the check and the condition.
@@ -54,10 +56,11 @@ from __future__ import annotations
 
 import functools
 
-from auditor.facts.bindings import callee_name, unwrap
+from auditor.facts.bindings import callee_name, string_value, unwrap
 from auditor.facts.sdk_calls import compass_client
 from auditor.facts.taint import Throwing, arguments, web_triggered
 from auditor.facts.values import Where
+from auditor.parsing import text
 from rules import catalog
 from rules.base import Rule
 from rules.invocation_data import flow_finding, listed, shown
@@ -79,6 +82,7 @@ def check(facts):
     flow = facts.flow
     if flow is None or not flow.invoked(web_triggered):
         return
+    verification = None  # built at the first sink that needs it, once
     for call, path in flow.calls(REQUESTS + STORAGE_WRITES + _compass_writes()):
         what = _sink(flow, call, path)
         if what is None:
@@ -88,8 +92,10 @@ def check(facts):
             continue
         named = arguments(call)
         origins = [o for arg in named[:2] for o in flow.origins(arg, path) if o.kind == "request"]
-        verification = _verification(flow)
-        if not origins or flow.guarded(call, path, verification, within=entries) is not None:
+        if not origins:
+            continue
+        verification = verification or _verification(flow)
+        if flow.guarded(call, path, verification, within=entries) is not None:
             continue
         partial = flow.guarded_when(call, path, verification, within=entries)
         if partial is not None:  # `if (secret) { verify }`: fails open when no secret is set
@@ -131,13 +137,22 @@ def _sink(flow, call, path) -> str | None:
 
 
 def _verification(flow) -> Throwing:
+    issued = _issued_namespaces(flow)
+
     def is_check(condition, path):
-        return flow.derives(condition, path, lambda node, at: _verifies(flow, node, at))
+        return flow.derives(condition, path, lambda node, at: _verifies(flow, node, at, issued))
     return Throwing(is_check, lambda call, path: _token_verified(flow, call, path))
 
 
-def _verifies(flow, node, path) -> str | None:
-    """A comparison of request data with a secret, or timingSafeEqual over a secret's HMAC."""
+def _verifies(flow, node, path, issued: frozenset[str] = frozenset()) -> str | None:
+    """A comparison of request data with a secret, timingSafeEqual over a secret's HMAC, or the look-up of
+    a token the app issued (see _issued_namespaces) by the value the request brings."""
+    if node.type == "call_expression" and issued and callee_name(node.child_by_field_name("function")) == "get":
+        fn, named = unwrap(node.child_by_field_name("function")), arguments(node)
+        prefix = _key_prefix(named[0]) if named and fn.type == "member_expression" else None
+        if prefix in issued and flow.is_storage(fn.child_by_field_name("object"), path) and \
+                any(o.kind == "request" for o in flow.origins(named[0], path)):
+            return f"the look-up of a token the app issued ({prefix}…)"
     if node.type == "binary_expression" and node.child_by_field_name("operator").type in EQUALITY:
         sides = [flow.origins(node.child_by_field_name(side), path) for side in ("left", "right")]
         for request, other in (sides, sides[::-1]):
@@ -173,6 +188,44 @@ def _token_verified(flow, call, path) -> str | None:
             any(o.kind in SECRETS for o in flow.origins(named[1], path)):
         return f"{name}() of a token from the request with a secret"
     return None
+
+
+# Calls (by own name) whose result is random: crypto's randomUUID/randomBytes/getRandomValues, Math.random, uuid's v4.
+RANDOM = ("randomUUID", "randomBytes", "getRandomValues", "random", "v4", "uuidv4", "nanoid")
+
+
+def _issued_namespaces(flow) -> frozenset[str]:
+    """The constant prefixes of storage keys the app writes with a random part (`oauth-state:${randomUUID()}`,
+    a nonce in an OAuth `state`): a record under one exists only for whoever the app handed the token to, so a
+    request whose value finds one brings that token (the OAuth callback checking its `state`)."""
+    found = set()
+    for call, path in flow.calls(("set",)):
+        fn, named = unwrap(call.child_by_field_name("function")), arguments(call)
+        if fn.type != "member_expression" or not named or not flow.is_storage(fn.child_by_field_name("object"), path):
+            continue
+        key = unwrap(named[0])
+        prefix = _key_prefix(key)
+        rest = key.named_children[1:] if key.type == "template_string" else [key.child_by_field_name("right")]
+        if prefix and any(part is not None and flow.derives(part, path, _random) for part in rest):
+            found.add(prefix)
+    return frozenset(found)
+
+
+def _key_prefix(key) -> str | None:
+    """The constant start of a `prefix:${x}` template or a `'prefix:' + x` concatenation."""
+    key = unwrap(key)
+    if key.type == "template_string":
+        first = next((c for c in key.named_children if c.type != "comment"), None)
+        return text(first) if first is not None and first.type == "string_fragment" else None
+    if key.type == "binary_expression" and text(key.child_by_field_name("operator")) == "+":
+        left = unwrap(key.child_by_field_name("left"))
+        return string_value(left) if left.type == "string" else None
+    return None
+
+
+def _random(node, path) -> str | None:
+    return "random" if node.type == "call_expression" and \
+        callee_name(node.child_by_field_name("function")) in RANDOM else None
 
 
 def _hmac(node, path) -> str | None:
