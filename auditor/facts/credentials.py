@@ -431,8 +431,7 @@ def _axios_requests(bindings: FileBindings) -> list[tuple[tree_sitter.Node, str,
             fn = unwrap(call.child_by_field_name("function"))
             method = text(fn.child_by_field_name("property")) if fn.type == "member_expression" else None
             if method is None:  # axios(options) or axios(url, options)
-                first = _argument(call, 0)
-                url_at, options_at = (0, 1) if first is not None and unwrap(first).type != "object" else (None, 0)
+                url_at, options_at = (0, 1) if _argument(call, 1) is not None else (None, 0)
             elif method in _AXIOS:
                 url_at, options_at = _AXIOS[method]
             else:
