@@ -369,8 +369,14 @@ def token_headers(api_calls: list[ApiCall], fetch_calls: list[FetchCall], files:
                 urls.append(_argument(fetch.node, 0))
     for parsed in files:
         if b"axios" in parsed.data:
-            for node, function, url, options in _axios_requests(values_of(parsed).bindings(parsed.path)):
-                requests[node.id] = (node, parsed.path, function, [url] if url is not None else [], options)
+            values = values_of(parsed)
+            for node, function, url, options in _axios_requests(values.bindings(parsed.path)):
+                if url is None and options is not None:  # axios(config): the config's `url`, where it is written
+                    read = values.property(options, "url", Where(parsed.path), Trace(open=True))
+                    urls = [value for value, at in read if value is not None and at.path == parsed.path]
+                else:
+                    urls = [url] if url is not None else []
+                requests[node.id] = (node, parsed.path, function, urls, options)
     found = []
     for node, path, function, paths, options in requests.values():
         parsed = by_path[path]
@@ -417,7 +423,7 @@ def _axios_requests(bindings: FileBindings) -> list[tuple[tree_sitter.Node, str,
                                                               tree_sitter.Node | None]]:
     """(call, "axios.get()", URL expression, options) of the requests made through the `axios` package:
     `axios.get(url, options)`, `axios.post(url, data, options)`, `axios(options)`, `axios(url, options)`
-    (a URL given only in the options is read from them: `url`)."""
+    (no URL expression for `axios(options)`: its `url` is read from them)."""
     found = []
     for local, imported in bindings.imports.items():
         if imported.module != "axios" or imported.name not in ("default", "*"):
@@ -436,20 +442,9 @@ def _axios_requests(bindings: FileBindings) -> list[tuple[tree_sitter.Node, str,
                 url_at, options_at = _AXIOS[method]
             else:
                 continue
-            options = _argument(call, options_at)
-            url = _argument(call, url_at) if url_at is not None else _options_url(options)
-            found.append((call, f"axios.{method}()" if method else "axios()", url, options))
+            found.append((call, f"axios.{method}()" if method else "axios()",
+                          _argument(call, url_at) if url_at is not None else None, _argument(call, options_at)))
     return found
-
-
-def _options_url(options: tree_sitter.Node | None) -> tree_sitter.Node | None:
-    """The `url` of an object literal of request options."""
-    options = unwrap(options) if options is not None else None
-    for prop in options.named_children if options is not None and options.type == "object" else []:
-        key = prop.child_by_field_name("key") if prop.type == "pair" else prop
-        if key is not None and text(key).strip("'\"") == "url":
-            return prop.child_by_field_name("value") if prop.type == "pair" else prop
-    return None
 
 
 def _token_header(values: Values, options: tree_sitter.Node, where: Where) -> tuple[str, Location] | None:
