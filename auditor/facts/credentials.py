@@ -371,9 +371,10 @@ def token_headers(api_calls: list[ApiCall], fetch_calls: list[FetchCall], files:
         if b"axios" in parsed.data:
             values = values_of(parsed)
             for node, function, url, options in _axios_requests(values.bindings(parsed.path)):
-                if url is None and options is not None:  # axios(config): the config's `url`, where it is written
-                    read = values.property(options, "url", Where(parsed.path), Trace(open=True))
-                    urls = [value for value, at in read if value is not None and at.path == parsed.path]
+                if url is None and options is not None:  # axios(config): the URLs the config's `url` may hold
+                    trace = Trace(open=True)
+                    urls = [parts for value, at in values.property(options, "url", Where(parsed.path), trace)
+                            if value is not None for parts in values.strings(value, at, trace)]
                 else:
                     urls = [url] if url is not None else []
                 requests[node.id] = (node, parsed.path, function, urls, options)
