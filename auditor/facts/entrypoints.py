@@ -69,7 +69,7 @@ class Entries:
         does; CommonJS exports through their importers), followed up to MAX_CALL_DEPTH calls. A function
         nothing calls is dead code: no entry. Only when a reference cannot be followed (the function
         escapes as a value or under another name, calls too deep)
-        does the answer fall back to every entry whose handler file's module graph reaches the file.
+        does the answer fall back to every entry whose code can reach the file (_reached_by).
         Computed once per function; immutable, so that callers may key their own caches by it (the
         fallback's is one object for all the files the same handler files reach)."""
         fn = node if node.type in FUNCTIONS else enclosing_function(node)
