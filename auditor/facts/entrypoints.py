@@ -71,7 +71,7 @@ class Entries:
         escapes as a value or under another name, calls too deep)
         does the answer fall back to every entry whose code can reach the file (_reached_by).
         Computed once per function; immutable, so that callers may key their own caches by it (the
-        fallback's is one object for all the files the same handler files reach)."""
+        fallback's is one object for all the files the same entries' modules reach)."""
         fn = node if node.type in FUNCTIONS else enclosing_function(node)
         where = fn or node
         key = (path, depth, where.start_byte, where.end_byte)
