@@ -45,6 +45,7 @@ class EntryPoint:
 
 
 MAX_CALL_DEPTH = 8
+MAX_NAME_OCCURRENCES = 1_000  # a name seen more often in one file is not followed to its callers
 
 
 @dataclass
@@ -278,7 +279,10 @@ def _name_references(fn: tree_sitter.Node, name: str, path: Path, graph: ModuleG
     sites = []
     statement = fn.parent.parent if fn.parent is not None and fn.parent.type == "variable_declarator" else fn
     exported = statement is not None and statement.parent is not None and statement.parent.type == "export_statement"
-    for n in graph.modules[path].parsed.occurrences(re.escape(name)):
+    occurrences = graph.modules[path].parsed.occurrences(re.escape(name))
+    if len(occurrences) > MAX_NAME_OCCURRENCES:
+        return None  # a minified bundle's `e`: its callers cannot be told apart, whatever a walk over them costs
+    for n in occurrences:
         if n.type not in ("identifier", "shorthand_property_identifier") or fn.start_byte <= n.start_byte < fn.end_byte \
                 or declaration_of(n) is not None:
             continue
