@@ -7,6 +7,8 @@
   unknown top-level or `permissions` keys (with a "did you mean"), a malformed
   `app.id`, an unknown `app.runtime.name`, a `function` without `key` or
   `handler`, a handler without an export part, a bad trigger interval, ...
+  Values are checked as deployed: `${NAME}` replaced by the default of the
+  `environment.variables` entry NAME (an undeclared name stays as written).
 * `permissions.external` addresses the Forge CLI rejects: `http://` URLs, a
   host with characters a domain cannot have (`*example.com`), no domain at all.
 * Broken references: module keys used twice, a `function:` or `resolver.function`
@@ -84,9 +86,10 @@ def _validator():
 
 def _schema_findings(app):
     doc = app.manifest
-    if _conforms(doc.data):
+    data = _with_variables(doc.data)
+    if _conforms(data):
         return
-    for error in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         if error.context:
             from jsonschema.exceptions import best_match
 
@@ -105,6 +108,30 @@ def _schema_findings(app):
         yield RULE.finding(f"{_describe(path)}: {_message(error)}",
                            Location(app.manifest_path, doc.region(path)),
                            properties={"path": _describe(path)})
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _with_variables(data):
+    """The manifest as deployed: `${NAME}` in its values replaced by the default of `environment.variables`
+    NAME (`key: ${SEQUENCE_MACRO_KEY}`), which `forge deploy` substitutes; an undeclared name stays."""
+    environment = data.get("environment") if isinstance(data, dict) else None
+    declared = environment.get("variables") if isinstance(environment, dict) else None
+    defaults = {v["key"]: str(v["default"]) for v in declared if isinstance(v, dict) and "key" in v
+                and "default" in v} if isinstance(declared, list) else {}
+    if not defaults:
+        return data
+
+    def substituted(value):
+        if isinstance(value, str):
+            return _VARIABLE.sub(lambda m: defaults.get(m.group(1), m.group(0)), value)
+        if isinstance(value, list):
+            return [substituted(v) for v in value]
+        if isinstance(value, dict):
+            return {k: substituted(v) for k, v in value.items()}
+        return value
+    return substituted(data)
 
 
 def _unexpected(error) -> list:
