@@ -22,6 +22,7 @@ import tree_sitter
 
 from auditor.facts.api_calls import ApiCall, FetchCall
 from auditor.facts.bindings import FileBindings, call_of_callee, module_source, same, string_value, unwrap
+from auditor.facts.taint import arguments
 from auditor.facts.values import Trace, Values, Where
 from auditor.model import Location
 from auditor.parsing import ParsedFile, text
@@ -411,7 +412,7 @@ def _atlassian_targets(values: Values, urls: list, path: Path) -> list[list]:
 
 
 def _argument(call: tree_sitter.Node, index: int) -> tree_sitter.Node | None:
-    args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+    args = arguments(call)
     return args[index] if index < len(args) else None
 
 

@@ -277,7 +277,7 @@ class Flow:
                 continue
             found_decl = bindings.declaration(occurrence)
             if found_decl is not None and found_decl.node.id == decl.node.id:
-                found.append((_written_key(occurrence), parent.child_by_field_name("right")))
+                found.append((_property_key(occurrence.parent), parent.child_by_field_name("right")))
         self._stored[key] = found
         return found
 
@@ -336,12 +336,7 @@ class Flow:
         obj = node.child_by_field_name("object")
         if obj is None:
             return []
-        if node.type == "member_expression":
-            prop = node.child_by_field_name("property")
-            key = text(prop) if prop is not None else "*"
-        else:
-            index = node.child_by_field_name("index")
-            key = string_value(index) if index is not None and index.type == "string" else "*"
+        key = _property_key(node)
         if text(unwrap(obj)) == "process" and key == "env":
             return state.stamped([Origin("env", self.location(read, path), _shown(read))])
         return self._walk(obj, path, (key,) + suffix, state, depth + 1, read)
@@ -665,9 +660,8 @@ def _context_origin(suffix: tuple, where: Location, prefix: str) -> Origin:
     return Origin("identity" if suffix[:1] and suffix[0] in IDENTITY else "context", where, shown)
 
 
-def _written_key(name: tree_sitter.Node) -> str:
-    """The first property an assignment through ``name`` writes: `body` for `o.body.x = v`, "*" when computed."""
-    member = name.parent
+def _property_key(member: tree_sitter.Node) -> str:
+    """The property a member or subscript expression reads: `body` of `o.body`, `o['body']`; "*" when computed."""
     if member.type == "member_expression":
         prop = member.child_by_field_name("property")
         return text(prop) if prop is not None else "*"
@@ -774,10 +768,8 @@ def _statement_calls(statement: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
             continue
         yield call
         for arg in reversed(arguments(call)):
-            node = arg
-            while node is not None and node.type in _PASSING:
-                node = node.named_children[0] if node.named_children else None
-            if node is not None and node.type == "call_expression":
+            node = unwrap(arg)
+            if node.type == "call_expression":
                 todo.append(node)
 
 
@@ -789,16 +781,11 @@ def _first_call(statement: tree_sitter.Node) -> tree_sitter.Node | None:
             node = node.named_children[0] if node.named_children else None
         elif node.type == "variable_declarator":
             node = node.child_by_field_name("value")
-        elif node.type in _PASSING:
-            node = node.named_children[0] if node.named_children else None
+        elif unwrap(node) is not node:  # `await x`, `(x)`, `x as T`, `x!`
+            node = unwrap(node)
         else:
             return None
     return node
-
-
-# Expressions whose value is their first operand's, computed first: `await x`, `(x)`, `x as T`, `x!`.
-_PASSING = ("await_expression", "parenthesized_expression", "as_expression", "non_null_expression",
-            "satisfies_expression")
 
 
 __all__ = ["Flow", "Origin", "Guard", "Denylist", "Throwing", "user_invoked", "web_triggered", "receives_caller_data", "arguments", "IDENTITY"]
